@@ -1,0 +1,321 @@
+//! `pithead-fake`: run one fake daemon as a process (the mini-stack's container images).
+//!
+//! ```text
+//! pithead-fake monerod     --listen 0.0.0.0:18081 [--control-listen 0.0.0.0:9000] [--initial '{"mode":"syncing","height":100,"target":200}'] [--rpc-login user:pass]
+//! pithead-fake tari        --listen 0.0.0.0:18142 --control-listen 0.0.0.0:9000 [--initial '{"mode":"starting"}']
+//! pithead-fake p2pool      --listen 0.0.0.0:3380 [--data-dir /data-api] [--initial '{"network_height":0}']
+//! pithead-fake xmrig-proxy --listen 0.0.0.0:3344 --token T [--initial '{"workers":[…]}']
+//! pithead-fake docker      --listen 0.0.0.0:2375 --containers itest-p2pool,itest-xmrig-proxy=exited
+//! pithead-fake xvb         --listen 0.0.0.0:8088 [--initial '{"avg_1h_hs":1200}']
+//! ```
+//! Without `--control-listen` the control API (`POST`/`GET /control`) shares the daemon's port.
+//! `--initial` takes exactly what `POST /control` takes. Stops cleanly on Ctrl-C or SIGTERM.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use axum::{body::Body, http::Request, Router};
+use clap::{Args, Parser, Subcommand};
+use pithead_fakes::{
+    docker::{ContainerStatus, FakeDocker},
+    monerod::{FakeMonerod, MoneroMode},
+    p2pool::{FakeP2pool, P2poolState},
+    serve::serve,
+    tari::{FakeTari, TariMode},
+    xmrig_proxy::FakeXmrigProxy,
+    xvb::FakeXvb,
+};
+use tower::ServiceExt;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pithead-fake",
+    version,
+    about = "Run one of Pithead's fake daemons"
+)]
+struct Cli {
+    #[command(subcommand)]
+    fake: Fake,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Address the daemon's own API listens on.
+    #[arg(long)]
+    listen: SocketAddr,
+    /// Serve `POST`/`GET /control` on this address instead of the daemon's port.
+    #[arg(long)]
+    control_listen: Option<SocketAddr>,
+    /// Initial state: the same JSON `POST /control` accepts.
+    #[arg(long)]
+    initial: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Fake {
+    /// monerod RPC (`/json_rpc` get_info, `/get_info`).
+    Monerod {
+        #[command(flatten)]
+        common: Common,
+        /// Require digest auth, as `monerod --rpc-login user:password`.
+        #[arg(long, env = "FAKE_MONEROD_RPC_LOGIN", hide_env_values = true)]
+        rpc_login: Option<String>,
+        /// Answer as a restricted (public) RPC.
+        #[arg(long)]
+        restricted: bool,
+        /// `database_size` to report, in bytes.
+        #[arg(long)]
+        database_size: Option<u64>,
+    },
+    /// Tari base node gRPC (control API on its own port).
+    Tari {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// p2pool data API over HTTP, optionally also written to a directory.
+    P2pool {
+        #[command(flatten)]
+        common: Common,
+        /// Also write the documents here (as `p2pool --data-api DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Seconds between rewrites of `--data-dir`.
+        #[arg(long, default_value_t = 2)]
+        write_interval_secs: u64,
+    },
+    /// xmrig-proxy HTTP API.
+    XmrigProxy {
+        #[command(flatten)]
+        common: Common,
+        /// Bearer token the API requires.
+        #[arg(long, env = "FAKE_XMRIG_PROXY_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Docker engine API subset.
+    Docker {
+        #[command(flatten)]
+        common: Common,
+        /// Containers: `name` (running) or `name=running|exited|restarting|paused|created|dead`,
+        /// comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        containers: Vec<String>,
+    },
+    /// XMRvsBeast bonus pages and APIs.
+    Xvb {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    tokio::select! {
+        res = run(cli.fake) => res,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot watch SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Apply `--initial` through the control API itself, so it is checked exactly like a request.
+async fn apply_initial(control: Router, initial: Option<&str>) -> anyhow::Result<()> {
+    let Some(body) = initial else {
+        return Ok(());
+    };
+    let req = Request::post("/control")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .context("building the --initial request")?;
+    let resp = control.oneshot(req).await.context("applying --initial")?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        let msg = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        bail!("--initial refused ({status}): {}", msg.trim());
+    }
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for {what}"))?;
+    tracing::info!(%addr, "{what} listening");
+    Ok(listener)
+}
+
+/// Serve `wire` and `control` on one port, or on two when `--control-listen` is given.
+async fn serve_http(
+    name: &str,
+    common: &Common,
+    wire: Router,
+    control: Router,
+) -> anyhow::Result<()> {
+    match common.control_listen {
+        None => {
+            let listener = bind(common.listen, name).await?;
+            serve(listener, wire.merge(control)).await?;
+        }
+        Some(control_addr) => {
+            let listener = bind(common.listen, name).await?;
+            let control_listener = bind(control_addr, "control API").await?;
+            tokio::try_join!(serve(listener, wire), serve(control_listener, control))?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_container(spec: &str) -> anyhow::Result<(String, ContainerStatus)> {
+    let (name, status) = match spec.split_once('=') {
+        None => (spec, ContainerStatus::Running),
+        Some((name, state)) => {
+            let status = serde_json::from_value(serde_json::Value::String(state.to_owned()))
+                .with_context(|| {
+                    format!(
+                        "--containers: unknown state {state:?} for {name:?} \
+                         (expected running, exited, restarting, paused, created or dead)"
+                    )
+                })?;
+            (name, status)
+        }
+    };
+    if name.is_empty() {
+        bail!("--containers: empty container name in {spec:?}");
+    }
+    Ok((name.to_owned(), status))
+}
+
+async fn run(fake: Fake) -> anyhow::Result<()> {
+    match fake {
+        Fake::Monerod {
+            common,
+            rpc_login,
+            restricted,
+            database_size,
+        } => {
+            let mut fake = FakeMonerod::new(MoneroMode::Syncing {
+                height: 1,
+                target: 0,
+            })
+            .with_restricted(restricted);
+            if let Some(bytes) = database_size {
+                fake = fake.with_database_size(bytes);
+            }
+            if let Some(login) = rpc_login {
+                let Some((user, password)) = login.split_once(':') else {
+                    bail!("--rpc-login must be user:password");
+                };
+                fake = fake.with_digest_auth(user, password);
+            }
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            tracing::info!(mode = ?fake.mode(), "fake monerod");
+            serve_http(
+                "monerod",
+                &common,
+                fake.wire_router(),
+                fake.control_router(),
+            )
+            .await
+        }
+        Fake::Tari { common } => {
+            let Some(control_addr) = common.control_listen else {
+                bail!("tari needs --control-listen: gRPC and the HTTP control API cannot share a port");
+            };
+            let fake = FakeTari::new(TariMode::Starting);
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            tracing::info!(mode = ?fake.mode(), "fake tari");
+            let control_listener = bind(control_addr, "control API").await?;
+            tracing::info!(addr = %common.listen, "tari gRPC listening");
+            let grpc = tonic::transport::Server::builder()
+                .add_service(fake.grpc_service())
+                .serve(common.listen);
+            let control = serve(control_listener, fake.control_router());
+            tokio::select! {
+                res = grpc => res.with_context(|| format!("tari gRPC on {}", common.listen)),
+                res = control => res.context("tari control API"),
+            }
+        }
+        Fake::P2pool {
+            common,
+            data_dir,
+            write_interval_secs,
+        } => {
+            let fake = FakeP2pool::new(P2poolState::default());
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            if let Some(dir) = data_dir {
+                let writer = fake.clone();
+                tracing::info!(dir = %dir.display(), "writing the p2pool data API");
+                tokio::spawn(async move {
+                    writer
+                        .run_data_dir_writer(&dir, Duration::from_secs(write_interval_secs.max(1)))
+                        .await;
+                });
+            }
+            serve_http("p2pool", &common, fake.wire_router(), fake.control_router()).await
+        }
+        Fake::XmrigProxy { common, token } => {
+            if token.is_empty() {
+                bail!("--token must not be empty");
+            }
+            let fake = FakeXmrigProxy::new(&token);
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            serve_http(
+                "xmrig-proxy",
+                &common,
+                fake.wire_router(),
+                fake.control_router(),
+            )
+            .await
+        }
+        Fake::Docker { common, containers } => {
+            let fake = FakeDocker::new(&[]);
+            for spec in &containers {
+                let (name, status) = parse_container(spec)?;
+                fake.set_status(&name, status);
+            }
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            serve_http("docker", &common, fake.wire_router(), fake.control_router()).await
+        }
+        Fake::Xvb { common } => {
+            let fake = FakeXvb::new();
+            apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+            serve_http("xvb", &common, fake.wire_router(), fake.control_router()).await
+        }
+    }
+}

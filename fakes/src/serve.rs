@@ -1,0 +1,89 @@
+//! Run any fake's router on any listener.
+//!
+//! Binaries pass a tokio `TcpListener`; the simulation passes its own newtype over turmoil's
+//! listener (anything implementing [`axum::serve::Listener`]). Unlike `axum::serve`, this server
+//! can honour [`crate::Behaviour::Down`]: a handler marks its response with a private extension
+//! and the connection is closed without writing a byte of reply.
+
+use std::{io, net::SocketAddr};
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    serve::Listener,
+    Router,
+};
+use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request};
+use hyper_util::rt::TokioIo;
+use tower::ServiceExt;
+
+/// Marker extension: "drop this connection instead of answering".
+#[derive(Debug, Clone, Copy)]
+struct DropConnection;
+
+/// The error our hyper service returns to make hyper close the connection without a reply.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped on purpose (behaviour: down)")]
+struct ConnectionDropped;
+
+/// A response that [`serve`] turns into a dropped connection. Any other server sends it as a
+/// `503` with an empty body.
+pub(crate) fn drop_connection_response() -> Response {
+    let mut resp = StatusCode::SERVICE_UNAVAILABLE.into_response();
+    resp.extensions_mut().insert(DropConnection);
+    resp
+}
+
+/// Serve `router` on `listener` forever (HTTP/1.1, keep-alive), one task per connection.
+///
+/// A response produced by [`crate::Behaviour::Down`] closes its connection without a reply.
+/// The future only ends if the surrounding task is dropped; the `io::Result` mirrors
+/// `axum::serve` so callers can `?` it.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use pithead_fakes::monerod::{FakeMonerod, MoneroMode};
+/// let fake = FakeMonerod::new(MoneroMode::Synced { height: 3_000_000 });
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// pithead_fakes::serve::serve(listener, fake.router()).await
+/// # }
+/// ```
+pub async fn serve<L: Listener>(mut listener: L, router: Router) -> io::Result<()> {
+    loop {
+        let (io, _peer) = listener.accept().await;
+        let router = router.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
+                let router = router.clone();
+                async move {
+                    let resp = match router.oneshot(req).await {
+                        Ok(resp) => resp,
+                        Err(never) => match never {},
+                    };
+                    if resp.extensions().get::<DropConnection>().is_some() {
+                        Err(ConnectionDropped)
+                    } else {
+                        Ok::<_, ConnectionDropped>(resp)
+                    }
+                }
+            });
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(io), service)
+                .await
+            {
+                tracing::debug!(%err, "fake connection ended");
+            }
+        });
+    }
+}
+
+/// Bind `127.0.0.1:0` with tokio, serve `router` there in a background task and return the
+/// bound address. For tests outside the simulation (contract tests, this crate's own tests).
+pub async fn spawn_local(
+    router: Router,
+) -> io::Result<(SocketAddr, tokio::task::JoinHandle<io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(serve(listener, router));
+    Ok((addr, task))
+}

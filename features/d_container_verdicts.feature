@@ -1,0 +1,101 @@
+# Catalog section D — container health verdicts printed by `pithead status`.
+# The verdict logic waits on the CLI capability (@pending(cli)); the fault-injection rows need the
+# live matrix on a real box (@pending(live-matrix)).
+@section-D
+Feature: Container health verdicts — pithead status tells me what needs attention
+  As an operator running `pithead status`,
+  I want every expected service judged running, starting, unhealthy or missing, with exit 0 only
+  when nothing needs attention, so that a script or a glance can trust the verdict.
+
+  @sim @live @pending(cli) @pending(live-matrix)
+  Scenario: All expected services healthy exits 0
+    Given every expected service is running and healthy
+    When I run pithead status
+    Then it prints a "✓ <name> running" line for each service
+    And it prints "All expected services are up."
+    And it exits 0
+
+  @sim @pending(cli)
+  Scenario Outline: A service that is <state> is printed as "<line>" and <verdict>
+    Given monerod is <state>
+    When I run pithead status
+    Then it prints "<line>"
+    And monerod <verdict>
+
+    Examples:
+      | state               | line                                         | verdict                  |
+      | running and healthy | ✓ monerod running                            | needs no attention       |
+      | running, no check   | ✓ monerod running                            | needs no attention       |
+      | running, starting   | … monerod starting (health check pending)    | needs no attention       |
+      | running, unhealthy  | ⚠ monerod running but UNHEALTHY              | needs attention          |
+      | restarting          | ✗ monerod restarting (possible crash loop — check logs) | needs attention |
+      | exited              | ✗ monerod exited                             | needs attention          |
+      | missing             | ✗ monerod missing                            | needs attention          |
+
+  @sim @live @pending(cli) @pending(live-matrix)
+  Scenario Outline: A required node <fault> exits 1
+    Given a healthy local-node box
+    When monerod is <fault>
+    And I run pithead status
+    Then monerod is reported <verdict>
+    And it prints "1 service(s) need attention"
+    And it exits 1
+
+    Examples:
+      | fault                   | verdict |
+      | stopped (docker stop)   | exited  |
+      | removed (docker rm)     | missing |
+
+  @live @pending(live-matrix)
+  Scenario: Fault injection — stopping monerod exits 1 and stops xmrig-proxy, starting it again exits 0
+    Given a real, synced, mining box
+    When the live matrix stops monerod
+    Then pithead status exits 1
+    And xmrig-proxy is reported exited
+    When the live matrix starts monerod again
+    Then pithead status exits 0 once the workers are readmitted
+
+  @live @pending(live-matrix)
+  Scenario: A running but unhealthy monerod (SIGSTOP) exits 1
+    Given a real, synced, mining box
+    When the live matrix freezes monerod with SIGSTOP until its health check fails
+    Then pithead status reports "⚠ monerod running but UNHEALTHY"
+    And it exits 1
+    When the live matrix resumes monerod with SIGCONT
+    Then pithead status exits 0 again
+
+  @sim @live @pending(cli) @pending(live-matrix)
+  Scenario Outline: A miner stopped on purpose under <reason> exits 0
+    Given <situation>
+    And <miner> is exited
+    When I run pithead status
+    Then it prints "⚠ <miner> exited — likely intentional: <reason>"
+    And <miner> is not counted as needing attention
+    And it exits 0
+
+    Examples:
+      | reason     | situation                                  | miner       |
+      | sync hold  | the sync hold is on                        | p2pool      |
+      | sync hold  | the sync hold is on                        | xmrig-proxy |
+      | failover   | monerod is down and workers are rejected   | xmrig-proxy |
+
+  @sim @pending(cli)
+  Scenario: A missing miner is still a problem, even under the sync hold
+    Given the sync hold is on
+    And the xmrig-proxy container does not exist
+    When I run pithead status
+    Then it prints "✗ xmrig-proxy missing"
+    And it exits 1
+
+  @sim @live @pending(cli) @pending(live-matrix)
+  Scenario Outline: Remote mode does not expect <service> when its profile is off
+    Given COMPOSE_PROFILES does not include <profile>
+    And no <service> container exists
+    When I run pithead status
+    Then <service> is not listed as expected
+    And it exits 0
+
+    Examples:
+      | service | profile    |
+      | monerod | local_node |
+      | tari    | local_tari |

@@ -1,0 +1,267 @@
+//! `/api/state`: the dashboard's one read model, rendered from the cycle's decisions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::control::{ChainProgress, Desired, FailoverDecision, GateView};
+
+/// Colour class of a badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BadgeVariant {
+    /// Something is wrong.
+    Bad,
+    /// Attention.
+    Warn,
+    /// Neutral information.
+    Outline,
+}
+
+/// A status badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    /// Text shown.
+    pub text: String,
+    /// Colour class.
+    pub variant: BadgeVariant,
+    /// Tooltip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl Badge {
+    fn new(text: impl Into<String>, variant: BadgeVariant, title: Option<&str>) -> Self {
+        Self {
+            text: text.into(),
+            variant,
+            title: title.map(str::to_owned),
+        }
+    }
+}
+
+/// Per-chain progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncSection {
+    /// Monero.
+    pub monero: ChainProgress,
+    /// Tari.
+    pub tari: ChainProgress,
+}
+
+/// The Monero node's storage facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoneroSection {
+    /// `Pruned`, `Full` or `Unknown` (a remote node).
+    pub mode: &'static str,
+    /// `"85.0 GB"` or `"—"`.
+    pub db_size: String,
+}
+
+/// One node's health as the failover sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct NodeSection {
+    /// Answered this cycle.
+    pub reachable: bool,
+    /// Counts as down (debounced).
+    pub down: bool,
+    /// Answered at least once since start.
+    pub ever_up: bool,
+}
+
+/// Cycle bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct CycleSection {
+    /// Cycles completed since start.
+    pub count: u64,
+    /// Wall time of the last cycle's end, epoch ms.
+    pub last_wall_ms: u64,
+    /// Errors of the last cycle (docker calls refused, snapshot not written), human-readable.
+    pub errors: Vec<String>,
+}
+
+/// The whole read model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiState {
+    /// Any chain shown as syncing.
+    pub syncing: bool,
+    /// Per-chain progress.
+    pub sync: SyncSection,
+    /// Monero storage facts.
+    pub monero: MoneroSection,
+    /// The release latch.
+    pub miner_released: bool,
+    /// Workers rejected by the failover.
+    pub workers_rejected: bool,
+    /// The sync gate holds the miners now.
+    pub miner_held: bool,
+    /// Node health.
+    pub nodes: BTreeMap<&'static str, NodeSection>,
+    /// Managed containers: what the runtime wants.
+    pub containers: BTreeMap<String, Desired>,
+    /// Badges in display order.
+    pub badges: Vec<Badge>,
+    /// Cycle bookkeeping.
+    pub cycle: CycleSection,
+}
+
+impl Default for ApiState {
+    fn default() -> Self {
+        let empty = ChainProgress::from_reading(None);
+        Self {
+            syncing: true,
+            sync: SyncSection {
+                monero: empty,
+                tari: empty,
+            },
+            monero: MoneroSection {
+                mode: "Unknown",
+                db_size: "—".to_owned(),
+            },
+            miner_released: false,
+            workers_rejected: false,
+            miner_held: true,
+            nodes: BTreeMap::new(),
+            containers: BTreeMap::new(),
+            badges: vec![Badge::new("Starting...", BadgeVariant::Warn, None)],
+            cycle: CycleSection::default(),
+        }
+    }
+}
+
+/// Inputs of one rendering.
+#[derive(Debug, Clone)]
+pub struct RenderInput<'a> {
+    /// The gate's verdict.
+    pub gate: &'a GateView,
+    /// The failover's verdict.
+    pub failover: &'a FailoverDecision,
+    /// monerod answered this cycle.
+    pub monero_reachable: bool,
+    /// monerod ever answered.
+    pub monero_ever_up: bool,
+    /// Tari is part of the stack.
+    pub tari_enabled: bool,
+    /// Tari answered this cycle.
+    pub tari_reachable: bool,
+    /// Tari ever answered.
+    pub tari_ever_up: bool,
+    /// The node is the box's own.
+    pub monero_local: bool,
+    /// `MONERO_PRUNE`.
+    pub monero_prune: bool,
+    /// monerod's `database_size` in bytes, when reported.
+    pub monero_db_bytes: Option<u64>,
+    /// Desired container states.
+    pub containers: &'a BTreeMap<String, Desired>,
+    /// Cycle bookkeeping.
+    pub cycle: CycleSection,
+}
+
+/// Renders the read model. Pure: the same input gives the same JSON.
+pub fn render(input: &RenderInput<'_>) -> ApiState {
+    let gate = input.gate;
+    let syncing = gate.display_syncing;
+    let mode = if !input.monero_local {
+        "Unknown"
+    } else if input.monero_prune {
+        "Pruned"
+    } else {
+        "Full"
+    };
+    let mut nodes = BTreeMap::new();
+    nodes.insert(
+        "monero",
+        NodeSection {
+            reachable: input.monero_reachable,
+            down: input.failover.monero_down,
+            ever_up: input.monero_ever_up,
+        },
+    );
+    if input.tari_enabled {
+        nodes.insert(
+            "tari",
+            NodeSection {
+                reachable: input.tari_reachable,
+                down: input.failover.tari_down,
+                ever_up: input.tari_ever_up,
+            },
+        );
+    }
+    ApiState {
+        syncing,
+        sync: SyncSection {
+            monero: gate.monero,
+            tari: gate.tari,
+        },
+        monero: MoneroSection {
+            mode,
+            db_size: input
+                .monero_db_bytes
+                .filter(|b| *b > 0)
+                .map(format_gb)
+                .unwrap_or_else(|| "—".to_owned()),
+        },
+        miner_released: gate.released,
+        workers_rejected: input.failover.rejected,
+        miner_held: gate.holding,
+        nodes,
+        containers: input.containers.clone(),
+        badges: badges(input, syncing, mode),
+        cycle: input.cycle.clone(),
+    }
+}
+
+fn format_gb(bytes: u64) -> String {
+    // Display only: precision loss above 2^53 bytes is irrelevant.
+    #[allow(clippy::cast_precision_loss)]
+    let gb = bytes as f64 / 1e9;
+    format!("{gb:.1} GB")
+}
+
+fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
+    let gate = input.gate;
+    let mut out = Vec::new();
+    if syncing {
+        out.push(Badge::new("Syncing...", BadgeVariant::Warn, None));
+    }
+    if input.failover.monero_down {
+        out.push(Badge::new(
+            "monerod DOWN",
+            BadgeVariant::Bad,
+            Some("monerod has been unreachable for longer than the down window"),
+        ));
+    }
+    if input.failover.tari_down {
+        out.push(Badge::new(
+            "Tari DOWN",
+            BadgeVariant::Bad,
+            Some("the Tari base node has been unreachable for longer than the down window"),
+        ));
+    }
+    if input.failover.rejected {
+        out.push(Badge::new(
+            "Workers rejected",
+            BadgeVariant::Bad,
+            Some("xmrig-proxy is stopped so miners fail over to their backup pools"),
+        ));
+    }
+    if gate.holding {
+        out.push(Badge::new(
+            "Miner held (sync)",
+            BadgeVariant::Warn,
+            Some("p2pool and xmrig-proxy wait until the chains are synced"),
+        ));
+    }
+    if gate.tari_syncing_passive {
+        out.push(Badge::new(
+            format!("Tari syncing {}%", gate.tari.percent),
+            BadgeVariant::Warn,
+            Some("Tari is not required: mining runs while it syncs"),
+        ));
+    }
+    if mode != "Unknown" {
+        out.push(Badge::new(format!("XMR {mode}"), BadgeVariant::Outline, None));
+    }
+    out
+}

@@ -1,0 +1,121 @@
+//! The container plan: which managed container should run, and which start/stop calls are
+//! still owed to reach that.
+//!
+//! A desired-state reconciler rather than fire-and-forget actions, so a refused docker call is
+//! simply owed again next cycle (retry until it lands) and a landed one is never repeated.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Desired state of one container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Desired {
+    /// Should run.
+    Running,
+    /// Should be stopped.
+    Stopped,
+}
+
+/// A docker call the cycle must make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verb", content = "container", rename_all = "lowercase")]
+pub enum ContainerAction {
+    /// `POST /containers/{name}/start`.
+    Start(String),
+    /// `POST /containers/{name}/stop`.
+    Stop(String),
+}
+
+impl ContainerAction {
+    /// The container the action is for.
+    pub fn container(&self) -> &str {
+        match self {
+            Self::Start(name) | Self::Stop(name) => name,
+        }
+    }
+
+    /// The state the action reaches.
+    pub fn target(&self) -> Desired {
+        match self {
+            Self::Start(_) => Desired::Running,
+            Self::Stop(_) => Desired::Stopped,
+        }
+    }
+}
+
+/// Desired versus applied state of the managed containers.
+#[derive(Debug, Clone)]
+pub struct ContainerPlan {
+    gate_containers: Vec<String>,
+    reject_container: String,
+    desired: BTreeMap<String, Desired>,
+    applied: BTreeMap<String, Desired>,
+}
+
+impl ContainerPlan {
+    /// `gate_containers`: held while syncing; `reject_container`: stopped while workers are rejected.
+    pub fn new(gate_containers: Vec<String>, reject_container: String) -> Self {
+        Self {
+            gate_containers,
+            reject_container,
+            desired: BTreeMap::new(),
+            applied: BTreeMap::new(),
+        }
+    }
+
+    /// Recomputes what should run from the gate and failover verdicts, and returns the calls
+    /// still owed, in a stable order (stops before starts, then by name).
+    pub fn step(&mut self, holding: bool, rejected: bool) -> Vec<ContainerAction> {
+        for name in &self.gate_containers {
+            let state = if holding {
+                Desired::Stopped
+            } else {
+                Desired::Running
+            };
+            self.desired.insert(name.clone(), state);
+        }
+        let reject = &self.reject_container;
+        if rejected {
+            self.desired.insert(reject.clone(), Desired::Stopped);
+        } else if !self.gate_containers.contains(reject) && self.desired.contains_key(reject) {
+            // Managed only since a reject: readmit it.
+            self.desired.insert(reject.clone(), Desired::Running);
+        }
+        self.owed()
+    }
+
+    /// The calls owed right now.
+    pub fn owed(&self) -> Vec<ContainerAction> {
+        let mut stops = Vec::new();
+        let mut starts = Vec::new();
+        for (name, desired) in &self.desired {
+            if self.applied.get(name) == Some(desired) {
+                continue;
+            }
+            match desired {
+                Desired::Stopped => stops.push(ContainerAction::Stop(name.clone())),
+                Desired::Running => starts.push(ContainerAction::Start(name.clone())),
+            }
+        }
+        stops.extend(starts);
+        stops
+    }
+
+    /// Records that an action landed (done or already in that state).
+    pub fn confirm(&mut self, action: &ContainerAction) {
+        self.applied
+            .insert(action.container().to_owned(), action.target());
+    }
+
+    /// Desired state per managed container.
+    pub fn desired(&self) -> &BTreeMap<String, Desired> {
+        &self.desired
+    }
+
+    /// Last state the docker engine confirmed per container.
+    pub fn applied(&self) -> &BTreeMap<String, Desired> {
+        &self.applied
+    }
+}

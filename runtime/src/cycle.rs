@@ -1,0 +1,327 @@
+//! One update cycle: observe → decide → act → record.
+//!
+//! The only driver of the control machines. Observation and action are I/O (clients, docker);
+//! the decision is [`Machines::decide`], a pure function of the observations and `now`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use crate::api::state::{render, CycleSection, RenderInput};
+use crate::api::SharedState;
+use crate::config::Config;
+use crate::control::{
+    ChainReading, ContainerAction, ContainerPlan, Failover, FailoverDecision, FailoverObservation,
+    GateObservation, GateView, SyncGate,
+};
+use crate::io::{SharedClock, SharedConnector};
+use crate::observe::docker::{DockerApi, DockerController};
+use crate::observe::monero::{MoneroClient, MoneroInfo};
+use crate::observe::tari::{TariClient, TariStatus};
+use crate::store::{Rearm, Snapshot, SnapshotStore};
+
+/// What the clients returned this cycle, already reduced to what decisions need.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// monerod's `get_info` when it answered with `status: OK`.
+    pub monero: Option<MoneroInfo>,
+    /// Tari's status (`reachable: false` when it did not answer).
+    pub tari: Option<TariStatus>,
+    /// p2pool's network height, when read.
+    pub p2pool_network_height: Option<u64>,
+}
+
+/// Everything one decision produced.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The gate's verdict.
+    pub gate: GateView,
+    /// The failover's verdict.
+    pub failover: FailoverDecision,
+    /// Docker calls owed.
+    pub owed: Vec<ContainerAction>,
+}
+
+/// The control machines of one runtime.
+#[derive(Debug, Clone)]
+pub struct Machines {
+    /// The sync gate.
+    pub gate: SyncGate,
+    /// Node health + failover.
+    pub failover: Failover,
+    /// Desired container states.
+    pub plan: ContainerPlan,
+    tari_enabled: bool,
+}
+
+impl Machines {
+    /// Machines for `config`, with the latch from the snapshot.
+    pub fn new(config: &Config, released: bool) -> Self {
+        let tari_enabled = config.tari_grpc_address.is_some();
+        Self {
+            gate: SyncGate::new(tari_enabled, config.tari_required, released),
+            failover: Failover::new(
+                config.node_down_after,
+                config.node_recovery_after,
+                tari_enabled,
+                config.tari_required,
+            ),
+            plan: ContainerPlan::new(
+                config.sync_gate_containers.clone(),
+                config.reject_workers_container.clone(),
+            ),
+            tari_enabled,
+        }
+    }
+
+    /// Decides from one cycle's observations. Pure.
+    pub fn decide(&mut self, observations: &Observations, now: Instant) -> Decision {
+        let monero = observations.monero.as_ref().map(monero_reading);
+        let tari = observations
+            .tari
+            .as_ref()
+            .filter(|s| s.reachable)
+            .map(tari_reading);
+        let gate = self.gate.step(&GateObservation {
+            monero,
+            tari,
+            p2pool_network_height: observations.p2pool_network_height,
+        });
+        let failover = self.failover.step(
+            FailoverObservation {
+                monero_reachable: observations.monero.is_some(),
+                tari_reachable: self.tari_enabled && tari.is_some(),
+            },
+            now,
+        );
+        let owed = self.plan.step(gate.holding, failover.rejected);
+        Decision {
+            gate,
+            failover,
+            owed,
+        }
+    }
+}
+
+fn monero_reading(info: &MoneroInfo) -> ChainReading {
+    let syncing = info.is_syncing();
+    ChainReading {
+        height: info.height,
+        // A synced node often reports target_height 0; show its own height as the target.
+        target: if info.target_height == 0 {
+            info.height
+        } else {
+            info.target_height
+        },
+        syncing,
+    }
+}
+
+fn tari_reading(status: &TariStatus) -> ChainReading {
+    ChainReading {
+        height: status.local_height,
+        target: status.tip_height,
+        syncing: status.is_syncing(),
+    }
+}
+
+/// The clients one runtime observes and acts through.
+pub struct Clients {
+    /// monerod.
+    pub monero: MoneroClient,
+    /// The Tari base node, when part of the stack.
+    pub tari: Option<TariClient>,
+    /// The docker engine (start/stop).
+    pub docker: Arc<dyn DockerApi>,
+}
+
+impl Clients {
+    /// Production clients for `config`, dialling through `connector`.
+    pub fn new(config: &Config, connector: SharedConnector) -> anyhow::Result<Self> {
+        let exchange = crate::io::http::Exchange {
+            timeout: config.rpc_timeout,
+            limit_bytes: 1024 * 1024,
+        };
+        let monero = MoneroClient::new(
+            connector.clone(),
+            &config.monero_rpc_url,
+            config.monero_rpc_credentials.clone(),
+            exchange,
+        )?;
+        let tari = config
+            .tari_grpc_address
+            .as_deref()
+            .map(|address| TariClient::new(connector.clone(), address, config.rpc_timeout))
+            .transpose()?;
+        let docker = Arc::new(DockerController::new(
+            connector,
+            &config.docker_control_url,
+            config.rpc_timeout,
+        )?);
+        Ok(Self {
+            monero,
+            tari,
+            docker,
+        })
+    }
+
+    /// Reads every node, concurrently.
+    pub async fn observe(&mut self) -> Observations {
+        let monero = self.monero.get_info();
+        let tari = async {
+            match self.tari.as_mut() {
+                Some(client) => Some(client.read().await),
+                None => None,
+            }
+        };
+        let (monero, tari) = tokio::join!(monero, tari);
+        let monero = match monero {
+            Ok(info) => Some(info),
+            Err(e) => {
+                tracing::debug!(error = %e, "monerod gave no reading");
+                None
+            }
+        };
+        Observations {
+            monero,
+            tari,
+            p2pool_network_height: None,
+        }
+    }
+}
+
+/// One runtime's cycle state.
+pub struct Cycle {
+    config: Config,
+    clock: SharedClock,
+    clients: Clients,
+    machines: Machines,
+    store: SnapshotStore,
+    persisted: Snapshot,
+    state: SharedState,
+    count: u64,
+}
+
+impl Cycle {
+    /// Loads the snapshot (and the operator's re-arm marker) and builds the machines.
+    pub fn new(config: Config, clock: SharedClock, clients: Clients, state: SharedState) -> Self {
+        let store = SnapshotStore::new(&config.data_dir);
+        let on_disk = match store.load() {
+            Ok(snapshot) => snapshot.unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = %e, "starting held: the snapshot could not be read");
+                Snapshot::default()
+            }
+        };
+        let mut persisted = on_disk;
+        match store.take_rearm() {
+            Ok(Some(rearm)) => {
+                tracing::info!(?rearm, "the operator re-armed the sync gate");
+                if matches!(rearm, Rearm::All | Rearm::Tari) {
+                    persisted.miner_released = false;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "the re-arm marker could not be read"),
+        }
+        let machines = Machines::new(&config, persisted.miner_released);
+        Self {
+            config,
+            clock,
+            clients,
+            machines,
+            store,
+            persisted: on_disk,
+            state,
+            count: 0,
+        }
+    }
+
+    /// Runs one observe → decide → act → record pass.
+    pub async fn run_once(&mut self) {
+        let observations = self.clients.observe().await;
+        let now = self.clock.now();
+        let decision = self.machines.decide(&observations, now);
+        let mut errors = Vec::new();
+
+        // Persist the latch before acting on it: a crash between the two then resumes
+        // released and simply owes the starts again.
+        let wanted = Snapshot {
+            miner_released: decision.gate.released,
+        };
+        if wanted != self.persisted {
+            match self.store.save(&wanted) {
+                Ok(()) => self.persisted = wanted,
+                Err(e) => errors.push(format!("snapshot not written (retrying next cycle): {e}")),
+            }
+        }
+        if decision.gate.newly_released {
+            tracing::info!("chains synced: releasing the miners");
+        }
+
+        for action in &decision.owed {
+            let result = match action {
+                ContainerAction::Start(name) => self.clients.docker.start(name).await,
+                ContainerAction::Stop(name) => self.clients.docker.stop(name).await,
+            };
+            match result {
+                Ok(applied) => {
+                    tracing::info!(?action, ?applied, "container action landed");
+                    self.machines.plan.confirm(action);
+                }
+                Err(e) => errors.push(format!(
+                    "{} {} failed (retrying next cycle): {e}",
+                    verb(action),
+                    action.container()
+                )),
+            }
+        }
+        for error in &errors {
+            tracing::warn!("{error}");
+        }
+
+        self.count += 1;
+        let cycle = CycleSection {
+            count: self.count,
+            last_wall_ms: self.clock.wall_ms(),
+            errors,
+        };
+        self.record(&observations, &decision, cycle);
+    }
+
+    fn record(&self, observations: &Observations, decision: &Decision, cycle: CycleSection) {
+        let containers: BTreeMap<_, _> = self.machines.plan.desired().clone();
+        let tari = observations.tari.as_ref();
+        let rendered = render(&RenderInput {
+            gate: &decision.gate,
+            failover: &decision.failover,
+            monero_reachable: observations.monero.is_some(),
+            monero_ever_up: self.machines.failover.monero().ever_up(),
+            tari_enabled: self.config.tari_grpc_address.is_some(),
+            tari_reachable: tari.is_some_and(|t| t.reachable),
+            tari_ever_up: self.machines.failover.tari().ever_up(),
+            monero_local: self.config.monero_node_local,
+            monero_prune: self.config.monero_prune,
+            monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
+            containers: &containers,
+            cycle,
+        });
+        match self.state.write() {
+            Ok(mut guard) => *guard = rendered,
+            Err(poisoned) => *poisoned.into_inner() = rendered,
+        }
+    }
+
+    /// The machines (for inspection in tests and the simulation's invariants).
+    pub fn machines(&self) -> &Machines {
+        &self.machines
+    }
+}
+
+fn verb(action: &ContainerAction) -> &'static str {
+    match action {
+        ContainerAction::Start(_) => "start",
+        ContainerAction::Stop(_) => "stop",
+    }
+}

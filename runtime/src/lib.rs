@@ -1,0 +1,20 @@
+//! Pithead's runtime: the control plane of a home Monero + Tari merge-mining box.
+//!
+//! - [`control`]: sans-IO state machines (observations and `now` in, actions out).
+//! - [`observe`]: clients that fetch and parse, deciding nothing.
+//! - [`io`]: the injectable edges (network connector, clock).
+//! - [`store`]: what survives a restart.
+//! - [`cycle`]: one observe → decide → act → record pass.
+//! - [`api`]: the HTTP server (`/healthz`, `/api/state`).
+//! - [`app`]: the entry point shared by the daemon and the simulation.
+//! - [`config`]: the environment, read once.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod control;
+pub mod cycle;
+pub mod io;
+pub mod observe;
+pub mod store;

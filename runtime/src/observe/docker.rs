@@ -1,0 +1,550 @@
+//! Docker engine client (through the `docker-control` socket proxy): start, stop, inspect.
+//!
+//! Start and stop go through bollard over a custom transport: each request dials through the
+//! injected connector and does a hyper HTTP/1 handshake on that stream, so the simulation can
+//! hand in turmoil's network. The transport also drops bollard's `/v1.NN` path prefix: an
+//! unversioned path is served at the engine's own API version, which keeps the client working
+//! across engines that no longer accept old versions or do not know new ones yet (and the
+//! socket proxies accept both forms).
+//!
+//! Inspect uses a single bounded exchange ([`crate::io::http::send`]) rather than bollard,
+//! because bollard collects response bodies without a size limit; the reply is parsed by the
+//! pure [`parse_inspect`].
+//!
+//! Wire facts: `POST /containers/{name}/start|stop` → `204` done, `304` already in that state
+//! (success for us: [`Applied::AlreadyInState`]), `404` no such container. The socket proxy
+//! answers `403` with an HTML page for anything it does not allow. `GET /containers/{name}/json`
+//! → `State.Status`, `State.Running`, `State.Health.Status`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::query_parameters::StopContainerOptionsBuilder;
+use bollard::{BollardRequest, Docker};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+
+use super::json;
+use crate::io::http::{Exchange, HttpError};
+use crate::io::SharedConnector;
+
+/// Seconds the engine waits for a container to stop before killing it.
+pub const STOP_GRACE_SECS: u16 = 10;
+
+/// Largest inspect reply (or error body) accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a start or stop did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Applied {
+    /// `204`: the container changed state.
+    Changed,
+    /// `304`: it already was in that state.
+    AlreadyInState,
+}
+
+/// Why a docker call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DockerError {
+    /// `DOCKER_CONTROL_URL` cannot be used.
+    #[error("DOCKER_CONTROL_URL: invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The container name is not a docker name (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
+    #[error("invalid container name {name:?}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+    },
+    /// Connect failed or the connection broke.
+    #[error("docker engine at {target} is unreachable: {reason}")]
+    Unreachable {
+        /// `host:port`.
+        target: String,
+        /// The underlying error.
+        reason: String,
+    },
+    /// No complete answer within the deadline.
+    #[error("docker engine at {target} did not answer within {timeout:?}")]
+    Timeout {
+        /// `host:port`.
+        target: String,
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+    /// `404`: no such container.
+    #[error("no such container: {0}")]
+    NotFound(String),
+    /// Any other refusal: the socket proxy's `403` page, a `409` conflict, a `500`.
+    #[error("docker engine refused (HTTP {status}): {message}")]
+    Refused {
+        /// The HTTP status code.
+        status: u16,
+        /// The engine's message, or the first line of the proxy's page.
+        message: String,
+    },
+    /// A reply that is not what the engine sends.
+    #[error("docker engine sent a malformed reply: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A container's state, from inspect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerStatus {
+    /// The container's name as asked.
+    pub name: String,
+    /// `State.Status`: created, running, paused, restarting, removing, exited, dead.
+    pub status: String,
+    /// `State.Running`.
+    pub running: bool,
+    /// `State.Health.Status` (starting, healthy, unhealthy) when the container has a
+    /// health check.
+    pub health: Option<String>,
+}
+
+/// Start/stop as the cycle needs them, so it can hold an `Arc<dyn DockerApi>` (a fake in unit
+/// tests, [`DockerController`] in production and the simulation).
+pub trait DockerApi: Send + Sync {
+    /// Starts `name`; already running is success.
+    fn start<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>>;
+    /// Stops `name` (SIGTERM, then SIGKILL after [`STOP_GRACE_SECS`]); already stopped is
+    /// success.
+    fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>>;
+}
+
+/// Whether `name` is a valid docker container name.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && name.len() <= 255
+}
+
+/// Parses a `GET /containers/{name}/json` reply. Pure, never panics.
+pub fn parse_inspect(name: &str, body: &[u8]) -> Result<ContainerStatus, DockerError> {
+    let bad = |reason| DockerError::Malformed { reason };
+    let doc = json::parse(body).map_err(bad)?;
+    let o = json::object(&doc, "the inspect reply").map_err(bad)?;
+    let state = o
+        .get("State")
+        .ok_or_else(|| bad("State is missing".to_owned()))?;
+    let state = json::object(state, "State").map_err(bad)?;
+    let status = json::opt_string(state, "Status")
+        .map_err(bad)?
+        .ok_or_else(|| bad("State.Status is missing".to_owned()))?;
+    let running = json::bool_or(state, "Running", false).map_err(bad)?;
+    let health = match state.get("Health") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(h) => {
+            let h = json::object(h, "State.Health").map_err(bad)?;
+            json::opt_string(h, "Status").map_err(bad)?
+        }
+    };
+    Ok(ContainerStatus {
+        name: name.to_owned(),
+        status,
+        running,
+        health,
+    })
+}
+
+/// A short, printable message from an error body: the engine's `{"message":…}`, else the
+/// body's text with tags stripped, first 200 characters.
+fn refusal_message(body: &[u8]) -> String {
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(serde_json::Value::String(m)) = o.get("message") {
+            return m.chars().take(200).collect();
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if !in_tag && !c.is_control() => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+tokio::task_local! {
+    /// The HTTP status of the last response the transport saw in this task (bollard maps 204
+    /// and 304 to the same `Ok(())`; this tells them apart).
+    static LAST_STATUS: Arc<AtomicU16>;
+}
+
+/// The docker engine client.
+#[derive(Clone)]
+pub struct DockerController {
+    docker: Docker,
+    connector: SharedConnector,
+    base_url: String,
+    target: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for DockerController {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DockerController")
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Removes a leading `/v1.NN` API version segment from `path`.
+fn strip_version(path: &str) -> &str {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return path;
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let version = &rest[..end];
+    let is_version = version.split('.').count() == 2
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if is_version {
+        &rest[end..]
+    } else {
+        path
+    }
+}
+
+impl DockerController {
+    /// A client for the engine at `url` (`DOCKER_CONTROL_URL`, e.g.
+    /// `http://docker-control:2375`). Every call is bounded by `timeout` (a stop additionally
+    /// by the engine's grace period).
+    pub fn new(
+        connector: SharedConnector,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Self, DockerError> {
+        let invalid = |reason| DockerError::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let uri: Uri = url.trim().parse().map_err(|_| invalid("not a URL"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(_) => return Err(invalid("only http:// is supported")),
+            None => return Err(invalid("no scheme (expected http://host:port)")),
+        }
+        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid("credentials in the URL are not accepted"));
+        }
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        if host.is_empty() {
+            return Err(invalid("no host"));
+        }
+        let port = authority.port_u16().unwrap_or(80);
+        let base_url = format!("http://{}", authority.as_str());
+        let transport = {
+            let connector = connector.clone();
+            let host = host.clone();
+            move |request: BollardRequest| {
+                let connector = connector.clone();
+                let host = host.clone();
+                async move { transport(connector, host, port, request).await }
+            }
+        };
+        let secs = timeout.as_secs().max(1) + u64::from(STOP_GRACE_SECS);
+        let docker = Docker::connect_with_custom_transport(
+            transport,
+            Some(base_url.clone()),
+            secs,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .map_err(|_| invalid("bollard refused the address"))?;
+        Ok(Self {
+            docker,
+            connector,
+            base_url,
+            target: format!("{host}:{port}"),
+            timeout,
+        })
+    }
+
+    /// `host:port` this client dials.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Starts `name`.
+    pub async fn start(&self, name: &str) -> Result<Applied, DockerError> {
+        self.check_name(name)?;
+        let docker = self.docker.clone();
+        self.applied(name, self.timeout, async move {
+            docker.start_container(name, None).await
+        })
+        .await
+    }
+
+    /// Stops `name` with a [`STOP_GRACE_SECS`] grace period.
+    pub async fn stop(&self, name: &str) -> Result<Applied, DockerError> {
+        self.check_name(name)?;
+        let docker = self.docker.clone();
+        let options = StopContainerOptionsBuilder::default()
+            .t(i32::from(STOP_GRACE_SECS))
+            .build();
+        let deadline = self.timeout + Duration::from_secs(u64::from(STOP_GRACE_SECS));
+        self.applied(name, deadline, async move {
+            docker.stop_container(name, Some(options)).await
+        })
+        .await
+    }
+
+    /// Inspects `name` (one bounded exchange).
+    pub async fn inspect(&self, name: &str) -> Result<ContainerStatus, DockerError> {
+        self.check_name(name)?;
+        let url = format!("{}/containers/{name}/json", self.base_url);
+        let exchange = Exchange {
+            timeout: self.timeout,
+            limit_bytes: MAX_BODY_BYTES,
+        };
+        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())
+            .map_err(|e| self.http_error(e))?;
+        let response = crate::io::http::send(self.connector.as_ref(), request, &exchange)
+            .await
+            .map_err(|e| self.http_error(e))?;
+        match response.status() {
+            StatusCode::OK => parse_inspect(name, response.body()),
+            StatusCode::NOT_FOUND => Err(DockerError::NotFound(name.to_owned())),
+            status => Err(DockerError::Refused {
+                status: status.as_u16(),
+                message: refusal_message(response.body()),
+            }),
+        }
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), DockerError> {
+        if valid_name(name) {
+            Ok(())
+        } else {
+            Err(DockerError::InvalidName {
+                name: name.chars().take(64).collect(),
+            })
+        }
+    }
+
+    async fn applied<F>(
+        &self,
+        name: &str,
+        deadline: Duration,
+        call: F,
+    ) -> Result<Applied, DockerError>
+    where
+        F: std::future::Future<Output = Result<(), bollard::errors::Error>>,
+    {
+        let status = Arc::new(AtomicU16::new(0));
+        let scoped = LAST_STATUS.scope(status.clone(), call);
+        let result = match tokio::time::timeout(deadline, scoped).await {
+            Ok(result) => result,
+            Err(_) => {
+                return Err(DockerError::Timeout {
+                    target: self.target.clone(),
+                    timeout: deadline,
+                })
+            }
+        };
+        match result {
+            Ok(()) => Ok(if status.load(Ordering::Relaxed) == 304 {
+                Applied::AlreadyInState
+            } else {
+                Applied::Changed
+            }),
+            Err(e) => Err(self.bollard_error(name, e, deadline)),
+        }
+    }
+
+    fn bollard_error(
+        &self,
+        name: &str,
+        error: bollard::errors::Error,
+        deadline: Duration,
+    ) -> DockerError {
+        use bollard::errors::Error as B;
+        match error {
+            B::DockerResponseServerError {
+                status_code: 404, ..
+            } => DockerError::NotFound(name.to_owned()),
+            B::DockerResponseServerError {
+                status_code,
+                message,
+            } => DockerError::Refused {
+                status: status_code,
+                message: refusal_message(message.as_bytes()),
+            },
+            B::RequestTimeoutError => DockerError::Timeout {
+                target: self.target.clone(),
+                timeout: deadline,
+            },
+            B::JsonDataError { message, .. } => DockerError::Malformed { reason: message },
+            other => DockerError::Unreachable {
+                target: self.target.clone(),
+                reason: other.to_string(),
+            },
+        }
+    }
+
+    fn http_error(&self, error: HttpError) -> DockerError {
+        match error {
+            HttpError::InvalidUrl { url, reason } => DockerError::InvalidUrl { url, reason },
+            HttpError::Unreachable { source, .. } => DockerError::Unreachable {
+                target: self.target.clone(),
+                reason: source.to_string(),
+            },
+            HttpError::Protocol { message, .. } => DockerError::Unreachable {
+                target: self.target.clone(),
+                reason: message,
+            },
+            HttpError::Timeout { timeout, .. } => DockerError::Timeout {
+                target: self.target.clone(),
+                timeout,
+            },
+            HttpError::TooLarge { limit_bytes, .. } => DockerError::Malformed {
+                reason: format!("the reply is larger than {limit_bytes} bytes"),
+            },
+        }
+    }
+}
+
+/// bollard's transport: one connection per request, through the connector.
+async fn transport(
+    connector: SharedConnector,
+    host: String,
+    port: u16,
+    request: BollardRequest,
+) -> Result<http::Response<hyper::body::Incoming>, bollard::errors::Error> {
+    let io_error = |err: std::io::Error| bollard::errors::Error::IOError { err };
+    let (mut parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let path = strip_version(&path).to_owned();
+    parts.uri = path
+        .parse()
+        .map_err(|_| io_error(std::io::Error::other("bollard built an invalid path")))?;
+    let host_header = if port == 80 {
+        host.clone()
+    } else {
+        format!("{host}:{port}")
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&host_header) {
+        parts.headers.insert(http::header::HOST, value);
+    }
+    let stream = connector.connect(&host, port).await.map_err(io_error)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|err| bollard::errors::Error::HyperResponseError { err })?;
+    // Drives the connection until the response body is read (or dropped); then it ends.
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender
+        .send_request(http::Request::from_parts(parts, body))
+        .await
+        .map_err(|err| bollard::errors::Error::HyperResponseError { err })?;
+    let _ =
+        LAST_STATUS.try_with(|status| status.store(response.status().as_u16(), Ordering::Relaxed));
+    let declared = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(io_error(std::io::Error::other(format!(
+            "the reply declares more than {MAX_BODY_BYTES} bytes"
+        ))));
+    }
+    Ok(response)
+}
+
+impl DockerApi for DockerController {
+    fn start<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>> {
+        Box::pin(DockerController::start(self, name))
+    }
+
+    fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>> {
+        Box::pin(DockerController::stop(self, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_versions() {
+        assert!(valid_name("xmrig-proxy"));
+        assert!(valid_name("itest-p2pool_1.x"));
+        for bad in ["", "-x", "a/b", "a b", "../etc", "x?y"] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+        assert_eq!(
+            strip_version("/v1.53/containers/x/start?t=1"),
+            "/containers/x/start?t=1"
+        );
+        assert_eq!(strip_version("/containers/x/json"), "/containers/x/json");
+        assert_eq!(strip_version("/vx/containers"), "/vx/containers");
+        assert_eq!(strip_version("/v1.53"), "");
+    }
+
+    #[test]
+    fn inspect_shapes() {
+        let running = br#"{"Id":"abc","Name":"/p2pool","State":{"Status":"running","Running":true,"Health":{"Status":"healthy","FailingStreak":0}}}"#;
+        let s = parse_inspect("p2pool", running).unwrap();
+        assert_eq!(s.status, "running");
+        assert!(s.running);
+        assert_eq!(s.health.as_deref(), Some("healthy"));
+        let exited = br#"{"State":{"Status":"exited","Running":false}}"#;
+        assert_eq!(parse_inspect("x", exited).unwrap().health, None);
+        assert!(parse_inspect("x", br#"{"State":{}}"#).is_err());
+        assert!(parse_inspect("x", b"<html>").is_err());
+    }
+
+    #[test]
+    fn refusal_messages_are_short_text() {
+        assert_eq!(
+            refusal_message(br#"{"message":"No such container: x"}"#),
+            "No such container: x"
+        );
+        let page = b"<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.</body></html>";
+        assert_eq!(
+            refusal_message(page),
+            "403 Forbidden 403 Forbidden Request forbidden by administrative rules."
+        );
+        assert!(refusal_message(&vec![b'a'; 5000]).len() <= 200);
+    }
+}

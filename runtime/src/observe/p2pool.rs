@@ -1,0 +1,559 @@
+//! p2pool client: the `--data-api` documents, read from the directory p2pool writes or over HTTP.
+//!
+//! Wire facts (p2pool `src/p2pool_api.cpp`, `src/stratum_server.cpp`, `src/p2pool.cpp`):
+//! - `network/stats`: `{"difficulty","hash","height","reward","timestamp"}` — the Monero chain as
+//!   p2pool's node sees it (`height` 0 while p2pool has no node data).
+//! - `pool/stats`: `{"pool_list":[…],"pool_statistics":{"hashRate","miners","totalHashes",
+//!   "lastBlockFoundTime","lastBlockFound","totalBlocksFound","pplnsWeight","pplnsWindowSize",
+//!   "sidechainDifficulty","sidechainHeight"}}`.
+//! - `local/stratum`: `{"hashrate_15m","hashrate_1h","hashrate_24h","total_hashes",
+//!   "total_stratum_shares","last_share_found_time","shares_found","shares_failed",
+//!   "average_effort","current_effort","connections","incoming_connections",
+//!   "block_reward_share_percent","wallet","workers":[…]}` (older versions lack some keys).
+//! - p2pool replaces each file atomically (write to a temp name, rename). A file that is missing
+//!   or does not parse (half-written by something else, truncated) is no reading: a typed error,
+//!   never a guess.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use serde::Serialize;
+
+use super::json;
+use crate::io::http::{Exchange, HttpError};
+use crate::io::SharedConnector;
+
+/// Largest data-api document accepted (`local/stratum` lists workers; 1 MiB is far above any
+/// real rig farm).
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// One of the data-api documents, by its relative path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Document {
+    /// `network/stats`.
+    NetworkStats,
+    /// `pool/stats`.
+    PoolStats,
+    /// `local/stratum`.
+    LocalStratum,
+}
+
+impl Document {
+    /// The path relative to the data-api directory (and the HTTP base URL).
+    pub fn path(self) -> &'static str {
+        match self {
+            Document::NetworkStats => "network/stats",
+            Document::PoolStats => "pool/stats",
+            Document::LocalStratum => "local/stratum",
+        }
+    }
+}
+
+impl std::fmt::Display for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+/// Where the documents come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum P2poolSource {
+    /// The `--data-api` directory (mounted read-only into the runtime).
+    Dir(PathBuf),
+    /// An `http://host:port[/prefix]` serving the same tree.
+    Http(String),
+}
+
+/// Why p2pool gave no reading.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum P2poolError {
+    /// The HTTP base URL cannot be used.
+    #[error("p2pool data-api: invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The document does not exist (p2pool not started yet, or not writing the data api).
+    #[error("p2pool data-api: {document} is missing")]
+    Missing {
+        /// Which document.
+        document: Document,
+    },
+    /// The file exists but cannot be read.
+    #[error("p2pool data-api: cannot read {document}: {reason}")]
+    Unreadable {
+        /// Which document.
+        document: Document,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The document is not what p2pool writes (half-written, truncated, wrong types).
+    #[error("p2pool data-api: malformed {document}: {reason}")]
+    Malformed {
+        /// Which document.
+        document: Document,
+        /// What is wrong, naming the field.
+        reason: String,
+    },
+    /// The document exceeded [`MAX_DOCUMENT_BYTES`] (or the exchange limit over HTTP).
+    #[error("p2pool data-api: {document} is larger than {limit_bytes} bytes")]
+    TooLarge {
+        /// Which document.
+        document: Document,
+        /// The limit in bytes.
+        limit_bytes: usize,
+    },
+    /// HTTP: connect failed or the connection broke.
+    #[error("p2pool data-api at {target} is unreachable: {reason}")]
+    Unreachable {
+        /// `host:port`.
+        target: String,
+        /// The underlying error.
+        reason: String,
+    },
+    /// HTTP: no complete answer within the deadline.
+    #[error("p2pool data-api at {target} did not answer within {timeout:?}")]
+    Timeout {
+        /// `host:port`.
+        target: String,
+        /// The deadline that passed.
+        timeout: std::time::Duration,
+    },
+    /// HTTP: a status other than 200 (404 is [`Self::Missing`]).
+    #[error("p2pool data-api: {document} answered HTTP {code}")]
+    BadStatus {
+        /// Which document.
+        document: Document,
+        /// The HTTP status code.
+        code: u16,
+    },
+}
+
+/// `network/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkStats {
+    /// Monero network difficulty.
+    pub difficulty: u64,
+    /// Monero chain height (0 while p2pool has no data from its node).
+    pub height: u64,
+    /// Block reward in atomic units.
+    pub reward: u64,
+    /// Timestamp of the top block (Unix seconds).
+    pub timestamp: u64,
+}
+
+/// `pool/stats` → `pool_statistics`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolStats {
+    /// Side-chain hashrate (H/s).
+    pub hashrate: u64,
+    /// Miners on the side chain.
+    pub miners: u64,
+    /// Side-chain height.
+    pub sidechain_height: u64,
+    /// Side-chain difficulty.
+    pub sidechain_difficulty: u64,
+    /// PPLNS window in side-chain blocks (absent in old p2pool versions).
+    pub pplns_window_size: Option<u64>,
+    /// PPLNS weight.
+    pub pplns_weight: Option<u64>,
+    /// Monero blocks found by the pool.
+    pub total_blocks_found: Option<u64>,
+    /// Unix seconds of the last block the pool found (0 = none).
+    pub last_block_found_time: Option<u64>,
+}
+
+/// `local/stratum`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalStratum {
+    /// Own hashrate, 15-minute average (H/s).
+    pub hashrate_15m: u64,
+    /// Own hashrate, 1-hour average (H/s).
+    pub hashrate_1h: u64,
+    /// Own hashrate, 24-hour average (H/s).
+    pub hashrate_24h: u64,
+    /// Side-chain shares found.
+    pub shares_found: u64,
+    /// Shares that failed.
+    pub shares_failed: Option<u64>,
+    /// Unix seconds of the last own share (0 = none; absent in old versions).
+    pub last_share_found_time: Option<u64>,
+    /// Stratum connections.
+    pub connections: Option<u64>,
+    /// Connected workers (length of `workers`).
+    pub workers: usize,
+}
+
+/// One p2pool reading: the three documents, flattened to what Pithead uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct P2poolReading {
+    /// Monero chain height as p2pool sees it.
+    pub network_height: u64,
+    /// Monero network difficulty.
+    pub network_difficulty: u64,
+    /// Side-chain height.
+    pub sidechain_height: u64,
+    /// Side-chain difficulty.
+    pub sidechain_difficulty: u64,
+    /// PPLNS window in side-chain blocks, when reported.
+    pub pplns_window_size: Option<u64>,
+    /// Side-chain hashrate (H/s).
+    pub pool_hashrate: u64,
+    /// Miners on the side chain.
+    pub pool_miners: u64,
+    /// Own hashrate, 15-minute average (H/s).
+    pub hashrate_15m: u64,
+    /// Own hashrate, 1-hour average (H/s).
+    pub hashrate_1h: u64,
+    /// Own hashrate, 24-hour average (H/s).
+    pub hashrate_24h: u64,
+    /// Own side-chain shares found.
+    pub shares_found: u64,
+    /// Unix seconds of the last own share, when reported (0 = none).
+    pub last_share_found_time: Option<u64>,
+    /// Connected stratum workers.
+    pub workers: usize,
+}
+
+impl P2poolReading {
+    /// Combines the three documents.
+    pub fn new(network: &NetworkStats, pool: &PoolStats, local: &LocalStratum) -> Self {
+        Self {
+            network_height: network.height,
+            network_difficulty: network.difficulty,
+            sidechain_height: pool.sidechain_height,
+            sidechain_difficulty: pool.sidechain_difficulty,
+            pplns_window_size: pool.pplns_window_size,
+            pool_hashrate: pool.hashrate,
+            pool_miners: pool.miners,
+            hashrate_15m: local.hashrate_15m,
+            hashrate_1h: local.hashrate_1h,
+            hashrate_24h: local.hashrate_24h,
+            shares_found: local.shares_found,
+            last_share_found_time: local.last_share_found_time,
+            workers: local.workers,
+        }
+    }
+}
+
+fn document_object(
+    bytes: &[u8],
+    document: Document,
+) -> Result<serde_json::Map<String, serde_json::Value>, P2poolError> {
+    let malformed = |reason| P2poolError::Malformed { document, reason };
+    let value = json::parse(bytes).map_err(malformed)?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        other => Err(malformed(format!(
+            "the document is {} (expected an object)",
+            json::kind(&other)
+        ))),
+    }
+}
+
+/// Parses `network/stats`. Pure, never panics.
+pub fn parse_network_stats(bytes: &[u8]) -> Result<NetworkStats, P2poolError> {
+    let document = Document::NetworkStats;
+    let malformed = |reason| P2poolError::Malformed { document, reason };
+    let o = document_object(bytes, document)?;
+    Ok(NetworkStats {
+        difficulty: json::req_u64(&o, "difficulty").map_err(malformed)?,
+        height: json::req_u64(&o, "height").map_err(malformed)?,
+        reward: json::opt_u64(&o, "reward").map_err(malformed)?.unwrap_or(0),
+        timestamp: json::opt_u64(&o, "timestamp")
+            .map_err(malformed)?
+            .unwrap_or(0),
+    })
+}
+
+/// Parses `pool/stats`. Pure, never panics.
+pub fn parse_pool_stats(bytes: &[u8]) -> Result<PoolStats, P2poolError> {
+    let document = Document::PoolStats;
+    let malformed = |reason| P2poolError::Malformed { document, reason };
+    let o = document_object(bytes, document)?;
+    let stats = o
+        .get("pool_statistics")
+        .ok_or_else(|| malformed("pool_statistics is missing".to_owned()))?;
+    let s = json::object(stats, "pool_statistics").map_err(malformed)?;
+    Ok(PoolStats {
+        hashrate: json::req_u64(s, "hashRate").map_err(malformed)?,
+        miners: json::req_u64(s, "miners").map_err(malformed)?,
+        sidechain_height: json::req_u64(s, "sidechainHeight").map_err(malformed)?,
+        sidechain_difficulty: json::req_u64(s, "sidechainDifficulty").map_err(malformed)?,
+        pplns_window_size: json::opt_u64(s, "pplnsWindowSize").map_err(malformed)?,
+        pplns_weight: json::opt_u64(s, "pplnsWeight").map_err(malformed)?,
+        total_blocks_found: json::opt_u64(s, "totalBlocksFound").map_err(malformed)?,
+        last_block_found_time: json::opt_u64(s, "lastBlockFoundTime").map_err(malformed)?,
+    })
+}
+
+/// Parses `local/stratum`. Pure, never panics.
+pub fn parse_local_stratum(bytes: &[u8]) -> Result<LocalStratum, P2poolError> {
+    let document = Document::LocalStratum;
+    let malformed = |reason| P2poolError::Malformed { document, reason };
+    let o = document_object(bytes, document)?;
+    let workers = match o.get("workers") {
+        None | Some(serde_json::Value::Null) => 0,
+        Some(serde_json::Value::Array(rows)) => rows.len(),
+        Some(other) => {
+            return Err(malformed(format!(
+                "workers is {} (expected an array)",
+                json::kind(other)
+            )))
+        }
+    };
+    Ok(LocalStratum {
+        hashrate_15m: json::req_u64(&o, "hashrate_15m").map_err(malformed)?,
+        hashrate_1h: json::req_u64(&o, "hashrate_1h").map_err(malformed)?,
+        hashrate_24h: json::req_u64(&o, "hashrate_24h").map_err(malformed)?,
+        shares_found: json::req_u64(&o, "shares_found").map_err(malformed)?,
+        shares_failed: json::opt_u64(&o, "shares_failed").map_err(malformed)?,
+        last_share_found_time: json::opt_u64(&o, "last_share_found_time").map_err(malformed)?,
+        connections: json::opt_u64(&o, "connections").map_err(malformed)?,
+        workers,
+    })
+}
+
+/// Reads `document` from the data-api directory `dir`, refusing more than `limit_bytes`.
+pub fn read_document(
+    dir: &Path,
+    document: Document,
+    limit_bytes: usize,
+) -> Result<Bytes, P2poolError> {
+    let path = dir.join(document.path());
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(P2poolError::Missing { document })
+        }
+        Err(e) => {
+            return Err(P2poolError::Unreadable {
+                document,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let mut buf = Vec::new();
+    let cap = u64::try_from(limit_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    file.take(cap)
+        .read_to_end(&mut buf)
+        .map_err(|e| P2poolError::Unreadable {
+            document,
+            reason: e.to_string(),
+        })?;
+    if buf.len() > limit_bytes {
+        return Err(P2poolError::TooLarge {
+            document,
+            limit_bytes,
+        });
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// A p2pool data-api client.
+#[derive(Clone)]
+pub struct P2poolClient {
+    connector: SharedConnector,
+    source: P2poolSource,
+    exchange: Exchange,
+}
+
+impl std::fmt::Debug for P2poolClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("P2poolClient")
+            .field("source", &self.source)
+            .field("exchange", &self.exchange)
+            .finish()
+    }
+}
+
+impl P2poolClient {
+    /// A client reading from `source`. Over HTTP each document is one bounded exchange; from a
+    /// directory each file read is bounded by the exchange's `limit_bytes`.
+    pub fn new(
+        connector: SharedConnector,
+        source: P2poolSource,
+        exchange: Exchange,
+    ) -> Result<Self, P2poolError> {
+        if let P2poolSource::Http(url) = &source {
+            let uri: http::Uri = url.parse().map_err(|_| P2poolError::InvalidUrl {
+                url: url.clone(),
+                reason: "not a URL",
+            })?;
+            if uri.scheme_str() != Some("http") || uri.host().is_none() {
+                return Err(P2poolError::InvalidUrl {
+                    url: url.clone(),
+                    reason: "expected http://host:port",
+                });
+            }
+        }
+        Ok(Self {
+            connector,
+            source,
+            exchange,
+        })
+    }
+
+    /// The raw bytes of one document.
+    pub async fn fetch(&self, document: Document) -> Result<Bytes, P2poolError> {
+        match &self.source {
+            P2poolSource::Dir(dir) => read_document(dir, document, self.exchange.limit_bytes),
+            P2poolSource::Http(base) => {
+                let url = format!("{}/{}", base.trim_end_matches('/'), document.path());
+                let request =
+                    crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())
+                        .map_err(|e| http_error(e, document))?;
+                let response =
+                    crate::io::http::send(self.connector.as_ref(), request, &self.exchange)
+                        .await
+                        .map_err(|e| http_error(e, document))?;
+                match response.status() {
+                    StatusCode::OK => Ok(response.into_body()),
+                    StatusCode::NOT_FOUND => Err(P2poolError::Missing { document }),
+                    status => Err(P2poolError::BadStatus {
+                        document,
+                        code: status.as_u16(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// `network/stats`.
+    pub async fn network_stats(&self) -> Result<NetworkStats, P2poolError> {
+        parse_network_stats(&self.fetch(Document::NetworkStats).await?)
+    }
+
+    /// `pool/stats`.
+    pub async fn pool_stats(&self) -> Result<PoolStats, P2poolError> {
+        parse_pool_stats(&self.fetch(Document::PoolStats).await?)
+    }
+
+    /// `local/stratum`.
+    pub async fn local_stratum(&self) -> Result<LocalStratum, P2poolError> {
+        parse_local_stratum(&self.fetch(Document::LocalStratum).await?)
+    }
+
+    /// All three documents (concurrently over HTTP). Any one failing is no reading.
+    pub async fn read(&self) -> Result<P2poolReading, P2poolError> {
+        let (network, pool, local) = tokio::join!(
+            self.network_stats(),
+            self.pool_stats(),
+            self.local_stratum()
+        );
+        Ok(P2poolReading::new(&network?, &pool?, &local?))
+    }
+}
+
+fn http_error(error: HttpError, document: Document) -> P2poolError {
+    match error {
+        HttpError::InvalidUrl { url, reason } => P2poolError::InvalidUrl { url, reason },
+        HttpError::Unreachable { target, source } => P2poolError::Unreachable {
+            target,
+            reason: source.to_string(),
+        },
+        HttpError::Protocol { target, message } => P2poolError::Unreachable {
+            target,
+            reason: message,
+        },
+        HttpError::Timeout { target, timeout } => P2poolError::Timeout { target, timeout },
+        HttpError::TooLarge { limit_bytes, .. } => P2poolError::TooLarge {
+            document,
+            limit_bytes,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: &[u8] = br#"{"difficulty":412345678901,"hash":"ab","height":3012345,"reward":600000000000,"timestamp":1716000000}"#;
+    const POOL: &[u8] = br#"{"pool_list":["pplns"],"pool_statistics":{"hashRate":12345678,"miners":9000,"totalHashes":1,"lastBlockFoundTime":1715999000,"lastBlockFound":3012000,"totalBlocksFound":4000,"pplnsWeight":123,"pplnsWindowSize":2160,"sidechainDifficulty":120000000,"sidechainHeight":8000000}}"#;
+    const LOCAL: &[u8] = br#"{"hashrate_15m":15000,"hashrate_1h":14000,"hashrate_24h":13000.0,"total_hashes":1,"total_stratum_shares":3,"last_share_found_time":1715999500,"shares_found":3,"shares_failed":0,"average_effort":95.5,"current_effort":12.25,"connections":2,"incoming_connections":0,"block_reward_share_percent":0.01,"wallet":"4...","workers":["10.0.0.2:4000,15000,1,rig1","10.0.0.3:4001,0,1,rig2"]}"#;
+
+    #[test]
+    fn parses_the_three_documents() {
+        let n = parse_network_stats(NETWORK).unwrap();
+        let p = parse_pool_stats(POOL).unwrap();
+        let l = parse_local_stratum(LOCAL).unwrap();
+        let r = P2poolReading::new(&n, &p, &l);
+        assert_eq!(r.network_height, 3_012_345);
+        assert_eq!(r.sidechain_height, 8_000_000);
+        assert_eq!(r.pplns_window_size, Some(2160));
+        assert_eq!(r.sidechain_difficulty, 120_000_000);
+        assert_eq!(
+            (r.hashrate_15m, r.hashrate_1h, r.hashrate_24h),
+            (15000, 14000, 13000)
+        );
+        assert_eq!(r.shares_found, 3);
+        assert_eq!(r.workers, 2);
+        assert_eq!(r.last_share_found_time, Some(1_715_999_500));
+    }
+
+    #[test]
+    fn half_written_and_wrong_shapes_are_typed_errors() {
+        let half = &NETWORK[..NETWORK.len() / 2];
+        assert!(matches!(
+            parse_network_stats(half),
+            Err(P2poolError::Malformed {
+                document: Document::NetworkStats,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_network_stats(b""),
+            Err(P2poolError::Malformed { .. })
+        ));
+        let e = parse_pool_stats(br#"{"pool_list":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("pool_statistics is missing"), "{e}");
+        let e = parse_local_stratum(br#"{"hashrate_15m":"fast"}"#).unwrap_err();
+        assert!(e.to_string().contains("hashrate_15m is a string"), "{e}");
+        let e = parse_local_stratum(
+            br#"{"hashrate_15m":1,"hashrate_1h":1,"hashrate_24h":1,"shares_found":1,"workers":{}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("workers is an object"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn directory_source_reads_and_reports_missing_and_oversized() {
+        let dir = tempfile::tempdir().unwrap();
+        let c: SharedConnector = std::sync::Arc::new(crate::io::TokioConnector);
+        let client = P2poolClient::new(
+            c,
+            P2poolSource::Dir(dir.path().to_owned()),
+            Exchange {
+                timeout: std::time::Duration::from_secs(1),
+                limit_bytes: 4096,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            client.read().await.unwrap_err(),
+            P2poolError::Missing {
+                document: Document::NetworkStats
+            }
+        );
+        for (doc, body) in [("network", NETWORK), ("pool", POOL), ("local", LOCAL)] {
+            std::fs::create_dir_all(dir.path().join(doc)).unwrap();
+            let name = if doc == "local" { "stratum" } else { "stats" };
+            std::fs::write(dir.path().join(doc).join(name), body).unwrap();
+        }
+        assert_eq!(client.read().await.unwrap().network_height, 3_012_345);
+        std::fs::write(dir.path().join("pool/stats"), vec![b' '; 5000]).unwrap();
+        assert_eq!(
+            client.read().await.unwrap_err(),
+            P2poolError::TooLarge {
+                document: Document::PoolStats,
+                limit_bytes: 4096
+            }
+        );
+    }
+}

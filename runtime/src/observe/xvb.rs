@@ -1,0 +1,378 @@
+//! XMRvsBeast (XvB) client: the raffle's public round stats and the donor's bonus history.
+//!
+//! Wire facts (from the XvB pages as read by the Python Pithead and by Gupaxx):
+//! - Public stats: `GET /p2pool/stats` → a JSON object with `time_remain` (minutes left in the
+//!   round; negative while the round waits for a share), `bonus_hr` (kH/s), `donate_hr`,
+//!   `donate_miners`, `donate_workers`, `players`, `players_round`, `winner` (an elided address
+//!   `abcd...wxyz`), `round_type`, `block_height` (a number, sometimes a string), … The page has
+//!   been seen with stray backticks around the JSON; they are ignored.
+//! - Donor stats: `GET /cgi-bin/p2pool_bonus_history.cgi?address=<wallet>` → an HTML page whose
+//!   text carries `Fail Count: N`, `1hr avg: 12.34 kH/s` and `24hr avg: 11.00 kH/s`. A page with
+//!   neither a fail count nor a 1-hour average is not a reading.
+//!
+//! The real host is `https://xmrvsbeast.com`; this client speaks plain HTTP through the
+//! connector, so production points it at an HTTP endpoint that forwards there (Tor's HTTP
+//! tunnel or a TLS-terminating sidecar) — see the runtime's configuration docs. The wallet
+//! address is never part of an error message.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use serde::Serialize;
+
+use super::json;
+use crate::io::http::{Exchange, HttpError};
+use crate::io::SharedConnector;
+
+/// Path of the public round stats.
+pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
+/// Path of the donor's bonus history page.
+pub const DONOR_HISTORY_PATH: &str = "/cgi-bin/p2pool_bonus_history.cgi";
+
+/// Why XvB gave no reading.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XvbError {
+    /// The base URL cannot be used.
+    #[error("XvB: invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The wallet address is not a plain base58 string.
+    #[error("XvB: the wallet address is not a base58 string")]
+    InvalidAddress,
+    /// Connect failed or the connection broke.
+    #[error("XvB at {target} is unreachable: {reason}")]
+    Unreachable {
+        /// `host:port`.
+        target: String,
+        /// The underlying error.
+        reason: String,
+    },
+    /// No complete answer within the deadline.
+    #[error("XvB at {target} did not answer within {timeout:?}")]
+    Timeout {
+        /// `host:port`.
+        target: String,
+        /// The deadline that passed.
+        timeout: std::time::Duration,
+    },
+    /// The body exceeded the limit.
+    #[error("XvB sent a body larger than {limit_bytes} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit_bytes: usize,
+    },
+    /// A status other than 200.
+    #[error("XvB answered HTTP {code} for {path}")]
+    BadStatus {
+        /// The path asked.
+        path: &'static str,
+        /// The HTTP status code.
+        code: u16,
+    },
+    /// The body is not what XvB sends.
+    #[error("XvB sent a malformed {path} reply: {reason}")]
+    Malformed {
+        /// The path asked.
+        path: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The raffle's public round stats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct XvbPublicStats {
+    /// Minutes left in the current round (negative while waiting for a share).
+    pub time_remain_min: i64,
+    /// The bonus hashrate being raffled, kH/s.
+    pub bonus_hr_khs: f64,
+    /// Hashrate donated by all donors, kH/s.
+    pub donate_hr_khs: f64,
+    /// Donors.
+    pub donate_miners: u64,
+    /// Donors' workers.
+    pub donate_workers: u64,
+    /// Players registered.
+    pub players: u64,
+    /// Players in this round.
+    pub players_round: u64,
+    /// The current winner, elided (`abcd...wxyz`).
+    pub winner: String,
+    /// The round type (`VIP`, `Donor`, `Whale`, …) as XvB names it.
+    pub round_type: String,
+    /// Monero height of the round, when given.
+    pub block_height: Option<u64>,
+}
+
+/// The donor's own standing, from the bonus history page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct XvbDonorStats {
+    /// XvB's fail counter for this donor (0 when the page does not show one).
+    pub fail_count: u64,
+    /// XvB's 1-hour average of the donated hashrate, H/s.
+    pub avg_1h_hs: f64,
+    /// XvB's 24-hour average, H/s (0 when absent).
+    pub avg_24h_hs: f64,
+}
+
+/// Parses the public stats JSON. Pure, never panics.
+pub fn parse_public_stats(body: &[u8]) -> Result<XvbPublicStats, XvbError> {
+    let bad = |reason| XvbError::Malformed {
+        path: PUBLIC_STATS_PATH,
+        reason,
+    };
+    let cleaned: Vec<u8> = body.iter().copied().filter(|b| *b != b'`').collect();
+    let doc = json::parse(&cleaned).map_err(bad)?;
+    let o = json::object(&doc, "the reply").map_err(bad)?;
+    let time_remain_min = match o.get("time_remain") {
+        None | Some(serde_json::Value::Null) => 0,
+        Some(v) => match v.as_i64() {
+            Some(n) => n,
+            None => {
+                let f = json::as_f64(v, "time_remain").map_err(bad)?;
+                if f.abs() > 1e12 {
+                    return Err(bad(format!("time_remain is {f} (out of range)")));
+                }
+                #[allow(clippy::cast_possible_truncation)]
+                let n = f as i64;
+                n
+            }
+        },
+    };
+    let count = |name: &str| -> Result<u64, XvbError> {
+        Ok(json::opt_u64(o, name).map_err(bad)?.unwrap_or(0))
+    };
+    let text = |name: &str| -> Result<String, XvbError> {
+        Ok(json::opt_string(o, name).map_err(bad)?.unwrap_or_default())
+    };
+    let block_height = match o.get("block_height") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+        Some(serde_json::Value::String(s)) => Some(
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| bad("block_height is not a number".to_owned()))?,
+        ),
+        Some(v) => Some(json::as_u64(v, "block_height").map_err(bad)?),
+    };
+    Ok(XvbPublicStats {
+        time_remain_min,
+        bonus_hr_khs: json::opt_f64(o, "bonus_hr").map_err(bad)?.unwrap_or(0.0),
+        donate_hr_khs: json::opt_f64(o, "donate_hr").map_err(bad)?.unwrap_or(0.0),
+        donate_miners: count("donate_miners")?,
+        donate_workers: count("donate_workers")?,
+        players: count("players")?,
+        players_round: count("players_round")?,
+        winner: text("winner")?,
+        round_type: text("round_type")?,
+        block_height,
+    })
+}
+
+/// Finds `label` (ASCII case-insensitive) in `text` and returns what follows it, whitespace
+/// skipped.
+fn after_label<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find(&label.to_ascii_lowercase())?;
+    text.get(at + label.len()..).map(str::trim_start)
+}
+
+/// A leading decimal number (`12`, `12.34`) and the rest.
+fn leading_number(text: &str) -> Option<(f64, &str)> {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(text.len(), |(i, _)| i);
+    let number = text.get(..end)?;
+    if number.is_empty() || number.len() > 32 {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    value
+        .is_finite()
+        .then_some((value, text.get(end..).unwrap_or("")))
+}
+
+/// The multiplier of a `[kKmMgG]?H/s` unit at the start of `text` (1 when there is none).
+fn unit_multiplier(text: &str) -> f64 {
+    let t = text.trim_start();
+    let mut chars = t.chars();
+    let (mult, rest) = match chars.next() {
+        Some('k' | 'K') => (1e3, chars.as_str()),
+        Some('m' | 'M') => (1e6, chars.as_str()),
+        Some('g' | 'G') => (1e9, chars.as_str()),
+        _ => (1.0, t),
+    };
+    if rest.len() >= 3 && rest.get(..3).is_some_and(|u| u.eq_ignore_ascii_case("h/s")) {
+        mult
+    } else {
+        1.0
+    }
+}
+
+fn hashrate_after(text: &str, label: &str) -> Option<f64> {
+    let rest = after_label(text, label)?;
+    let (value, rest) = leading_number(rest)?;
+    Some(value * unit_multiplier(rest))
+}
+
+/// Parses the donor's bonus history page. Pure, never panics.
+pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
+    let text = String::from_utf8_lossy(body);
+    let fail_count = after_label(&text, "Fail Count:").and_then(|rest| {
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_digit())
+            .map_or(rest.len(), |(i, _)| i);
+        rest.get(..end)
+            .and_then(|digits| digits.parse::<u64>().ok())
+    });
+    let avg_1h = hashrate_after(&text, "1hr avg:");
+    if fail_count.is_none() && avg_1h.is_none() {
+        return Err(XvbError::Malformed {
+            path: DONOR_HISTORY_PATH,
+            reason: "neither \"Fail Count:\" nor \"1hr avg:\" is on the page".to_owned(),
+        });
+    }
+    Ok(XvbDonorStats {
+        fail_count: fail_count.unwrap_or(0),
+        avg_1h_hs: avg_1h.unwrap_or(0.0),
+        avg_24h_hs: hashrate_after(&text, "24hr avg:").unwrap_or(0.0),
+    })
+}
+
+/// An XvB client.
+#[derive(Clone)]
+pub struct XvbClient {
+    connector: SharedConnector,
+    base_url: String,
+    exchange: Exchange,
+}
+
+impl std::fmt::Debug for XvbClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XvbClient")
+            .field("base_url", &self.base_url)
+            .field("exchange", &self.exchange)
+            .finish()
+    }
+}
+
+impl XvbClient {
+    /// A client for XvB at `base_url` (an `http://` endpoint that reaches xmrvsbeast.com).
+    pub fn new(
+        connector: SharedConnector,
+        base_url: &str,
+        exchange: Exchange,
+    ) -> Result<Self, XvbError> {
+        let invalid = |reason| XvbError::InvalidUrl {
+            url: base_url.to_owned(),
+            reason,
+        };
+        let uri: http::Uri = base_url.parse().map_err(|_| invalid("not a URL"))?;
+        if uri.scheme_str() != Some("http") || uri.host().is_none() {
+            return Err(invalid(
+                "expected http://host:port (TLS is not spoken here)",
+            ));
+        }
+        Ok(Self {
+            connector,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            exchange,
+        })
+    }
+
+    async fn get(&self, path: &'static str, query: &str) -> Result<Bytes, XvbError> {
+        let url = format!("{}{path}{query}", self.base_url);
+        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())
+            .map_err(|e| http_error(e, &self.base_url))?;
+        let response = crate::io::http::send(self.connector.as_ref(), request, &self.exchange)
+            .await
+            .map_err(|e| http_error(e, &self.base_url))?;
+        if response.status() != StatusCode::OK {
+            return Err(XvbError::BadStatus {
+                path,
+                code: response.status().as_u16(),
+            });
+        }
+        Ok(response.into_body())
+    }
+
+    /// `GET /p2pool/stats`.
+    pub async fn public_stats(&self) -> Result<XvbPublicStats, XvbError> {
+        parse_public_stats(&self.get(PUBLIC_STATS_PATH, "").await?)
+    }
+
+    /// The bonus history page of `address` (the donor's primary wallet address).
+    pub async fn donor_stats(&self, address: &str) -> Result<XvbDonorStats, XvbError> {
+        if address.is_empty()
+            || address.len() > 128
+            || !address.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(XvbError::InvalidAddress);
+        }
+        parse_donor_stats(
+            &self
+                .get(DONOR_HISTORY_PATH, &format!("?address={address}"))
+                .await?,
+        )
+    }
+}
+
+/// Maps a transport error; never includes the request URL (it may carry the wallet address).
+fn http_error(error: HttpError, base_url: &str) -> XvbError {
+    match error {
+        HttpError::InvalidUrl { reason, .. } => XvbError::InvalidUrl {
+            url: base_url.to_owned(),
+            reason,
+        },
+        HttpError::Unreachable { target, source } => XvbError::Unreachable {
+            target,
+            reason: source.to_string(),
+        },
+        HttpError::Protocol { target, message } => XvbError::Unreachable {
+            target,
+            reason: message,
+        },
+        HttpError::Timeout { target, timeout } => XvbError::Timeout { target, timeout },
+        HttpError::TooLarge { limit_bytes, .. } => XvbError::TooLarge { limit_bytes },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_stats_with_backticks_and_string_numbers() {
+        let body = br#"`{"time_remain":-3,"bonus_hr":95.5,"donate_hr":1234.5,"donate_miners":40,"donate_workers":90,
+            "players":120,"players_round":33,"winner":"4ABC...WXYZ","share_effort":"50%","block_reward":"0.6",
+            "round_type":"vip","block_height":"3012345","block_hash":"ab","roll_winner":"7","roll_round":"9","reward_yearly":[1.0]}`"#;
+        let s = parse_public_stats(body).unwrap();
+        assert_eq!(s.time_remain_min, -3);
+        assert_eq!(s.bonus_hr_khs, 95.5);
+        assert_eq!(s.players_round, 33);
+        assert_eq!(s.winner, "4ABC...WXYZ");
+        assert_eq!(s.round_type, "vip");
+        assert_eq!(s.block_height, Some(3_012_345));
+        assert!(parse_public_stats(b"<html>").is_err());
+        assert!(parse_public_stats(br#"{"players":"many"}"#).is_err());
+    }
+
+    #[test]
+    fn donor_page_units_and_missing_parts() {
+        let page = b"<html><body><p style=\"color:#40a340;\">Fail Count: 2 | 1hr avg: 12.5 kH/s | 24hr avg: 980 H/s</p></body></html>";
+        let d = parse_donor_stats(page).unwrap();
+        assert_eq!(d.fail_count, 2);
+        assert_eq!(d.avg_1h_hs, 12_500.0);
+        assert_eq!(d.avg_24h_hs, 980.0);
+        let mh = parse_donor_stats(b"1HR AVG: 1.5MH/s").unwrap();
+        assert_eq!(mh.avg_1h_hs, 1_500_000.0);
+        assert_eq!(mh.fail_count, 0);
+        assert!(parse_donor_stats(b"<html>maintenance</html>").is_err());
+        assert!(parse_donor_stats(b"Fail Count: ").is_err());
+    }
+}

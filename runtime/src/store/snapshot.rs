@@ -1,0 +1,209 @@
+//! The release latch snapshot, written atomically (temp file + fsync + rename + directory fsync)
+//! so a crash leaves either the old or the new file, never half of one.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Why the snapshot could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory cannot be used.
+    #[error("{path}: {action} failed: {source}")]
+    Io {
+        /// File or directory.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The snapshot exists but is not ours (it was moved aside).
+    #[error("{path}: unreadable snapshot moved to {moved_to}: {reason}")]
+    Corrupt {
+        /// The snapshot file.
+        path: PathBuf,
+        /// Where it went.
+        moved_to: PathBuf,
+        /// Parser message.
+        reason: String,
+    },
+}
+
+/// The persisted runtime state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The sync gate's latch.
+    pub miner_released: bool,
+}
+
+/// An operator's request to re-arm the gate, left by `pithead apply` as a marker file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rearm {
+    /// The Monero node endpoint changed: hold again until both chains are synced.
+    All,
+    /// Only the Tari endpoint changed.
+    Tari,
+}
+
+/// The snapshot file in `DATA_DIR`.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    dir: PathBuf,
+}
+
+const FILE: &str = "runtime-state.json";
+const REARM_MARKER: &str = "rearm-sync-gate";
+
+impl SnapshotStore {
+    /// A store in `dir` (created when missing).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The snapshot's path.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE)
+    }
+
+    /// Reads the snapshot; `Ok(None)` on a first start. A corrupt file is moved aside and
+    /// reported, so the caller starts held (the safe side) without losing the evidence.
+    pub fn load(&self) -> Result<Option<Snapshot>, StoreError> {
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path,
+                    action: "read",
+                    source,
+                })
+            }
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(snapshot) => Ok(Some(snapshot)),
+            Err(e) => {
+                let moved_to = path.with_extension("json.corrupt");
+                fs::rename(&path, &moved_to).map_err(|source| StoreError::Io {
+                    path: path.clone(),
+                    action: "move aside",
+                    source,
+                })?;
+                Err(StoreError::Corrupt {
+                    path,
+                    moved_to,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Writes the snapshot atomically.
+    pub fn save(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io {
+                path,
+                action,
+                source,
+            }
+        };
+        fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
+        let body = serde_json::to_vec_pretty(snapshot).map_err(|e| StoreError::Io {
+            path: self.path(),
+            action: "encode",
+            source: std::io::Error::other(e),
+        })?;
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(io("create temp", &self.dir))?;
+        temp.write_all(&body).map_err(io("write", temp.path()))?;
+        temp.as_file().sync_all().map_err(io("fsync", temp.path()))?;
+        let path = self.path();
+        temp.persist(&path).map_err(|e| StoreError::Io {
+            path: path.clone(),
+            action: "rename",
+            source: e.error,
+        })?;
+        // The rename is durable only once the directory entry is.
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            dir.sync_all().map_err(io("fsync dir", &self.dir))?;
+        }
+        Ok(())
+    }
+
+    /// Takes (reads and removes) the operator's re-arm marker, if any.
+    pub fn take_rearm(&self) -> Result<Option<Rearm>, StoreError> {
+        let path = self.dir.join(REARM_MARKER);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path,
+                    action: "read",
+                    source,
+                })
+            }
+        };
+        fs::remove_file(&path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            action: "remove",
+            source,
+        })?;
+        Ok(Some(if text.trim() == "tari" {
+            Rearm::Tari
+        } else {
+            Rearm::All
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_has_no_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(SnapshotStore::new(dir.path()).load().unwrap(), None);
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path().join("nested"));
+        store.save(&Snapshot { miner_released: true }).unwrap();
+        assert_eq!(store.load().unwrap(), Some(Snapshot { miner_released: true }));
+        let names: Vec<_> = fs::read_dir(dir.path().join("nested"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [FILE]);
+    }
+
+    #[test]
+    fn corrupt_snapshot_is_moved_aside_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        fs::write(store.path(), b"{\"miner_rel").unwrap();
+        let err = store.load().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(dir.path().join("runtime-state.json.corrupt").exists());
+        assert_eq!(store.load().unwrap(), None);
+    }
+
+    #[test]
+    fn rearm_marker_is_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        assert_eq!(store.take_rearm().unwrap(), None);
+        fs::write(dir.path().join(REARM_MARKER), "tari\n").unwrap();
+        assert_eq!(store.take_rearm().unwrap(), Some(Rearm::Tari));
+        assert_eq!(store.take_rearm().unwrap(), None);
+        fs::write(dir.path().join(REARM_MARKER), "").unwrap();
+        assert_eq!(store.take_rearm().unwrap(), Some(Rearm::All));
+    }
+}

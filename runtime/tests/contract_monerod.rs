@@ -1,0 +1,229 @@
+//! Tier 2: the real `MoneroClient` against the fake monerod on real loopback sockets, every mode,
+//! plus the drift check that keeps the fake's `get_info` key set equal to the one recorded from
+//! a real monerod (`tests/fixtures/monerod/`).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pithead_fakes::monerod::{get_info_result, FakeMonerod, MoneroMode};
+use pithead_runtime::io::http::Exchange;
+use pithead_runtime::io::{SharedConnector, TokioConnector};
+use pithead_runtime::observe::monero::{MoneroClient, MoneroError};
+
+const PASSWORD: &str = "fake-monerod-password-5521";
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/monerod")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+    v.as_object().expect("an object").keys().cloned().collect()
+}
+
+async fn serve(fake: &FakeMonerod) -> SocketAddr {
+    let (addr, _task) = pithead_fakes::serve::spawn_local(fake.router())
+        .await
+        .expect("serve the fake");
+    addr
+}
+
+fn client_with(addr: SocketAddr, credentials: Option<(&str, &str)>, exchange: Exchange) -> MoneroClient {
+    let connector: SharedConnector = Arc::new(TokioConnector);
+    MoneroClient::new(
+        connector,
+        &format!("http://{addr}"),
+        credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+        exchange,
+    )
+    .expect("client")
+}
+
+fn client(addr: SocketAddr) -> MoneroClient {
+    client_with(
+        addr,
+        None,
+        Exchange {
+            timeout: Duration::from_secs(5),
+            limit_bytes: 256 * 1024,
+        },
+    )
+}
+
+#[test]
+fn drift_fake_get_info_keys_equal_the_real_recording() {
+    for (fixture_name, mode) in [
+        ("get_info.synced.json", MoneroMode::Synced { height: 3_000_000 }),
+        (
+            "get_info.syncing.json",
+            MoneroMode::Syncing {
+                height: 100,
+                target: 200,
+            },
+        ),
+        ("get_info.synced.json", MoneroMode::Busy),
+    ] {
+        let real = keys(&fixture(fixture_name)["result"]);
+        let fake = keys(&get_info_result(&mode));
+        let missing: Vec<_> = real.difference(&fake).collect();
+        let extra: Vec<_> = fake.difference(&real).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "fake get_info for {mode:?} drifted from {fixture_name}: missing {missing:?}, extra {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn the_recorded_replies_parse() {
+    let synced = pithead_runtime::observe::monero::parse_get_info(
+        &serde_json::to_vec(&fixture("get_info.synced.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(!synced.is_syncing());
+    assert_eq!(synced.nettype.as_deref(), Some("fakechain"));
+    let syncing = pithead_runtime::observe::monero::parse_get_info(
+        &serde_json::to_vec(&fixture("get_info.syncing.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(syncing.is_syncing(), "{syncing:?}");
+    assert!(syncing.percent() < 100);
+}
+
+#[tokio::test]
+async fn synced_and_syncing_readings() {
+    let fake = FakeMonerod::new(MoneroMode::Synced { height: 3_000_000 });
+    let c = client(serve(&fake).await);
+
+    let info = c.get_info().await.expect("synced");
+    assert_eq!((info.height, info.target_height), (3_000_000, 0));
+    assert!(info.synchronized && !info.is_syncing());
+    assert_eq!(info.percent(), 100);
+    assert_eq!(info.nettype.as_deref(), Some("mainnet"));
+    assert_eq!(info.version.as_deref(), Some(pithead_fakes::monerod::VERSION));
+    assert_eq!(info.database_size, Some(pithead_fakes::monerod::DEFAULT_DATABASE_SIZE));
+
+    fake.set_mode(MoneroMode::Syncing {
+        height: 1_234,
+        target: 5_000,
+    });
+    let info = c.get_info().await.expect("syncing");
+    assert!(info.is_syncing() && info.busy_syncing && !info.synchronized);
+    assert_eq!(info.percent(), 24); // floor(1234 / 5000 × 100)
+
+    // Edge rows: height == target with synchronized=false is NOT syncing; target 0 is not either.
+    fake.set_mode(MoneroMode::Syncing {
+        height: 5_000,
+        target: 5_000,
+    });
+    let info = c.get_info().await.expect("at target");
+    assert!(!info.synchronized);
+    assert!(!info.is_syncing(), "{info:?}");
+    assert_eq!(info.percent(), 100);
+    fake.set_mode(MoneroMode::Syncing { height: 7, target: 0 });
+    assert!(!c.get_info().await.expect("no peers yet").is_syncing());
+    fake.set_mode(MoneroMode::Syncing {
+        height: 4_999,
+        target: 5_000,
+    });
+    assert_eq!(c.get_info().await.expect("one short").percent(), 99);
+    assert!(fake.requests() >= 5);
+}
+
+#[tokio::test]
+async fn restricted_node_hides_version_and_rounds_the_database() {
+    let fake = FakeMonerod::new(MoneroMode::Synced { height: 10 })
+        .with_restricted(true)
+        .with_database_size(6 * 1024 * 1024 * 1024);
+    let info = client(serve(&fake).await).get_info().await.expect("restricted");
+    assert!(info.restricted);
+    assert_eq!(info.version, None);
+    assert_eq!(info.database_size, Some(10 * 1024 * 1024 * 1024));
+}
+
+#[tokio::test]
+async fn busy_down_garbage_slow_and_oversized_are_typed() {
+    let fake = FakeMonerod::new(MoneroMode::Busy);
+    let addr = serve(&fake).await;
+    let c = client(addr);
+    assert_eq!(c.get_info().await, Err(MoneroError::Busy));
+
+    fake.set_mode(MoneroMode::Down);
+    let err = c.get_info().await.expect_err("down");
+    assert!(matches!(err, MoneroError::Unreachable { .. }), "{err:?}");
+
+    fake.set_mode(MoneroMode::Garbage);
+    let err = c.get_info().await.expect_err("garbage");
+    assert!(matches!(&err, MoneroError::Malformed { reason } if reason.contains("not JSON")), "{err:?}");
+
+    fake.set_mode(MoneroMode::Slow { secs: 5 });
+    let quick = client_with(
+        addr,
+        None,
+        Exchange {
+            timeout: Duration::from_millis(300),
+            limit_bytes: 256 * 1024,
+        },
+    );
+    let err = quick.get_info().await.expect_err("slow");
+    assert!(matches!(err, MoneroError::Timeout { timeout, .. } if timeout == Duration::from_millis(300)), "{err:?}");
+
+    // Oversized: the real reply (about 1.5 KB) against a 512-byte limit.
+    fake.set_mode(MoneroMode::Synced { height: 1 });
+    let small = client_with(
+        addr,
+        None,
+        Exchange {
+            timeout: Duration::from_secs(5),
+            limit_bytes: 512,
+        },
+    );
+    assert_eq!(
+        small.get_info().await,
+        Err(MoneroError::TooLarge { limit_bytes: 512 })
+    );
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unreachable() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let c = client(SocketAddr::from(([127, 0, 0, 1], port)));
+    let err = c.get_info().await.expect_err("closed port");
+    assert!(matches!(&err, MoneroError::Unreachable { target, .. } if target.ends_with(&port.to_string())), "{err:?}");
+}
+
+#[tokio::test]
+async fn digest_auth_answered_and_password_never_shown() {
+    let fake = FakeMonerod::new(MoneroMode::Synced { height: 42 }).with_digest_auth("user", PASSWORD);
+    let addr = serve(&fake).await;
+    let exchange = Exchange {
+        timeout: Duration::from_secs(5),
+        limit_bytes: 256 * 1024,
+    };
+    let good = client_with(addr, Some(("user", PASSWORD)), exchange.clone());
+    assert_eq!(good.get_info().await.expect("authenticated").height, 42);
+
+    let mut errors = Vec::new();
+    for creds in [None, Some(("user", "wrong")), Some(("eve", PASSWORD))] {
+        let c = client_with(addr, creds, exchange.clone());
+        let err = c.get_info().await.expect_err("refused");
+        assert!(matches!(err, MoneroError::Unauthorized { .. }), "{err:?}");
+        errors.push(format!("{err} {err:?} {c:?}"));
+    }
+    // Every other error, formatted with the password configured, too.
+    fake.set_mode(MoneroMode::Garbage);
+    errors.push(good.get_info().await.expect_err("garbage").to_string());
+    fake.set_mode(MoneroMode::Down);
+    errors.push(good.get_info().await.expect_err("down").to_string());
+    for text in errors {
+        assert!(!text.contains(PASSWORD), "the password leaked: {text}");
+    }
+}

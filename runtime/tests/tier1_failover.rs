@@ -1,0 +1,403 @@
+//! Tier 1: node health and failover (catalog section C), table-driven timelines, no I/O.
+//!
+//! Every row is a timeline of observations at offsets (seconds) from a base instant, with the
+//! verdict expected after each step. The windows are the production defaults
+//! (`NODE_DOWN_AFTER_SEC=90`, `NODE_RECOVERY_AFTER_SEC=60`).
+
+use std::time::Duration;
+
+use pithead_runtime::control::{
+    ChainReading, Failover, FailoverDecision, FailoverEvent, FailoverObservation, GateObservation,
+    HealthEvent, NodeHealth, SyncGate,
+};
+use tokio::time::Instant;
+
+const DOWN_AFTER: Duration = Duration::from_secs(90);
+const RECOVERY_AFTER: Duration = Duration::from_secs(60);
+
+/// Maps an offset in seconds to an instant after one fixed base.
+fn clock() -> impl Fn(u64) -> Instant {
+    let base = Instant::now();
+    move |secs| base + Duration::from_secs(secs)
+}
+
+/// One step of a timeline and the verdict expected after it.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    at: u64,
+    monero: bool,
+    tari: bool,
+    rejected: bool,
+    event: Option<FailoverEvent>,
+    monero_down: bool,
+    tari_down: bool,
+}
+
+/// Shorthand: `s(at, monero_reachable, tari_reachable, rejected, monero_down, tari_down, event)`.
+fn s(
+    at: u64,
+    monero: bool,
+    tari: bool,
+    rejected: bool,
+    monero_down: bool,
+    tari_down: bool,
+    event: Option<FailoverEvent>,
+) -> Step {
+    Step {
+        at,
+        monero,
+        tari,
+        rejected,
+        event,
+        monero_down,
+        tari_down,
+    }
+}
+
+const UP: bool = true;
+const DOWN: bool = false;
+const REJ: Option<FailoverEvent> = Some(FailoverEvent::Reject);
+const READMIT: Option<FailoverEvent> = Some(FailoverEvent::Readmit);
+
+struct Row {
+    name: &'static str,
+    tari_enabled: bool,
+    tari_required: bool,
+    steps: Vec<Step>,
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            name: "monerod down: reject only once the 90 s window has passed",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                // The outage starts at 30; down at 30 + 90 = 120, not a second earlier.
+                s(30, DOWN, UP, false, false, false, None),
+                s(60, DOWN, UP, false, false, false, None),
+                s(90, DOWN, UP, false, false, false, None),
+                s(119, DOWN, UP, false, false, false, None),
+                s(120, DOWN, UP, true, true, false, REJ),
+                s(150, DOWN, UP, true, true, false, None),
+            ],
+        },
+        Row {
+            name: "monerod down: unreachable at +0, +30, +60 not down; +90 rejected",
+            tari_enabled: false,
+            tari_required: false,
+            steps: vec![
+                s(0, UP, DOWN, false, false, false, None),
+                s(10, DOWN, DOWN, false, false, false, None),
+                s(40, DOWN, DOWN, false, false, false, None),
+                s(70, DOWN, DOWN, false, false, false, None),
+                s(100, DOWN, DOWN, true, true, false, REJ),
+            ],
+        },
+        Row {
+            name: "transient blip shorter than the window: no reject",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(30, DOWN, UP, false, false, false, None),
+                s(60, DOWN, UP, false, false, false, None),
+                s(119, DOWN, UP, false, false, false, None),
+                // Back one second before the window closes: the run is broken.
+                s(120, UP, UP, false, false, false, None),
+                // A fresh outage starts its own window.
+                s(121, DOWN, UP, false, false, false, None),
+                s(200, DOWN, UP, false, false, false, None),
+                s(210, DOWN, UP, false, false, false, None),
+                s(211, DOWN, UP, true, true, false, REJ),
+            ],
+        },
+        Row {
+            name: "never-reachable monerod: never down, never rejects",
+            tari_enabled: true,
+            tari_required: true,
+            steps: (0..200)
+                .map(|i| s(i * 60, DOWN, UP, false, false, false, None))
+                .collect(),
+        },
+        Row {
+            name: "never-reachable required Tari: never down, never rejects",
+            tari_enabled: true,
+            tari_required: true,
+            steps: (0..200)
+                .map(|i| s(i * 60, UP, DOWN, false, false, false, None))
+                .collect(),
+        },
+        Row {
+            name: "recovery hysteresis: readmit only after 60 s continuously reachable",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, DOWN, UP, false, false, false, None),
+                s(100, DOWN, UP, true, true, false, REJ),
+                s(130, UP, UP, true, true, false, None),
+                s(160, UP, UP, true, true, false, None),
+                s(189, UP, UP, true, true, false, None),
+                s(190, UP, UP, false, false, false, READMIT),
+                s(220, UP, UP, false, false, false, None),
+            ],
+        },
+        Row {
+            name: "a blip during recovery restarts the recovery window",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, DOWN, UP, false, false, false, None),
+                s(100, DOWN, UP, true, true, false, REJ),
+                s(130, UP, UP, true, true, false, None),
+                s(180, DOWN, UP, true, true, false, None),
+                // Would have recovered at 190 without the blip.
+                s(185, UP, UP, true, true, false, None),
+                s(190, UP, UP, true, true, false, None),
+                s(244, UP, UP, true, true, false, None),
+                s(245, UP, UP, false, false, false, READMIT),
+            ],
+        },
+        Row {
+            name: "double outage: monerod back alone stays rejected, both back readmits",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, DOWN, DOWN, false, false, false, None),
+                s(100, DOWN, DOWN, true, true, true, REJ),
+                s(130, UP, DOWN, true, true, true, None),
+                // monerod has recovered, Tari has not.
+                s(190, UP, DOWN, true, false, true, None),
+                s(300, UP, DOWN, true, false, true, None),
+                s(310, UP, UP, true, false, true, None),
+                s(369, UP, UP, true, false, true, None),
+                s(370, UP, UP, false, false, false, READMIT),
+            ],
+        },
+        Row {
+            name: "double outage: Tari back first, monerod later",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, DOWN, DOWN, false, false, false, None),
+                s(100, DOWN, DOWN, true, true, true, REJ),
+                s(110, DOWN, UP, true, true, true, None),
+                s(170, DOWN, UP, true, true, false, None),
+                s(200, UP, UP, true, true, false, None),
+                s(260, UP, UP, false, false, false, READMIT),
+            ],
+        },
+        Row {
+            name: "second node fails while the first recovers: readmit, then reject again",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, DOWN, UP, false, false, false, None),
+                s(100, DOWN, UP, true, true, false, REJ),
+                s(110, UP, DOWN, true, true, false, None),
+                // monerod recovered; Tari has been unreachable only 60 s: not down yet.
+                s(170, UP, DOWN, false, false, false, READMIT),
+                s(199, UP, DOWN, false, false, false, None),
+                s(200, UP, DOWN, true, false, true, REJ),
+            ],
+        },
+        Row {
+            name: "Tari down and required: reject, recover: readmit",
+            tari_enabled: true,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, UP, DOWN, false, false, false, None),
+                s(99, UP, DOWN, false, false, false, None),
+                s(100, UP, DOWN, true, false, true, REJ),
+                s(130, UP, UP, true, false, true, None),
+                s(190, UP, UP, false, false, false, READMIT),
+            ],
+        },
+        Row {
+            name: "Tari down and not required: no reject, tari_down shown",
+            tari_enabled: true,
+            tari_required: false,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, UP, DOWN, false, false, false, None),
+                s(100, UP, DOWN, false, false, true, None),
+                s(1_000, UP, DOWN, false, false, true, None),
+                s(1_030, UP, UP, false, false, true, None),
+                s(1_090, UP, UP, false, false, false, None),
+            ],
+        },
+        Row {
+            name: "Tari not required: monerod down still rejects",
+            tari_enabled: true,
+            tari_required: false,
+            steps: vec![
+                s(0, UP, DOWN, false, false, false, None),
+                s(10, DOWN, DOWN, false, false, false, None),
+                s(100, DOWN, DOWN, true, true, false, REJ),
+                s(130, UP, DOWN, true, true, false, None),
+                s(190, UP, DOWN, false, false, false, READMIT),
+            ],
+        },
+        Row {
+            name: "no Tari in the stack: its reachability is ignored",
+            tari_enabled: false,
+            tari_required: true,
+            steps: vec![
+                s(0, UP, UP, false, false, false, None),
+                s(10, UP, DOWN, false, false, false, None),
+                s(1_000, UP, DOWN, false, false, false, None),
+            ],
+        },
+    ]
+}
+
+fn run(row: &Row) -> Vec<String> {
+    let at = clock();
+    let mut failover = Failover::new(
+        DOWN_AFTER,
+        RECOVERY_AFTER,
+        row.tari_enabled,
+        row.tari_required,
+    );
+    let mut failures = Vec::new();
+    for step in &row.steps {
+        let got: FailoverDecision = failover.step(
+            FailoverObservation {
+                monero_reachable: step.monero,
+                tari_reachable: step.tari,
+            },
+            at(step.at),
+        );
+        let want = FailoverDecision {
+            rejected: step.rejected,
+            event: step.event,
+            monero_down: step.monero_down,
+            tari_down: step.tari_down,
+        };
+        if got != want {
+            failures.push(format!(
+                "{} @ t={}:\n  expected {want:?}\n  got      {got:?}",
+                row.name, step.at
+            ));
+        }
+        if failover.rejected() != got.rejected {
+            failures.push(format!(
+                "{} @ t={}: rejected() disagrees",
+                row.name, step.at
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn catalog_c_rows() {
+    let failures: Vec<String> = rows().iter().flat_map(run).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn node_health_down_exactly_at_the_window() {
+    let at = clock();
+    let mut node = NodeHealth::new(DOWN_AFTER, RECOVERY_AFTER);
+    assert_eq!(node.step(true, at(0)), None);
+    assert!(node.ever_up());
+    assert_eq!(node.step(false, at(0)), None);
+    assert_eq!(node.unreachable_since(), Some(at(0)));
+    assert_eq!(node.step(false, at(30)), None);
+    assert_eq!(node.step(false, at(60)), None);
+    assert!(!node.is_down());
+    assert_eq!(node.step(false, at(90)), Some(HealthEvent::WentDown));
+    assert!(node.is_down());
+    // The event fires once per outage.
+    assert_eq!(node.step(false, at(120)), None);
+    assert!(node.is_down());
+}
+
+#[test]
+fn node_health_recovers_exactly_at_the_window() {
+    let at = clock();
+    let mut node = NodeHealth::new(DOWN_AFTER, RECOVERY_AFTER);
+    node.step(true, at(0));
+    node.step(false, at(1));
+    assert_eq!(node.step(false, at(91)), Some(HealthEvent::WentDown));
+    assert_eq!(node.step(true, at(100)), None);
+    assert_eq!(node.reachable_since(), Some(at(100)));
+    assert_eq!(node.step(true, at(159)), None);
+    assert!(node.is_down());
+    assert_eq!(node.step(true, at(160)), Some(HealthEvent::Recovered));
+    assert!(!node.is_down());
+    assert_eq!(node.step(true, at(220)), None);
+}
+
+#[test]
+fn never_reachable_node_is_not_yet_up_not_down() {
+    let at = clock();
+    let mut node = NodeHealth::new(DOWN_AFTER, RECOVERY_AFTER);
+    for i in 0..1_000 {
+        assert_eq!(node.step(false, at(i * 30)), None, "step {i}");
+    }
+    assert!(!node.ever_up());
+    assert!(!node.is_down());
+    // Once it answers, an outage counts from the first failure after that, not from boot.
+    node.step(true, at(30_000));
+    assert_eq!(node.step(false, at(30_001)), None);
+    assert_eq!(node.step(false, at(30_090)), None);
+    assert_eq!(node.step(false, at(30_091)), Some(HealthEvent::WentDown));
+}
+
+/// Tari answering while `starting`, `migrating` or `syncing` is reachable: however long that
+/// lasts after release, workers are never rejected and the latch holds.
+#[test]
+fn tari_starting_migrating_or_syncing_never_rejects() {
+    let at = clock();
+    let mut gate = SyncGate::new(true, true, true);
+    let mut failover = Failover::new(DOWN_AFTER, RECOVERY_AFTER, true, true);
+    for i in 0..500u64 {
+        // starting / migrating: answers with no usable progress; syncing: far behind.
+        let tari = match i % 3 {
+            0 => ChainReading {
+                height: 0,
+                target: 0,
+                syncing: true,
+            },
+            1 => ChainReading {
+                height: 5,
+                target: 0,
+                syncing: true,
+            },
+            _ => ChainReading {
+                height: i,
+                target: 100_000,
+                syncing: true,
+            },
+        };
+        let observation = GateObservation {
+            monero: Some(ChainReading {
+                height: 3_000_000,
+                target: 3_000_000,
+                syncing: false,
+            }),
+            tari: Some(tari),
+            p2pool_network_height: None,
+        };
+        let view = gate.step(&observation);
+        let decision = failover.step(
+            FailoverObservation {
+                monero_reachable: observation.monero.is_some(),
+                tari_reachable: observation.tari.is_some(),
+            },
+            at(i * 30),
+        );
+        assert!(!decision.rejected, "step {i}: rejected while Tari answers");
+        assert!(!decision.tari_down, "step {i}");
+        assert!(!view.holding, "step {i}: re-held");
+    }
+}

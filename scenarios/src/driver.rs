@@ -1,0 +1,459 @@
+//! The tier driver: the one trait every step calls.
+//!
+//! A step parses the operator's words into the small vocabulary below and calls one method of
+//! [`Tier`]. Waiting lives here, never in a step: on the simulation a wait is virtual time, on a
+//! container or live tier it is bounded real time. So a scenario is the same text on every tier,
+//! and a new tier is one more `impl Tier`.
+//!
+//! Architecture invariant: nothing in this module knows which tier runs; [`Condition::check`] is a
+//! pure function of an [`Observed`] snapshot, so every tier judges a condition the same way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+
+/// The future every driver method returns: `Ok` when the step holds, `Err` with what was seen.
+pub type TierFuture<'a> = LocalBoxFuture<'a, Result<(), TierError>>;
+
+/// A node whose state a scenario steers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Node {
+    /// The Monero daemon.
+    Monerod,
+    /// The Tari base node.
+    Tari,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Node::Monerod => "monerod",
+            Node::Tari => "Tari",
+        })
+    }
+}
+
+/// What a node's chain is doing (independent of whether the node answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    /// Downloading blocks: `height` of `target`.
+    Syncing {
+        /// The node's own height.
+        height: u64,
+        /// The network height it syncs towards.
+        target: u64,
+    },
+    /// Caught up (at the target it was syncing towards, or the tier's default height).
+    Synced,
+    /// Fell behind its tip and syncs again; the tier picks the heights.
+    Resyncing,
+    /// Tari only: answering, but still starting up.
+    Starting,
+    /// Tari only: answering, but migrating its database.
+    Migrating,
+}
+
+/// Whether a node answers health probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reachability {
+    /// Answers with its chain state.
+    Up,
+    /// Does not answer (stopped, crashed, cut off).
+    Down,
+    /// monerod only: answers `status: "BUSY"`, which counts as no reading.
+    Busy,
+}
+
+/// A runtime setting a scenario chooses before the stack boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// `TARI_REQUIRED`.
+    TariRequired(bool),
+    /// `UPDATE_INTERVAL`.
+    UpdateInterval(Duration),
+    /// `NODE_DOWN_AFTER_SEC`.
+    NodeDownAfter(Duration),
+    /// `NODE_RECOVERY_AFTER_SEC`.
+    NodeRecoveryAfter(Duration),
+}
+
+impl Setting {
+    /// The environment variable and value the runtime reads for this setting.
+    pub fn env(&self) -> (&'static str, String) {
+        match self {
+            Setting::TariRequired(required) => ("TARI_REQUIRED", required.to_string()),
+            Setting::UpdateInterval(d) => ("UPDATE_INTERVAL", d.as_secs().to_string()),
+            Setting::NodeDownAfter(d) => ("NODE_DOWN_AFTER_SEC", d.as_secs().to_string()),
+            Setting::NodeRecoveryAfter(d) => ("NODE_RECOVERY_AFTER_SEC", d.as_secs().to_string()),
+        }
+    }
+}
+
+/// p2pool's container name (`SYNC_GATE_CONTAINERS` default).
+pub const P2POOL: &str = "p2pool";
+/// xmrig-proxy's container name (`SYNC_GATE_CONTAINERS` and `REJECT_WORKERS_CONTAINER` default).
+pub const XMRIG_PROXY: &str = "xmrig-proxy";
+
+/// A state of the box a `Then` step asserts, now or over a span.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The gate holds the miners: `/api/state` says held and not released, and both gate
+    /// containers are stopped.
+    MinersHeld,
+    /// The latch is released: `/api/state` says released and not held, and p2pool runs.
+    MinersReleased,
+    /// The named container runs.
+    Running(String),
+    /// The named container does not run.
+    Stopped(String),
+    /// The failover rejects workers: `/api/state` says so and xmrig-proxy is stopped.
+    WorkersRejected,
+    /// Workers are accepted: `/api/state` says not rejected and xmrig-proxy runs.
+    WorkersAccepted,
+    /// A badge with exactly this text is (`shown`) or is not (`!shown`) in `/api/state`.
+    Badge {
+        /// The badge's text.
+        text: String,
+        /// Whether it must be there.
+        shown: bool,
+    },
+    /// `/api/state` holds `value` at the dotted `path` (numbers compare by value: `40` = `40.0`).
+    Api {
+        /// Dotted path, e.g. `sync.monero.state`.
+        path: String,
+        /// Expected JSON value.
+        value: Value,
+    },
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::MinersHeld => f.write_str("the miners are held"),
+            Condition::MinersReleased => f.write_str("the miners are released"),
+            Condition::Running(name) => write!(f, "{name} is running"),
+            Condition::Stopped(name) => write!(f, "{name} is stopped"),
+            Condition::WorkersRejected => f.write_str("workers are rejected"),
+            Condition::WorkersAccepted => f.write_str("workers are accepted"),
+            Condition::Badge { text, shown: true } => write!(f, "the badge {text:?} is shown"),
+            Condition::Badge { text, shown: false } => {
+                write!(f, "the badge {text:?} is not shown")
+            }
+            Condition::Api { path, value } => write!(f, "the api reports {path} as {value}"),
+        }
+    }
+}
+
+/// What a tier sees at one instant: the `/api/state` document and which containers run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// `/api/state` as JSON.
+    pub api: Value,
+    /// Container name → running.
+    pub running: BTreeMap<String, bool>,
+}
+
+impl Observed {
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.api.get(key).and_then(Value::as_bool)
+    }
+
+    fn is_running(&self, name: &str) -> bool {
+        self.running.get(name).copied().unwrap_or(false)
+    }
+
+    fn badges(&self) -> Vec<&str> {
+        self.api
+            .get("badges")
+            .and_then(Value::as_array)
+            .map(|badges| {
+                badges
+                    .iter()
+                    .filter_map(|b| b.get("text").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A one-line summary for failure messages: the flags, the badges, the containers.
+    pub fn summary(&self) -> String {
+        let flag = |key: &str| match self.flag(key) {
+            Some(v) => v.to_string(),
+            None => "absent".to_owned(),
+        };
+        let running: Vec<String> = self
+            .running
+            .iter()
+            .map(|(name, up)| format!("{name} {}", if *up { "running" } else { "stopped" }))
+            .collect();
+        format!(
+            "miner_held={} miner_released={} workers_rejected={} syncing={}; badges {:?}; containers: {}",
+            flag("miner_held"),
+            flag("miner_released"),
+            flag("workers_rejected"),
+            flag("syncing"),
+            self.badges(),
+            running.join(", "),
+        )
+    }
+}
+
+impl Condition {
+    /// The containers whose running state this condition reads.
+    pub fn containers(&self) -> Vec<&str> {
+        match self {
+            Condition::MinersHeld => vec![P2POOL, XMRIG_PROXY],
+            Condition::MinersReleased => vec![P2POOL],
+            Condition::Running(name) | Condition::Stopped(name) => vec![name.as_str()],
+            Condition::WorkersRejected | Condition::WorkersAccepted => vec![XMRIG_PROXY],
+            Condition::Badge { .. } | Condition::Api { .. } => Vec::new(),
+        }
+    }
+
+    /// `Ok` when the condition holds in `seen`, else what was seen instead (for the message).
+    pub fn check(&self, seen: &Observed) -> Result<(), String> {
+        let ok = match self {
+            Condition::MinersHeld => {
+                seen.flag("miner_held") == Some(true)
+                    && seen.flag("miner_released") == Some(false)
+                    && !seen.is_running(P2POOL)
+                    && !seen.is_running(XMRIG_PROXY)
+            }
+            Condition::MinersReleased => {
+                seen.flag("miner_released") == Some(true)
+                    && seen.flag("miner_held") == Some(false)
+                    && seen.is_running(P2POOL)
+            }
+            Condition::Running(name) => seen.is_running(name),
+            Condition::Stopped(name) => !seen.is_running(name),
+            Condition::WorkersRejected => {
+                seen.flag("workers_rejected") == Some(true) && !seen.is_running(XMRIG_PROXY)
+            }
+            Condition::WorkersAccepted => {
+                seen.flag("workers_rejected") == Some(false) && seen.is_running(XMRIG_PROXY)
+            }
+            Condition::Badge { text, shown } => seen.badges().contains(&text.as_str()) == *shown,
+            Condition::Api { path, value } => {
+                return match lookup(&seen.api, path) {
+                    Some(found) if json_equal(found, value) => Ok(()),
+                    Some(found) => Err(format!("/api/state has {path} = {found}")),
+                    None => Err(format!("/api/state has no field {path}")),
+                };
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(seen.summary())
+        }
+    }
+}
+
+/// The value at a dotted `path` (`sync.monero.state`, `badges.0.text`) of `doc`.
+pub fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(doc, |node, key| match node {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// JSON equality where numbers compare by value (`40` equals `40.0`).
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        _ => a == b,
+    }
+}
+
+/// A scenario's bare value word as JSON: `true`, `40`, `null` parse as JSON; anything else
+/// (`done`, `syncing`) is a string.
+pub fn bare_value(word: &str) -> Value {
+    let word = word.trim();
+    serde_json::from_str(word).unwrap_or_else(|_| Value::String(word.to_owned()))
+}
+
+/// Why a step did not hold. The message says what was expected, what was seen and when
+/// (elapsed time is virtual on the simulation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TierError {
+    /// A wait ran out before the condition held.
+    #[error("timed out after {waited:?} (at t={at:?}) waiting until {what}; last seen: {seen}")]
+    Timeout {
+        /// The awaited condition, in the catalog's words.
+        what: String,
+        /// How long the step waited.
+        waited: Duration,
+        /// The tier's clock when it gave up.
+        at: Duration,
+        /// The last observation.
+        seen: String,
+    },
+    /// A condition that had to hold for a span stopped holding.
+    #[error("{what} stopped holding at t={at:?}, {into:?} into the {span:?} span; seen: {seen}")]
+    Broken {
+        /// The condition, in the catalog's words.
+        what: String,
+        /// The tier's clock at the violation.
+        at: Duration,
+        /// How far into the span.
+        into: Duration,
+        /// The span it had to hold for.
+        span: Duration,
+        /// What was seen instead.
+        seen: String,
+    },
+    /// A check of the record (docker calls, the served JSON) failed.
+    #[error("{0}")]
+    Check(String),
+    /// The step cannot run on this tier or in this order (e.g. a setting after boot).
+    #[error("unsupported on the {tier} tier: {what}")]
+    Unsupported {
+        /// The tier's name.
+        tier: &'static str,
+        /// What was asked.
+        what: String,
+    },
+    /// The tier itself failed (the simulation broke an invariant, a fake refused a command).
+    #[error("{tier} tier failure: {message}")]
+    Tier {
+        /// The tier's name.
+        tier: &'static str,
+        /// The failure, as the tier reported it.
+        message: String,
+    },
+}
+
+/// One tier of the catalog: a world the steps steer and observe.
+///
+/// `Given` methods called before the first `When`/`Then` configure the world it will boot;
+/// called after, they apply to the running world (e.g. the docker engine refusing calls later).
+/// Every method returns a future so a real-time tier can await I/O; the simulation answers at
+/// once (its time is virtual).
+pub trait Tier {
+    /// The tier's name, for messages (`sim`, `mini-stack`, `live`).
+    fn name(&self) -> &'static str;
+
+    /// Given: a runtime setting (before boot only).
+    fn configure(&mut self, setting: Setting) -> TierFuture<'_>;
+
+    /// Given/When: what a node's chain is doing.
+    fn set_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_>;
+
+    /// Given/When: whether a node answers. `Down` before boot means it never answered.
+    fn set_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_>;
+
+    /// Given: the network height p2pool's data API reports.
+    fn set_p2pool_network_height(&mut self, height: u64) -> TierFuture<'_>;
+
+    /// Given: the docker engine refuses the next `count` calls.
+    fn refuse_docker_calls(&mut self, count: u32) -> TierFuture<'_>;
+
+    /// Given: boot with both chains synced (unless a scenario set them) and wait until the
+    /// miners are released; later checks of "after the release" count from here.
+    fn release_miners(&mut self) -> TierFuture<'_>;
+
+    /// When: the runtime process restarts (its snapshot survives).
+    fn restart_runtime(&mut self) -> TierFuture<'_>;
+
+    /// When: let `span` of time pass.
+    fn advance(&mut self, span: Duration) -> TierFuture<'_>;
+
+    /// Then: `condition` holds within one update cycle (the runtime acts on its next cycle).
+    fn expect(&mut self, condition: Condition) -> TierFuture<'_>;
+
+    /// Then: `condition` holds at every instant of the next `span`.
+    fn expect_for(&mut self, condition: Condition, span: Duration) -> TierFuture<'_>;
+
+    /// Then: the named container was started exactly once since boot (calls that changed it
+    /// from stopped to running).
+    fn expect_started_once(&mut self, container: &str) -> TierFuture<'_>;
+
+    /// Then: no stop call reached the docker engine since the miners were released.
+    fn expect_no_stop_since_release(&mut self) -> TierFuture<'_>;
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn observed(api: Value, running: &[(&str, bool)]) -> Observed {
+        Observed {
+            api,
+            running: running
+                .iter()
+                .map(|(name, up)| ((*name).to_owned(), *up))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn bare_values_parse_as_json_or_strings() {
+        assert_eq!(bare_value("true"), json!(true));
+        assert_eq!(bare_value("40"), json!(40));
+        assert_eq!(bare_value("done"), json!("done"));
+        assert_eq!(bare_value(" syncing "), json!("syncing"));
+    }
+
+    #[test]
+    fn api_condition_follows_dotted_paths_and_compares_numbers_by_value() {
+        let seen = observed(json!({"sync": {"monero": {"percent": 40.0}}}), &[]);
+        let at = |path: &str, value| Condition::Api {
+            path: path.to_owned(),
+            value,
+        };
+        assert_eq!(at("sync.monero.percent", json!(40)).check(&seen), Ok(()));
+        let err = at("sync.monero.percent", json!(41))
+            .check(&seen)
+            .unwrap_err();
+        assert!(err.contains("40"), "{err}");
+        let err = at("sync.tari.percent", json!(1)).check(&seen).unwrap_err();
+        assert!(err.contains("no field sync.tari.percent"), "{err}");
+    }
+
+    #[test]
+    fn held_needs_the_flags_and_both_gate_containers_stopped() {
+        let api = json!({"miner_held": true, "miner_released": false, "badges": []});
+        let held = observed(api.clone(), &[(P2POOL, false), (XMRIG_PROXY, false)]);
+        assert_eq!(Condition::MinersHeld.check(&held), Ok(()));
+        let leaking = observed(api, &[(P2POOL, false), (XMRIG_PROXY, true)]);
+        let err = Condition::MinersHeld.check(&leaking).unwrap_err();
+        assert!(err.contains("xmrig-proxy running"), "{err}");
+        assert!(Condition::MinersReleased.check(&held).is_err());
+    }
+
+    #[test]
+    fn workers_and_badges_read_the_state() {
+        let api = json!({"workers_rejected": true, "badges": [{"text": "Workers rejected"}]});
+        let seen = observed(api, &[(XMRIG_PROXY, false)]);
+        assert_eq!(Condition::WorkersRejected.check(&seen), Ok(()));
+        assert!(Condition::WorkersAccepted.check(&seen).is_err());
+        let badge = |text: &str, shown| Condition::Badge {
+            text: text.to_owned(),
+            shown,
+        };
+        assert_eq!(badge("Workers rejected", true).check(&seen), Ok(()));
+        assert!(badge("Workers rejected", false).check(&seen).is_err());
+        assert_eq!(badge("Tari DOWN", false).check(&seen), Ok(()));
+    }
+
+    #[test]
+    fn settings_name_the_runtime_variables() {
+        assert_eq!(
+            Setting::NodeDownAfter(Duration::from_secs(90)).env(),
+            ("NODE_DOWN_AFTER_SEC", "90".to_owned())
+        );
+        assert_eq!(
+            Setting::TariRequired(false).env(),
+            ("TARI_REQUIRED", "false".to_owned())
+        );
+    }
+}

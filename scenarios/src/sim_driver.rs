@@ -1,0 +1,494 @@
+//! [`Tier`] on the deterministic simulation: a `pithead_sim::World` built lazily.
+//!
+//! `Given` steps collect a setup (the runtime's environment and the fakes' initial modes);
+//! the first `When`/`Then` boots the world from it and runs until the runtime finished its first
+//! cycle. Time is virtual, so every wait is exact and the whole catalog runs in seconds:
+//! - [`Tier::expect`] waits at most one update cycle (`UPDATE_INTERVAL` + the RPC deadline) for
+//!   the condition: the runtime acts on the cycle after it sees a change, never later;
+//! - [`Tier::expect_for`] checks the condition after every simulation step of the span.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use pithead_fakes::docker::Verb;
+use pithead_fakes::monerod::MoneroMode;
+use pithead_fakes::tari::TariMode;
+use pithead_sim::trace::{format_time, EventKind};
+use pithead_sim::{Failure, World, WorldBuilder};
+
+use crate::driver::{
+    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, P2POOL,
+    XMRIG_PROXY,
+};
+
+const TIER: &str = "sim";
+
+/// monerod's height when a scenario says only "synced".
+const MONERO_TIP: u64 = 3_000;
+/// Tari's height when a scenario says only "synced".
+const TARI_TIP: u64 = 2_000;
+/// `UPDATE_INTERVAL`'s default (domain §2).
+const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(30);
+/// `NODE_DOWN_AFTER_SEC`'s default.
+const DEFAULT_DOWN_AFTER: Duration = Duration::from_secs(90);
+/// `NODE_RECOVERY_AFTER_SEC`'s default.
+const DEFAULT_RECOVERY_AFTER: Duration = Duration::from_secs(60);
+/// `RPC_TIMEOUT_SEC`'s default: the longest one observation can take.
+const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Slack for the network hops of one cycle (a few simulation ticks).
+const HOPS: Duration = Duration::from_secs(1);
+
+/// One node as the scenario steers it: what its chain does and whether it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NodeModel {
+    chain: Chain,
+    reach: Reachability,
+    /// The height "synced" means: the target it last synced towards.
+    tip: u64,
+}
+
+impl NodeModel {
+    fn new(tip: u64) -> Self {
+        Self {
+            chain: Chain::Synced,
+            reach: Reachability::Up,
+            tip,
+        }
+    }
+
+    fn set_chain(&mut self, chain: Chain) {
+        if let Chain::Syncing { target, .. } = chain {
+            if target > 0 {
+                self.tip = target;
+            }
+        }
+        self.chain = chain;
+    }
+
+    fn monero_mode(&self) -> MoneroMode {
+        match (self.reach, self.chain) {
+            (Reachability::Down, _) => MoneroMode::Down,
+            (Reachability::Busy, _) => MoneroMode::Busy,
+            (Reachability::Up, Chain::Syncing { height, target }) => {
+                MoneroMode::Syncing { height, target }
+            }
+            (Reachability::Up, Chain::Resyncing) => MoneroMode::Syncing {
+                height: self.tip / 2,
+                target: self.tip,
+            },
+            // monerod has no starting/migrating state of its own: it answers synced.
+            (Reachability::Up, Chain::Synced | Chain::Starting | Chain::Migrating) => {
+                MoneroMode::Synced { height: self.tip }
+            }
+        }
+    }
+
+    fn tari_mode(&self) -> TariMode {
+        match (self.reach, self.chain) {
+            (Reachability::Down | Reachability::Busy, _) => TariMode::Down,
+            (Reachability::Up, Chain::Syncing { height, target }) => TariMode::Syncing {
+                local: height,
+                tip: target,
+            },
+            (Reachability::Up, Chain::Resyncing) => TariMode::Syncing {
+                local: self.tip / 2,
+                tip: self.tip,
+            },
+            (Reachability::Up, Chain::Starting) => TariMode::Starting,
+            (Reachability::Up, Chain::Migrating) => TariMode::Migrating,
+            (Reachability::Up, Chain::Synced) => TariMode::Synced { height: self.tip },
+        }
+    }
+}
+
+/// What the `Given` steps chose before boot.
+#[derive(Debug, Clone, Default)]
+struct Setup {
+    env: BTreeMap<&'static str, String>,
+    p2pool_network_height: Option<u64>,
+    refuse_docker_calls: u32,
+}
+
+/// The simulation tier. Cheap until the first `When`/`Then` boots the world.
+pub struct SimTier {
+    seed: u64,
+    setup: Setup,
+    monero: NodeModel,
+    tari: NodeModel,
+    world: Option<World>,
+    /// Docker events in the trace when the miners were seen released.
+    release_mark: Option<usize>,
+}
+
+impl SimTier {
+    /// A tier that will boot a world on `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            setup: Setup::default(),
+            monero: NodeModel::new(MONERO_TIP),
+            tari: NodeModel::new(TARI_TIP),
+            world: None,
+            release_mark: None,
+        }
+    }
+
+    /// The booted world, for inspection after a scenario (`None` before the first
+    /// `When`/`Then`).
+    pub fn world(&self) -> Option<&World> {
+        self.world.as_ref()
+    }
+
+    fn setting(&self, var: &str, default: Duration) -> Duration {
+        self.setup
+            .env
+            .get(var)
+            .and_then(|v| v.parse().ok())
+            .map_or(default, Duration::from_secs)
+    }
+
+    /// How long the runtime may take to act on a change: one full cycle, plus an observation
+    /// that runs into the RPC deadline, plus the hops.
+    fn one_cycle(&self) -> Duration {
+        self.setting("UPDATE_INTERVAL", DEFAULT_UPDATE_INTERVAL) + RPC_TIMEOUT + HOPS
+    }
+
+    /// How long a boot may take to release synced miners (generous: ten cycles and both
+    /// windows; virtual time, so it costs nothing when the release is prompt).
+    fn release_budget(&self) -> Duration {
+        self.one_cycle() * 10
+            + self.setting("NODE_DOWN_AFTER_SEC", DEFAULT_DOWN_AFTER)
+            + self.setting("NODE_RECOVERY_AFTER_SEC", DEFAULT_RECOVERY_AFTER)
+    }
+
+    /// The running world, booted on first use.
+    fn booted(&mut self) -> Result<&mut World, TierError> {
+        if self.world.is_none() {
+            let world = self.boot()?;
+            self.world = Some(world);
+        }
+        self.world.as_mut().ok_or_else(|| TierError::Tier {
+            tier: TIER,
+            message: "the world did not boot".to_owned(),
+        })
+    }
+
+    fn boot(&self) -> Result<World, TierError> {
+        let mut builder = WorldBuilder::new(self.seed)
+            .monero(self.monero.monero_mode())
+            .tari(Some(self.tari.tari_mode()));
+        for (var, value) in &self.setup.env {
+            builder = builder.env(var, value);
+        }
+        let mut world = builder.build();
+        if let Some(height) = self.setup.p2pool_network_height {
+            world.p2pool().update(|s| s.network_height = height);
+        }
+        if self.setup.refuse_docker_calls > 0 {
+            world.refuse_docker(self.setup.refuse_docker_calls);
+        }
+        first_cycle(&mut world, self.seed, self.one_cycle(), "boot")?;
+        Ok(world)
+    }
+
+    fn model(&mut self, node: Node) -> &mut NodeModel {
+        match node {
+            Node::Monerod => &mut self.monero,
+            Node::Tari => &mut self.tari,
+        }
+    }
+
+    /// Pushes the model of `node` to its fake, when the world runs (before boot the model is
+    /// the boot's initial mode).
+    fn apply_model(&mut self, node: Node) {
+        let (monero, tari) = (self.monero.monero_mode(), self.tari.tari_mode());
+        if let Some(world) = self.world.as_mut() {
+            match node {
+                Node::Monerod => world.set_monero(monero),
+                Node::Tari => world.set_tari(tari),
+            }
+        }
+    }
+
+    fn expect_now(&mut self, condition: &Condition) -> Result<(), TierError> {
+        let (seed, budget) = (self.seed, self.one_cycle());
+        let world = self.booted()?;
+        world.note("scenario", &format!("then {condition}"));
+        wait_until(world, seed, &condition.to_string(), budget, |seen| {
+            condition.check(seen)
+        })?;
+        if let Condition::Api { .. } = condition {
+            // Held in memory; the served document must say the same.
+            let served = world
+                .fetch_state_json()
+                .map_err(|err| failure(seed, "GET /api/state", &err))?;
+            let mut seen = observe(world);
+            seen.api = served;
+            condition.check(&seen).map_err(|seen| {
+                TierError::Check(format!(
+                    "{condition}: true in the runtime's memory, but the served /api/state \
+                     disagrees at t={}: {seen}",
+                    format_time(world.elapsed())
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn expect_throughout(&mut self, condition: &Condition, span: Duration) -> Result<(), TierError> {
+        let seed = self.seed;
+        let world = self.booted()?;
+        world.note("scenario", &format!("then {condition} for {span:?}"));
+        let start = world.elapsed();
+        let end = start + span;
+        loop {
+            if let Err(seen) = condition.check(&observe(world)) {
+                let at = world.elapsed();
+                return Err(TierError::Broken {
+                    what: format!("{condition} (seed {seed})"),
+                    at,
+                    into: at.saturating_sub(start),
+                    span,
+                    seen,
+                });
+            }
+            if world.elapsed() >= end {
+                return Ok(());
+            }
+            world
+                .step()
+                .map_err(|err| failure(seed, &format!("{condition} for {span:?}"), &err))?;
+        }
+    }
+
+    /// Docker start/stop calls the engine answered, from the trace: `(at, container, verb+status)`.
+    fn docker_calls(&mut self) -> Result<Vec<(Duration, String, String)>, TierError> {
+        let world = self.booted()?;
+        Ok(world
+            .trace()
+            .of_kind(EventKind::Docker)
+            .map(|e| (e.at, e.subject.clone(), e.detail.clone()))
+            .collect())
+    }
+}
+
+fn failure(seed: u64, what: &str, err: &Failure) -> TierError {
+    TierError::Tier {
+        tier: TIER,
+        message: format!("while {what} (seed {seed}): {err}"),
+    }
+}
+
+/// What the world shows now: `/api/state` in memory and the managed containers.
+fn observe(world: &World) -> Observed {
+    let api = serde_json::to_value(world.state()).unwrap_or_default();
+    let running = [P2POOL, XMRIG_PROXY]
+        .into_iter()
+        .map(|name| (name.to_owned(), world.container_running(name)))
+        .collect();
+    Observed { api, running }
+}
+
+/// Steps until `check` passes, at most `budget` of virtual time.
+fn wait_until(
+    world: &mut World,
+    seed: u64,
+    what: &str,
+    budget: Duration,
+    check: impl Fn(&Observed) -> Result<(), String>,
+) -> Result<(), TierError> {
+    let start = world.elapsed();
+    loop {
+        let seen = match check(&observe(world)) {
+            Ok(()) => return Ok(()),
+            Err(seen) => seen,
+        };
+        if world.elapsed() >= start + budget {
+            return Err(TierError::Timeout {
+                what: format!("{what} (seed {seed})"),
+                waited: budget,
+                at: world.elapsed(),
+                seen,
+            });
+        }
+        world
+            .step()
+            .map_err(|err| failure(seed, &format!("waiting until {what}"), &err))?;
+    }
+}
+
+/// Steps until the runtime process finished its first cycle (after boot or a restart).
+fn first_cycle(world: &mut World, seed: u64, budget: Duration, why: &str) -> Result<(), TierError> {
+    let start = world.elapsed();
+    while world.cycles() == 0 {
+        if world.elapsed() >= start + budget {
+            return Err(TierError::Timeout {
+                what: format!("the runtime's first cycle after {why} (seed {seed})"),
+                waited: budget,
+                at: world.elapsed(),
+                seen: observe(world).summary(),
+            });
+        }
+        world
+            .step()
+            .map_err(|err| failure(seed, &format!("waiting for the first cycle after {why}"), &err))?;
+    }
+    Ok(())
+}
+
+fn ready<'a>(result: Result<(), TierError>) -> TierFuture<'a> {
+    async move { result }.boxed_local()
+}
+
+impl Tier for SimTier {
+    fn name(&self) -> &'static str {
+        TIER
+    }
+
+    fn configure(&mut self, setting: Setting) -> TierFuture<'_> {
+        ready(if self.world.is_some() {
+            Err(TierError::Unsupported {
+                tier: TIER,
+                what: format!("{setting:?} after the stack booted (settings are read at start)"),
+            })
+        } else {
+            let (var, value) = setting.env();
+            self.setup.env.insert(var, value);
+            Ok(())
+        })
+    }
+
+    fn set_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_> {
+        if node == Node::Monerod && matches!(chain, Chain::Starting | Chain::Migrating) {
+            return ready(Err(TierError::Unsupported {
+                tier: TIER,
+                what: format!("monerod {chain:?} (a Tari readiness state)"),
+            }));
+        }
+        self.model(node).set_chain(chain);
+        self.apply_model(node);
+        ready(Ok(()))
+    }
+
+    fn set_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_> {
+        ready(if node == Node::Tari && reachability == Reachability::Busy {
+            Err(TierError::Unsupported {
+                tier: TIER,
+                what: "a busy Tari node (busy is a monerod reply)".to_owned(),
+            })
+        } else {
+            self.model(node).reach = reachability;
+            self.apply_model(node);
+            Ok(())
+        })
+    }
+
+    fn set_p2pool_network_height(&mut self, height: u64) -> TierFuture<'_> {
+        match self.world.as_mut() {
+            Some(world) => world.p2pool().update(|s| s.network_height = height),
+            None => self.setup.p2pool_network_height = Some(height),
+        }
+        ready(Ok(()))
+    }
+
+    fn refuse_docker_calls(&mut self, count: u32) -> TierFuture<'_> {
+        match self.world.as_mut() {
+            Some(world) => world.refuse_docker(count),
+            None => self.setup.refuse_docker_calls += count,
+        }
+        ready(Ok(()))
+    }
+
+    fn release_miners(&mut self) -> TierFuture<'_> {
+        let (seed, budget) = (self.seed, self.release_budget());
+        let result = self.booted().and_then(|world| {
+            let what = "the miners are released and workers accepted";
+            wait_until(world, seed, what, budget, |seen| {
+                Condition::MinersReleased.check(seen)?;
+                Condition::WorkersAccepted.check(seen)
+            })
+        });
+        let result = result.and_then(|()| {
+            self.release_mark = Some(self.docker_calls()?.len());
+            Ok(())
+        });
+        ready(result)
+    }
+
+    fn restart_runtime(&mut self) -> TierFuture<'_> {
+        let (seed, budget) = (self.seed, self.one_cycle());
+        ready(self.booted().and_then(|world| {
+            world.restart_runtime();
+            first_cycle(world, seed, budget, "the restart")
+        }))
+    }
+
+    fn advance(&mut self, span: Duration) -> TierFuture<'_> {
+        let seed = self.seed;
+        ready(self.booted().and_then(|world| {
+            world
+                .run_for(span)
+                .map_err(|err| failure(seed, &format!("{span:?} passed"), &err))
+        }))
+    }
+
+    fn expect(&mut self, condition: Condition) -> TierFuture<'_> {
+        ready(self.expect_now(&condition))
+    }
+
+    fn expect_for(&mut self, condition: Condition, span: Duration) -> TierFuture<'_> {
+        ready(self.expect_throughout(&condition, span))
+    }
+
+    fn expect_started_once(&mut self, container: &str) -> TierFuture<'_> {
+        let seed = self.seed;
+        let result = self.booted().and_then(|world| {
+            let starts = world
+                .docker()
+                .actions()
+                .into_iter()
+                .filter(|a| a.verb == Verb::Start && a.container == container)
+                .count();
+            if starts == 1 {
+                return Ok(());
+            }
+            let calls: Vec<String> = world
+                .trace()
+                .of_kind(EventKind::Docker)
+                .map(|e| format!("{} {} {}", format_time(e.at), e.subject, e.detail))
+                .collect();
+            Err(TierError::Check(format!(
+                "{container} was started {starts} times, expected exactly once (seed {seed}); \
+                 docker calls: {calls:?}"
+            )))
+        });
+        ready(result)
+    }
+
+    fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
+        let seed = self.seed;
+        let result = match self.release_mark {
+            None => Err(TierError::Check(
+                "no release to count from: this scenario never saw the miners released".into(),
+            )),
+            Some(mark) => self.docker_calls().and_then(|calls| {
+                let stops: Vec<String> = calls
+                    .iter()
+                    .skip(mark)
+                    .filter(|(_, _, detail)| detail.starts_with("stop"))
+                    .map(|(at, name, detail)| format!("{} {name} {detail}", format_time(*at)))
+                    .collect();
+                if stops.is_empty() {
+                    Ok(())
+                } else {
+                    Err(TierError::Check(format!(
+                        "stop calls reached the docker engine after the release (seed {seed}): \
+                         {stops:?}"
+                    )))
+                }
+            }),
+        };
+        ready(result)
+    }
+}

@@ -1,0 +1,3 @@
+//! Deterministic simulation of the whole Pithead runtime under turmoil.
+pub mod clock;
+pub mod net;

@@ -1,0 +1,133 @@
+//! The network edges of a simulated world: turmoil's TCP behind the runtime's [`Connector`], an
+//! [`axum::serve::Listener`] over a turmoil listener, and an incoming-connection stream for
+//! tonic's `serve_with_incoming`.
+//!
+//! Everything here must be called from inside a turmoil host (turmoil's sockets look up the
+//! current host in a thread-local).
+
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pithead_runtime::io::{BoxedStream, Connector};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Dials over turmoil's simulated network. The runtime's clients get this instead of
+/// [`pithead_runtime::io::TokioConnector`]; nothing else in the runtime changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TurmoilConnector;
+
+impl Connector for TurmoilConnector {
+    fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<BoxedStream>> + Send + 'static>> {
+        let host = host.to_owned();
+        Box::pin(async move {
+            let stream = turmoil::net::TcpStream::connect((host.as_str(), port)).await?;
+            Ok(Box::new(stream) as BoxedStream)
+        })
+    }
+}
+
+/// Binds `0.0.0.0:port` on the current turmoil host.
+pub async fn bind(port: u16) -> io::Result<TurmoilListener> {
+    let inner = turmoil::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await?;
+    Ok(TurmoilListener { inner })
+}
+
+/// A turmoil listener that axum (and [`pithead_fakes::serve::serve`]) can serve on.
+pub struct TurmoilListener {
+    inner: turmoil::net::TcpListener,
+}
+
+impl TurmoilListener {
+    /// The port this listener is bound to.
+    pub fn port(&self) -> u16 {
+        self.inner.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Turns the listener into a stream of accepted connections for tonic's
+    /// `Server::serve_with_incoming`.
+    pub fn into_incoming(
+        self,
+    ) -> impl futures::Stream<Item = io::Result<TonicStream>> + Send + 'static {
+        futures::stream::unfold(self.inner, |listener| async move {
+            let accepted = listener
+                .accept()
+                .await
+                .map(|(stream, peer)| TonicStream { stream, peer });
+            Some((accepted, listener))
+        })
+    }
+}
+
+impl axum::serve::Listener for TurmoilListener {
+    type Io = turmoil::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok(accepted) => return accepted,
+                Err(e) => {
+                    // turmoil only fails an accept when the host is being torn down; back off
+                    // (virtual time) rather than spin.
+                    tracing::debug!(error = %e, "simulated accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// An accepted turmoil connection that tonic can serve (it needs [`tonic::transport::server::Connected`]).
+#[derive(Debug)]
+pub struct TonicStream {
+    stream: turmoil::net::TcpStream,
+    peer: SocketAddr,
+}
+
+impl tonic::transport::server::Connected for TonicStream {
+    type ConnectInfo = SocketAddr;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.peer
+    }
+}
+
+impl AsyncRead for TonicStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TonicStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
