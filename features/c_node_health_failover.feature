@@ -19,7 +19,7 @@ Feature: Node health and failover — reject workers while a required node is do
     And the node down window is 90 seconds
     And the miners have been released
     When monerod goes down
-    Then workers stay accepted for 85 seconds
+    Then workers stay accepted for 80 seconds
     When 30 seconds pass
     Then workers are rejected
     And xmrig-proxy is stopped
@@ -204,7 +204,7 @@ Feature: Node health and failover — reject workers while a required node is do
     And 60 seconds pass
     Then workers are accepted
     And the miners are released
-    And p2pool was started exactly once
+    And p2pool is running
     And the api reports miner_released as true
 
   @sim @mini-stack

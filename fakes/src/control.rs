@@ -63,8 +63,7 @@ impl ControlSpec {
         &self,
         input: Value,
     ) -> Result<T, ControlError> {
-        let parsed: T =
-            serde_json::from_value(input.clone()).map_err(|e| self.error(e.to_string()))?;
+        let parsed: T = deserialize(input.clone()).map_err(|e| self.error(e))?;
         let output = serde_json::to_value(&parsed)
             .map_err(|e| self.error(format!("cannot serialise the parsed body: {e}")))?;
         if let Some(path) = unknown_key(&input, &output, "") {
@@ -115,7 +114,7 @@ impl ControlSpec {
             }
         }
         let merged = doc.clone();
-        let parsed: T = serde_json::from_value(doc).map_err(|e| self.error(e.to_string()))?;
+        let parsed: T = deserialize(doc).map_err(|e| self.error(e))?;
         let output = serde_json::to_value(&parsed)
             .map_err(|e| self.error(format!("cannot serialise the patched state: {e}")))?;
         if let Some(path) = unknown_key(&merged, &output, "") {
@@ -147,6 +146,19 @@ fn unknown_key(input: &Value, output: &Value, prefix: &str) -> Option<String> {
             .find_map(|(n, (iv, ov))| unknown_key(iv, ov, &format!("{prefix}[{n}]"))),
         _ => None,
     }
+}
+
+/// Deserialize `v`, naming the path of the offending field when there is one
+/// (`behaviour.secs: invalid value…`).
+fn deserialize<T: DeserializeOwned>(v: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        if path.is_empty() || path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{path}: {}", e.into_inner())
+        }
+    })
 }
 
 fn json_kind(v: &Value) -> &'static str {

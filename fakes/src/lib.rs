@@ -10,7 +10,7 @@
 //! | module | stands in for | wire |
 //! |---|---|---|
 //! | [`monerod`] | monerod | `POST /json_rpc` `get_info`, `GET`/`POST /get_info`, optional digest auth |
-//! | [`tari`] | minotari base node | gRPC `tari.rpc.BaseNode` `GetTipInfo`, `GetSyncProgress` |
+//! | [`tari`] | minotari base node | gRPC `tari.rpc.BaseNode` `GetNetworkState`, `GetTipInfo`, `GetSyncProgress` |
 //! | [`p2pool`] | p2pool `--data-api` | `network/stats`, `pool/stats`, `local/stratum`, `local/p2p` |
 //! | [`xmrig_proxy`] | xmrig-proxy HTTP API | `/1/summary`, `/1/workers`, `/1/config` with a bearer token |
 //! | [`docker`] | docker engine (through the socket proxies) | inspect, start, stop, `_ping`, `version` |

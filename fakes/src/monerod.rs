@@ -17,13 +17,22 @@
 //! - With `--rpc-login` every path needs HTTP digest auth: a missing or wrong `Authorization`
 //!   gets `401` with two `WWW-Authenticate: Digest qop="auth", algorithm=MD5[-sess],
 //!   realm="monero-rpc", nonce="…", stale=false` challenges.
+//! - The digest nonce belongs to the TCP connection (epee keeps it in the connection handler):
+//!   each connection gets its own, and an answer computed from one connection's challenge is
+//!   refused (`401` with that connection's own challenge) on any other. The fake tells
+//!   connections apart by the [`crate::serve::ConnectionId`] that [`crate::serve::serve`]
+//!   attaches; under any other server there is no connection to bind to and one nonce serves
+//!   every request.
 //!
 //! [`get_info_result`] holds the full key set in one place so a drift check can compare it with a
 //! reply recorded from a real monerod.
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc, Mutex,
+use std::{
+    collections::VecDeque,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use axum::{
@@ -41,6 +50,7 @@ use serde_json::{json, Value};
 use crate::{
     behaviour::{self, Behaviour},
     control::{self, ControlSpec},
+    serve::ConnectionId,
     sync::lock,
 };
 
@@ -240,7 +250,6 @@ fn zeroed_busy() -> Value {
 struct Credentials {
     user: String,
     password: String,
-    nonce: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -252,13 +261,88 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// How many connections' nonces the fake remembers; the oldest is forgotten first (a client
+/// answers a challenge right away, so only a connection idle through this many newer ones is
+/// challenged again).
+const REMEMBERED_CONNECTIONS: usize = 256;
+
+/// Digest nonces: one per connection, issued at its first challenge.
+#[derive(Debug)]
+struct Nonces {
+    /// Distinguishes this fake's nonces from another instance's.
+    instance: u64,
+    /// Nonces issued so far (each new one is numbered; no randomness: runs replay).
+    issued: u64,
+    /// The nonce of each recent connection, oldest first.
+    by_connection: VecDeque<(ConnectionId, String)>,
+    /// The nonce for requests that carry no [`ConnectionId`] (served outside `serve`).
+    unbound: String,
+}
+
+impl Nonces {
+    fn new(instance: u64) -> Self {
+        let mut nonces = Self {
+            instance,
+            issued: 0,
+            by_connection: VecDeque::new(),
+            unbound: String::new(),
+        };
+        nonces.unbound = nonces.fresh();
+        nonces
+    }
+
+    fn fresh(&mut self) -> String {
+        self.issued += 1;
+        format!(
+            "{:016x}{:016x}",
+            0x7069_7468_6561_6400_u64 ^ self.instance,
+            self.issued
+        )
+    }
+
+    /// The nonce a request on `connection` must answer, if that connection was challenged.
+    fn expected(&self, connection: Option<ConnectionId>) -> Option<&str> {
+        match connection {
+            None => Some(&self.unbound),
+            Some(id) => self
+                .by_connection
+                .iter()
+                .find(|(c, _)| *c == id)
+                .map(|(_, n)| n.as_str()),
+        }
+    }
+
+    /// The nonce to challenge `connection` with: its own, issued now if it has none yet.
+    fn challenge(&mut self, connection: Option<ConnectionId>) -> String {
+        let Some(id) = connection else {
+            return self.unbound.clone();
+        };
+        if let Some(nonce) = self.expected(Some(id)) {
+            return nonce.to_owned();
+        }
+        let nonce = self.fresh();
+        if self.by_connection.len() >= REMEMBERED_CONNECTIONS {
+            self.by_connection.pop_front();
+        }
+        self.by_connection.push_back((id, nonce.clone()));
+        nonce
+    }
+}
+
+/// Digest auth: who may call, and the nonces handed out.
+#[derive(Debug)]
+struct Auth {
+    credentials: Credentials,
+    nonces: Nonces,
+}
+
 #[derive(Debug)]
 struct MoneroState {
     mode: MoneroMode,
     /// The chain the last `synced`/`syncing` mode described (what `slow` answers with).
     last_chain: Chain,
     options: Options,
-    auth: Option<Credentials>,
+    auth: Option<Auth>,
 }
 
 #[derive(Debug)]
@@ -273,7 +357,7 @@ pub struct FakeMonerod {
     shared: Arc<Shared>,
 }
 
-/// Counts instances so each gets its own digest nonce (no randomness: runs replay).
+/// Counts instances so each gets its own digest nonces (no randomness: runs replay).
 static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 const SPEC: ControlSpec = ControlSpec {
@@ -303,13 +387,16 @@ impl FakeMonerod {
     }
 
     /// Require HTTP digest auth (as `monerod --rpc-login user:password`): a missing or wrong
-    /// `Authorization` gets `401` with the digest challenge.
+    /// `Authorization` gets `401` with the digest challenge. Each connection gets its own nonce,
+    /// valid only on that connection (see the module docs).
     pub fn with_digest_auth(self, user: &str, password: &str) -> Self {
         let n = INSTANCES.fetch_add(1, Ordering::Relaxed);
-        lock(&self.shared.state).auth = Some(Credentials {
-            user: user.to_owned(),
-            password: password.to_owned(),
-            nonce: format!("{:032x}", (0x0070_6974_6865_6164_u128 << 32) | u128::from(n)),
+        lock(&self.shared.state).auth = Some(Auth {
+            credentials: Credentials {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            },
+            nonces: Nonces::new(n),
         });
         self
     }
@@ -449,29 +536,53 @@ impl FakeMonerod {
     }
 
     async fn check_auth(&self, req: Request, next: Next) -> Response {
-        let creds = lock(&self.shared.state).auth.clone();
-        let Some(creds) = creds else {
-            return next.run(req).await;
+        let connection = req.extensions().get::<ConnectionId>().copied();
+        let verdict = {
+            let mut st = lock(&self.shared.state);
+            match st.auth.as_mut() {
+                None => Ok(()),
+                Some(auth) => {
+                    let ok = req
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .zip(auth.nonces.expected(connection))
+                        .is_some_and(|(v, nonce)| {
+                            let uri = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                            digest_matches(&auth.credentials, nonce, req.method(), uri, v)
+                        });
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(auth.nonces.challenge(connection))
+                    }
+                }
+            }
         };
-        let ok = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| digest_matches(&creds, req.method(), v));
-        if ok {
-            next.run(req).await
-        } else {
-            unauthorized(&creds.nonce)
+        match verdict {
+            Ok(()) => next.run(req).await,
+            Err(nonce) => unauthorized(&nonce),
         }
     }
 }
 
-/// Whether `authorization` is a valid digest response for `creds` and `method`.
-fn digest_matches(creds: &Credentials, method: &Method, authorization: &str) -> bool {
+/// Whether `authorization` is a valid digest response for `creds`, the connection's `nonce`,
+/// `method` and the request's `uri` (the `uri` the client signed must be the one it requested).
+fn digest_matches(
+    creds: &Credentials,
+    nonce: &str,
+    method: &Method,
+    uri: &str,
+    authorization: &str,
+) -> bool {
     let Ok(given) = digest_auth::AuthorizationHeader::parse(authorization) else {
         return false;
     };
-    if given.username != creds.user || given.realm != DIGEST_REALM || given.nonce != creds.nonce {
+    if given.username != creds.user
+        || given.realm != DIGEST_REALM
+        || given.nonce != nonce
+        || given.uri != uri
+    {
         return false;
     }
     let mut expected = given.clone();
@@ -534,6 +645,32 @@ async fn get_info_plain(State(fake): State<FakeMonerod>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonces_are_per_connection_and_the_oldest_is_forgotten() {
+        let mut nonces = Nonces::new(7);
+        let (a, b) = (ConnectionId::next(), ConnectionId::next());
+        assert_eq!(nonces.expected(Some(a)), None, "not challenged yet");
+        let na = nonces.challenge(Some(a));
+        let nb = nonces.challenge(Some(b));
+        assert_ne!(na, nb);
+        assert_eq!(nonces.challenge(Some(a)), na, "a re-challenge repeats it");
+        assert_eq!(nonces.expected(Some(a)), Some(na.as_str()));
+        // Without a connection id: one nonce for everything, always expected.
+        let unbound = nonces.challenge(None);
+        assert_eq!(nonces.expected(None), Some(unbound.as_str()));
+        assert!(unbound != na && unbound != nb);
+        for _ in 0..REMEMBERED_CONNECTIONS {
+            nonces.challenge(Some(ConnectionId::next()));
+        }
+        assert_eq!(nonces.by_connection.len(), REMEMBERED_CONNECTIONS);
+        assert_eq!(nonces.expected(Some(a)), None, "forgotten");
+        assert_ne!(
+            nonces.challenge(Some(a)),
+            na,
+            "a forgotten connection gets a fresh one"
+        );
+    }
 
     #[test]
     fn synced_reports_target_zero_and_synchronized() {

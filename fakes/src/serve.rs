@@ -3,9 +3,15 @@
 //! Binaries pass a tokio `TcpListener`; the simulation passes its own newtype over turmoil's
 //! listener (anything implementing [`axum::serve::Listener`]). Unlike `axum::serve`, this server
 //! can honour [`crate::Behaviour::Down`]: a handler marks its response with a private extension
-//! and the connection is closed without writing a byte of reply.
+//! and the connection is closed without writing a byte of reply. It also tells handlers which
+//! connection a request came on ([`ConnectionId`]), for state a real daemon keeps per connection
+//! (monerod's digest nonce).
 
-use std::{io, net::SocketAddr};
+use std::{
+    io,
+    net::SocketAddr,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use axum::{
     http::StatusCode,
@@ -16,6 +22,28 @@ use axum::{
 use hyper::{body::Incoming, server::conn::http1, service::service_fn, Request};
 use hyper_util::rt::TokioIo;
 use tower::ServiceExt;
+
+/// Which accepted connection a request arrived on. [`serve`] inserts one into the extensions of
+/// every request it hands to the router (`req.extensions().get::<ConnectionId>()`); requests that
+/// reach a router any other way (`axum::serve`, `oneshot`) carry none.
+///
+/// Unique within the process (one counter shared by every [`serve`]), so a connection to a
+/// restarted server never shares an id with one to its predecessor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(u64);
+
+impl ConnectionId {
+    /// The id as a number (for logs; only equality means anything).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// A new id, never handed out before in this process.
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
 
 /// Marker extension: "drop this connection instead of answering".
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +65,7 @@ pub(crate) fn drop_connection_response() -> Response {
 /// Serve `router` on `listener` forever (HTTP/1.1, keep-alive), one task per connection.
 ///
 /// A response produced by [`crate::Behaviour::Down`] closes its connection without a reply.
+/// Every request carries its connection's [`ConnectionId`] as an extension.
 /// The future only ends if the surrounding task is dropped; the `io::Result` mirrors
 /// `axum::serve` so callers can `?` it.
 ///
@@ -52,9 +81,11 @@ pub async fn serve<L: Listener>(mut listener: L, router: Router) -> io::Result<(
     loop {
         let (io, _peer) = listener.accept().await;
         let router = router.clone();
+        let connection = ConnectionId::next();
         tokio::spawn(async move {
-            let service = service_fn(move |req: Request<Incoming>| {
+            let service = service_fn(move |mut req: Request<Incoming>| {
                 let router = router.clone();
+                req.extensions_mut().insert(connection);
                 async move {
                     let resp = match router.oneshot(req).await {
                         Ok(resp) => resp,

@@ -1,23 +1,28 @@
 //! Fake Tari (minotari) base node: the gRPC `tari.rpc.BaseNode` subset the runtime calls
-//! (`GetTipInfo`, `GetSyncProgress`), steered by a [`TariMode`], plus an HTTP control API on a
-//! separate port.
+//! (`GetNetworkState`, `GetTipInfo`, `GetSyncProgress`), steered by a [`TariMode`], plus an HTTP
+//! control API on a separate port.
 //!
 //! What each mode answers:
 //!
-//! | mode | `GetTipInfo` | `GetSyncProgress` |
-//! |---|---|---|
-//! | `synced {height}` | height, `initial_sync_achieved` true, `LISTENING` | tip = local = height, `DONE` |
-//! | `syncing {local, tip}` | local, false, `BLOCK_SYNC` | tip, local, `BLOCK` |
-//! | `starting` | 0, false, `START_UP` | 0, 0, `STARTUP` |
-//! | `migrating` | 0, false, `START_UP` | 0, 0, `STARTUP` |
-//! | `down` | status `UNAVAILABLE` | status `UNAVAILABLE` |
-//! | `slow {secs}` | the last data mode's answer, after `secs` (tokio time) | same |
+//! | mode | `GetNetworkState.readiness_status` | `GetTipInfo` | `GetSyncProgress` |
+//! |---|---|---|---|
+//! | `synced {height}` | `state: READY` | height, `initial_sync_achieved` true, `LISTENING` | tip = local = height, `DONE` |
+//! | `syncing {local, tip}` | `state: READY` | local, false, `BLOCK_SYNC` | tip, local, `BLOCK` |
+//! | `starting` | `state: STARTING_UP` | 0, false, `START_UP` | 0, 0, `STARTUP` |
+//! | `migrating` | `migration: {…, progress_percentage}` | 0, false, `START_UP` | 0, 0, `STARTUP` |
+//! | `down` | status `UNAVAILABLE` | status `UNAVAILABLE` | status `UNAVAILABLE` |
+//! | `slow {secs}` | the last data mode's answer, after `secs` (tokio time) | same | same |
 //!
-//! `migrating` answers exactly like `starting` on this subset, on purpose: a real node running a
-//! database migration has not started its state machine yet, so it reports the initial
-//! `START_UP` state and no sync progress; only `GetNetworkState.readiness_status` (not in the
-//! subset the runtime speaks) tells a migration apart. Both must count as "reachable, not synced"
-//! and never reject workers, which is exactly what this pair of answers exercises.
+//! `GetNetworkState` also carries the `GetTipInfo` fields (metadata, `initial_sync_achieved`,
+//! `base_node_state`), as the real RPC does. `migrating` answers exactly like `starting` on
+//! `GetTipInfo`/`GetSyncProgress`, on purpose: a real node running a database migration has not
+//! started its state machine yet, so it reports the initial `START_UP` state and no sync
+//! progress; only `readiness_status` tells a migration apart. The migration's progress is set
+//! with [`FakeTari::set_migration_progress`] (it is not part of the mode, so the control schema
+//! stays `{"mode":"migrating"}`).
+//!
+//! [`FakeTari::without_network_state`] makes the fake answer `GetNetworkState` with
+//! `UNIMPLEMENTED`, like a node that predates the RPC (clients must fall back to `GetTipInfo`).
 
 use std::{
     sync::{
@@ -45,7 +50,8 @@ pub mod proto {
 
 use proto::{
     base_node_server::{BaseNode, BaseNodeServer},
-    BaseNodeState, Empty, MetaData, SyncProgressResponse, SyncState, TipInfoResponse,
+    readiness_status, BaseNodeState, Empty, GetNetworkStateRequest, GetNetworkStateResponse,
+    MetaData, MigrationProgress, ReadinessStatus, SyncProgressResponse, SyncState, TipInfoResponse,
 };
 
 /// What the fake Tari node answers. As JSON it is the control schema (tagged by `mode`):
@@ -68,7 +74,8 @@ pub enum TariMode {
     },
     /// Just started: state machine in `START_UP`, heights 0.
     Starting,
-    /// Migrating its database: answers like `starting` (see the module docs).
+    /// Migrating its database: `GetNetworkState` reports the migration's progress (see
+    /// [`FakeTari::set_migration_progress`]); the other calls answer like `starting`.
     Migrating,
     /// Every call fails with `UNAVAILABLE`.
     Down,
@@ -79,11 +86,50 @@ pub enum TariMode {
     },
 }
 
+/// Database migration progress a `migrating` fake reports in `GetNetworkState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Blocks migrated so far.
+    pub current_block: u64,
+    /// Blocks to migrate in total (0: unknown, reported as 0 %).
+    pub total_blocks: u64,
+}
+
+impl Migration {
+    /// `current_block / total_blocks` in percent (0 when the total is 0), as minotari's
+    /// `progress_percentage` reports it.
+    pub fn percent(&self) -> f64 {
+        if self.total_blocks == 0 {
+            return 0.0;
+        }
+        // Block counts are far below 2^52: the conversions are exact.
+        #[allow(clippy::cast_precision_loss)]
+        let p = self.current_block as f64 / self.total_blocks as f64 * 100.0;
+        p
+    }
+}
+
+impl Default for Migration {
+    /// 0 of 1000 blocks.
+    fn default() -> Self {
+        Self {
+            current_block: 0,
+            total_blocks: 1_000,
+        }
+    }
+}
+
+/// Database versions a migrating fake reports (`current_db_version` → `target_db_version`).
+const MIGRATION_DB_VERSIONS: (u64, u64) = (3, 4);
+
 #[derive(Debug)]
 struct TariState {
     mode: TariMode,
     /// The last `synced`/`syncing`/`starting`/`migrating` mode (what `slow` answers with).
     last_data: TariMode,
+    migration: Migration,
+    /// `false`: answer `GetNetworkState` with `UNIMPLEMENTED` (a node older than the RPC).
+    network_state: bool,
 }
 
 #[derive(Debug)]
@@ -134,7 +180,12 @@ impl FakeTari {
         };
         Self {
             shared: Arc::new(Shared {
-                state: Mutex::new(TariState { mode, last_data }),
+                state: Mutex::new(TariState {
+                    mode,
+                    last_data,
+                    migration: Migration::default(),
+                    network_state: true,
+                }),
                 requests: AtomicU64::new(0),
             }),
         }
@@ -149,12 +200,26 @@ impl FakeTari {
         st.mode = m;
     }
 
+    /// Answer `GetNetworkState` with `UNIMPLEMENTED`, like a minotari node that predates the
+    /// RPC. The other calls are unchanged.
+    pub fn without_network_state(self) -> Self {
+        lock(&self.shared.state).network_state = false;
+        self
+    }
+
+    /// The migration progress `migrating` reports from the next call on (default: 0 of 1000
+    /// blocks).
+    pub fn set_migration_progress(&self, migration: Migration) {
+        lock(&self.shared.state).migration = migration;
+    }
+
     /// The current mode.
     pub fn mode(&self) -> TariMode {
         lock(&self.shared.state).mode.clone()
     }
 
-    /// How many gRPC calls reached the fake (both methods, any mode).
+    /// How many gRPC calls reached the fake (every method, any mode, including
+    /// `GetNetworkState` answered `UNIMPLEMENTED`).
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
     }
@@ -226,6 +291,45 @@ pub fn tip_info(mode: &TariMode) -> TipInfoResponse {
     }
 }
 
+/// `GetNetworkState` for a data mode: the tip info's fields plus `readiness_status`
+/// (`READY`, `STARTING_UP`, or `migration` with `migration`'s progress), and fixed, plausible
+/// network figures.
+pub fn network_state(mode: &TariMode, migration: Migration) -> GetNetworkStateResponse {
+    let tip = tip_info(mode);
+    let status = match mode {
+        TariMode::Synced { .. } | TariMode::Syncing { .. } => {
+            readiness_status::Status::State(readiness_status::State::Ready as i32)
+        }
+        TariMode::Migrating => readiness_status::Status::Migration(MigrationProgress {
+            current_block: migration.current_block,
+            total_blocks: migration.total_blocks,
+            progress_percentage: migration.percent(),
+            current_db_version: MIGRATION_DB_VERSIONS.0,
+            target_db_version: MIGRATION_DB_VERSIONS.1,
+        }),
+        TariMode::Starting | TariMode::Down | TariMode::Slow { .. } => {
+            readiness_status::Status::State(readiness_status::State::StartingUp as i32)
+        }
+    };
+    let ready = matches!(mode, TariMode::Synced { .. } | TariMode::Syncing { .. });
+    GetNetworkStateResponse {
+        metadata: tip.metadata,
+        initial_sync_achieved: tip.initial_sync_achieved,
+        base_node_state: tip.base_node_state,
+        failed_checkpoints: false,
+        reward: if ready { 13_900_000_000 } else { 0 },
+        sha3x_estimated_hash_rate: if ready { 2_400_000_000_000 } else { 0 },
+        monero_randomx_estimated_hash_rate: if ready { 1_100_000_000 } else { 0 },
+        num_connections: if ready { 8 } else { 0 },
+        tari_randomx_estimated_hash_rate: if ready { 45_000_000 } else { 0 },
+        readiness_status: Some(ReadinessStatus {
+            status: Some(status),
+            // No wall clock in the fake: 0 is proto3's "unset".
+            timestamp: 0,
+        }),
+    }
+}
+
 /// `GetSyncProgress` for a data mode.
 pub fn sync_progress(mode: &TariMode) -> SyncProgressResponse {
     let (tip, local, state) = match *mode {
@@ -244,6 +348,24 @@ pub fn sync_progress(mode: &TariMode) -> SyncProgressResponse {
 
 #[tonic::async_trait]
 impl BaseNode for FakeTari {
+    async fn get_network_state(
+        &self,
+        _request: Request<GetNetworkStateRequest>,
+    ) -> Result<Response<GetNetworkStateResponse>, Status> {
+        let (supported, migration) = {
+            let st = lock(&self.shared.state);
+            (st.network_state, st.migration)
+        };
+        if !supported {
+            self.shared.requests.fetch_add(1, Ordering::Relaxed);
+            return Err(Status::unimplemented(
+                "GetNetworkState is not implemented by this (older) fake base node",
+            ));
+        }
+        let mode = self.begin_call().await?;
+        Ok(Response::new(network_state(&mode, migration)))
+    }
+
     async fn get_sync_progress(
         &self,
         _request: Request<Empty>,

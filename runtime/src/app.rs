@@ -55,9 +55,7 @@ impl App {
             mut cycle,
             state,
         } = self;
-        let server = tokio::spawn(async move {
-            axum::serve(listener, api::router(state)).await
-        });
+        let server = tokio::spawn(async move { axum::serve(listener, api::router(state)).await });
         let mut ticks = tokio::time::interval(config.update_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

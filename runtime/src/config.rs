@@ -199,7 +199,11 @@ fn seconds(
         .parse()
         .map_err(|_| invalid(var, &raw, "a whole number of seconds"))?;
     if value < min || value > 86_400 {
-        return Err(invalid(var, &raw, &format!("between {min} and 86400 seconds")));
+        return Err(invalid(
+            var,
+            &raw,
+            &format!("between {min} and 86400 seconds"),
+        ));
     }
     Ok(Duration::from_secs(value))
 }

@@ -18,6 +18,7 @@ use crate::control::{
 use crate::io::{SharedClock, SharedConnector};
 use crate::observe::docker::{DockerApi, DockerController};
 use crate::observe::monero::{MoneroClient, MoneroInfo};
+use crate::observe::p2pool::{P2poolClient, P2poolSource};
 use crate::observe::tari::{TariClient, TariStatus};
 use crate::store::{Rearm, Snapshot, SnapshotStore};
 
@@ -132,6 +133,8 @@ pub struct Clients {
     pub monero: MoneroClient,
     /// The Tari base node, when part of the stack.
     pub tari: Option<TariClient>,
+    /// p2pool's data-api, when configured (`P2POOL_API`).
+    pub p2pool: Option<P2poolClient>,
     /// The docker engine (start/stop).
     pub docker: Arc<dyn DockerApi>,
 }
@@ -147,12 +150,24 @@ impl Clients {
             connector.clone(),
             &config.monero_rpc_url,
             config.monero_rpc_credentials.clone(),
-            exchange,
+            exchange.clone(),
         )?;
         let tari = config
             .tari_grpc_address
             .as_deref()
             .map(|address| TariClient::new(connector.clone(), address, config.rpc_timeout))
+            .transpose()?;
+        let p2pool = config
+            .p2pool_api
+            .as_deref()
+            .map(|api| {
+                let source = if api.starts_with("http://") {
+                    P2poolSource::Http(api.to_owned())
+                } else {
+                    P2poolSource::Dir(api.into())
+                };
+                P2poolClient::new(connector.clone(), source, exchange.clone())
+            })
             .transpose()?;
         let docker = Arc::new(DockerController::new(
             connector,
@@ -162,6 +177,7 @@ impl Clients {
         Ok(Self {
             monero,
             tari,
+            p2pool,
             docker,
         })
     }
@@ -175,7 +191,19 @@ impl Clients {
                 None => None,
             }
         };
-        let (monero, tari) = tokio::join!(monero, tari);
+        let p2pool = async {
+            match self.p2pool.as_ref() {
+                Some(client) => match client.network_stats().await {
+                    Ok(stats) => Some(stats.height),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "p2pool gave no reading");
+                        None
+                    }
+                },
+                None => None,
+            }
+        };
+        let (monero, tari, p2pool_network_height) = tokio::join!(monero, tari, p2pool);
         let monero = match monero {
             Ok(info) => Some(info),
             Err(e) => {
@@ -186,7 +214,7 @@ impl Clients {
         Observations {
             monero,
             tari,
-            p2pool_network_height: None,
+            p2pool_network_height,
         }
     }
 }

@@ -33,7 +33,11 @@ async fn serve(fake: &FakeMonerod) -> SocketAddr {
     addr
 }
 
-fn client_with(addr: SocketAddr, credentials: Option<(&str, &str)>, exchange: Exchange) -> MoneroClient {
+fn client_with(
+    addr: SocketAddr,
+    credentials: Option<(&str, &str)>,
+    exchange: Exchange,
+) -> MoneroClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
     MoneroClient::new(
         connector,
@@ -58,7 +62,10 @@ fn client(addr: SocketAddr) -> MoneroClient {
 #[test]
 fn drift_fake_get_info_keys_equal_the_real_recording() {
     for (fixture_name, mode) in [
-        ("get_info.synced.json", MoneroMode::Synced { height: 3_000_000 }),
+        (
+            "get_info.synced.json",
+            MoneroMode::Synced { height: 3_000_000 },
+        ),
         (
             "get_info.syncing.json",
             MoneroMode::Syncing {
@@ -105,8 +112,14 @@ async fn synced_and_syncing_readings() {
     assert!(info.synchronized && !info.is_syncing());
     assert_eq!(info.percent(), 100);
     assert_eq!(info.nettype.as_deref(), Some("mainnet"));
-    assert_eq!(info.version.as_deref(), Some(pithead_fakes::monerod::VERSION));
-    assert_eq!(info.database_size, Some(pithead_fakes::monerod::DEFAULT_DATABASE_SIZE));
+    assert_eq!(
+        info.version.as_deref(),
+        Some(pithead_fakes::monerod::VERSION)
+    );
+    assert_eq!(
+        info.database_size,
+        Some(pithead_fakes::monerod::DEFAULT_DATABASE_SIZE)
+    );
 
     fake.set_mode(MoneroMode::Syncing {
         height: 1_234,
@@ -125,7 +138,10 @@ async fn synced_and_syncing_readings() {
     assert!(!info.synchronized);
     assert!(!info.is_syncing(), "{info:?}");
     assert_eq!(info.percent(), 100);
-    fake.set_mode(MoneroMode::Syncing { height: 7, target: 0 });
+    fake.set_mode(MoneroMode::Syncing {
+        height: 7,
+        target: 0,
+    });
     assert!(!c.get_info().await.expect("no peers yet").is_syncing());
     fake.set_mode(MoneroMode::Syncing {
         height: 4_999,
@@ -140,7 +156,10 @@ async fn restricted_node_hides_version_and_rounds_the_database() {
     let fake = FakeMonerod::new(MoneroMode::Synced { height: 10 })
         .with_restricted(true)
         .with_database_size(6 * 1024 * 1024 * 1024);
-    let info = client(serve(&fake).await).get_info().await.expect("restricted");
+    let info = client(serve(&fake).await)
+        .get_info()
+        .await
+        .expect("restricted");
     assert!(info.restricted);
     assert_eq!(info.version, None);
     assert_eq!(info.database_size, Some(10 * 1024 * 1024 * 1024));
@@ -159,7 +178,10 @@ async fn busy_down_garbage_slow_and_oversized_are_typed() {
 
     fake.set_mode(MoneroMode::Garbage);
     let err = c.get_info().await.expect_err("garbage");
-    assert!(matches!(&err, MoneroError::Malformed { reason } if reason.contains("not JSON")), "{err:?}");
+    assert!(
+        matches!(&err, MoneroError::Malformed { reason } if reason.contains("not JSON")),
+        "{err:?}"
+    );
 
     fake.set_mode(MoneroMode::Slow { secs: 5 });
     let quick = client_with(
@@ -171,7 +193,10 @@ async fn busy_down_garbage_slow_and_oversized_are_typed() {
         },
     );
     let err = quick.get_info().await.expect_err("slow");
-    assert!(matches!(err, MoneroError::Timeout { timeout, .. } if timeout == Duration::from_millis(300)), "{err:?}");
+    assert!(
+        matches!(err, MoneroError::Timeout { timeout, .. } if timeout == Duration::from_millis(300)),
+        "{err:?}"
+    );
 
     // Oversized: the real reply (about 1.5 KB) against a 512-byte limit.
     fake.set_mode(MoneroMode::Synced { height: 1 });
@@ -197,12 +222,16 @@ async fn nothing_listening_is_unreachable() {
     };
     let c = client(SocketAddr::from(([127, 0, 0, 1], port)));
     let err = c.get_info().await.expect_err("closed port");
-    assert!(matches!(&err, MoneroError::Unreachable { target, .. } if target.ends_with(&port.to_string())), "{err:?}");
+    assert!(
+        matches!(&err, MoneroError::Unreachable { target, .. } if target.ends_with(&port.to_string())),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn digest_auth_answered_and_password_never_shown() {
-    let fake = FakeMonerod::new(MoneroMode::Synced { height: 42 }).with_digest_auth("user", PASSWORD);
+    let fake =
+        FakeMonerod::new(MoneroMode::Synced { height: 42 }).with_digest_auth("user", PASSWORD);
     let addr = serve(&fake).await;
     let exchange = Exchange {
         timeout: Duration::from_secs(5),

@@ -141,7 +141,10 @@ impl Monerod {
 
     fn assert_alive(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("monerod exited early ({status}); log tail:\n{}", self.log_tail());
+            panic!(
+                "monerod exited early ({status}); log tail:\n{}",
+                self.log_tail()
+            );
         }
     }
 }
@@ -233,25 +236,50 @@ fn record_or_compare(name: &str, live: &serde_json::Value) {
     );
 }
 
-async fn generate_blocks(client: &MoneroClient, amount: u64) -> serde_json::Value {
-    let body = serde_json::json!({
-        "jsonrpc": "2.0", "id": "0", "method": "generateblocks",
-        "params": {"amount_of_blocks": amount, "wallet_address": MINER_ADDRESS},
-    });
-    let response = client
-        .post_json_rpc(Bytes::from(serde_json::to_vec(&body).expect("json")))
-        .await
-        .expect("generateblocks");
-    serde_json::from_slice(response.body()).expect("generateblocks reply is JSON")
+/// Mines `amount` blocks in batches (each batch is one bounded RPC; mining takes about 80 ms a
+/// block here, more on a loaded machine). Returns the last batch's reply.
+async fn generate_blocks(url: &str, amount: u64) -> serde_json::Value {
+    let connector: SharedConnector = Arc::new(TokioConnector);
+    let miner = MoneroClient::new(
+        connector,
+        url,
+        None,
+        Exchange {
+            timeout: Duration::from_secs(60),
+            limit_bytes: 256 * 1024,
+        },
+    )
+    .expect("client");
+    let mut left = amount;
+    let mut reply = serde_json::Value::Null;
+    while left > 0 {
+        let batch = left.min(25);
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "id": "0", "method": "generateblocks",
+            "params": {"amount_of_blocks": batch, "wallet_address": MINER_ADDRESS},
+        });
+        let response = miner
+            .post_json_rpc(Bytes::from(serde_json::to_vec(&body).expect("json")))
+            .await
+            .expect("generateblocks");
+        reply = serde_json::from_slice(response.body()).expect("generateblocks reply is JSON");
+        assert_eq!(reply["result"]["status"], "OK", "{reply}");
+        left -= batch;
+    }
+    reply
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
     if !Path::new(MONEROD).exists() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{MONEROD} is missing in CI: install the monero package (apt-get install monero)");
+            panic!(
+                "{MONEROD} is missing in CI: install the monero package (apt-get install monero)"
+            );
         }
-        eprintln!("SKIP contract_real_monerod: {MONEROD} not found (install Debian's monero package)");
+        eprintln!(
+            "SKIP contract_real_monerod: {MONEROD} not found (install Debian's monero package)"
+        );
         return;
     }
     let started = Instant::now();
@@ -266,16 +294,24 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
     let info = wait_for(&mut a, &a_client, READY_WITHIN, "ready", |_| true).await;
     assert_eq!(info.height, 1, "{info:?}");
     assert_eq!(info.target_height, 0);
-    assert!(info.synchronized && info.offline && !info.restricted, "{info:?}");
+    assert!(
+        info.synchronized && info.offline && !info.restricted,
+        "{info:?}"
+    );
     assert!(!info.is_syncing());
     assert_eq!(info.percent(), 100);
     assert_eq!(info.nettype.as_deref(), Some("fakechain"));
-    assert!(info.version.as_deref().is_some_and(|v| v.starts_with("0.18")), "{info:?}");
+    assert!(
+        info.version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("0.18")),
+        "{info:?}"
+    );
     assert!(info.database_size.is_some());
     let version = info.version.clone().unwrap_or_default();
 
     // 2. Mine on A, then record the synced reply.
-    let mined = generate_blocks(&a_client, BLOCKS).await;
+    let mined = generate_blocks(&a.url(), BLOCKS).await;
     assert_eq!(mined["result"]["status"], "OK", "{mined}");
     assert_eq!(mined["result"]["height"], BLOCKS, "{mined}");
     let info = a_client.get_info().await.expect("get_info after mining");
@@ -288,11 +324,18 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
     drop(a);
     let mut a = Monerod::start(dir_a.path(), p2p_a, &["--out-peers", "0"]);
     let a_client = client(&a.url(), None);
-    wait_for(&mut a, &a_client, READY_WITHIN, "back up", |i| i.height == BLOCKS + 1).await;
+    wait_for(&mut a, &a_client, READY_WITHIN, "back up", |i| {
+        i.height == BLOCKS + 1
+    })
+    .await;
 
     // 4. B knows only A. Observe it syncing, then synced.
     let exclusive = format!("127.0.0.1:{}", a.p2p_port);
-    let mut b = Monerod::start(dir_b.path(), free_port(), &["--add-exclusive-node", &exclusive]);
+    let mut b = Monerod::start(
+        dir_b.path(),
+        free_port(),
+        &["--add-exclusive-node", &exclusive],
+    );
     let b_client = client(&b.url(), None);
     let deadline = Instant::now() + SYNC_WITHIN;
     let mut syncing_seen: Vec<MoneroInfo> = Vec::new();
@@ -345,19 +388,39 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
 
     // 5. Digest auth.
     let login = format!("user:{PASSWORD}");
-    let mut c = Monerod::start(dir_c.path(), free_port(), &["--offline", "--rpc-login", &login]);
+    let mut c = Monerod::start(
+        dir_c.path(),
+        free_port(),
+        &["--offline", "--rpc-login", &login],
+    );
     let good = client(&c.url(), Some(("user", PASSWORD)));
-    let info = wait_for(&mut c, &good, READY_WITHIN, "ready with --rpc-login", |_| true).await;
+    let info = wait_for(
+        &mut c,
+        &good,
+        READY_WITHIN,
+        "ready with --rpc-login",
+        |_| true,
+    )
+    .await;
     assert_eq!(info.height, 1);
     for (who, c_client) in [
         ("no credentials", client(&c.url(), None)),
-        ("wrong password", client(&c.url(), Some(("user", "not-the-password")))),
+        (
+            "wrong password",
+            client(&c.url(), Some(("user", "not-the-password"))),
+        ),
         ("wrong user", client(&c.url(), Some(("mallory", PASSWORD)))),
     ] {
         let err = c_client.get_info().await.expect_err(who);
-        assert!(matches!(err, MoneroError::Unauthorized { .. }), "{who}: {err:?}");
+        assert!(
+            matches!(err, MoneroError::Unauthorized { .. }),
+            "{who}: {err:?}"
+        );
         for text in [err.to_string(), format!("{err:?}"), format!("{c_client:?}")] {
-            assert!(!text.contains(PASSWORD), "{who}: the password leaked: {text}");
+            assert!(
+                !text.contains(PASSWORD),
+                "{who}: the password leaked: {text}"
+            );
         }
     }
     drop(c);

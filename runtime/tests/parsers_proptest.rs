@@ -5,19 +5,55 @@
 //! The parsers are pure functions over bytes, so none of this needs a network.
 
 use pithead_runtime::observe::{docker, monero, p2pool, tari, xmrig_proxy, xvb};
-use prost::Message;
 use proptest::prelude::*;
+use prost::Message;
 use serde_json::{json, Value};
 
 /// Field names the parsers look for, mixed into generated objects so that generated documents
 /// reach past the first "missing field" check.
 const KEYS: &[&str] = &[
-    "result", "status", "height", "target_height", "synchronized", "busy_syncing", "offline",
-    "database_size", "nettype", "version", "restricted", "error", "code", "message", "difficulty",
-    "reward", "timestamp", "pool_statistics", "hashRate", "miners", "sidechainHeight",
-    "sidechainDifficulty", "pplnsWindowSize", "hashrate_15m", "hashrate_1h", "hashrate_24h",
-    "shares_found", "workers", "hashrate", "total", "now", "max", "results", "accepted",
-    "time_remain", "bonus_hr", "players", "block_height", "winner", "State", "Status", "Running",
+    "result",
+    "status",
+    "height",
+    "target_height",
+    "synchronized",
+    "busy_syncing",
+    "offline",
+    "database_size",
+    "nettype",
+    "version",
+    "restricted",
+    "error",
+    "code",
+    "message",
+    "difficulty",
+    "reward",
+    "timestamp",
+    "pool_statistics",
+    "hashRate",
+    "miners",
+    "sidechainHeight",
+    "sidechainDifficulty",
+    "pplnsWindowSize",
+    "hashrate_15m",
+    "hashrate_1h",
+    "hashrate_24h",
+    "shares_found",
+    "workers",
+    "hashrate",
+    "total",
+    "now",
+    "max",
+    "results",
+    "accepted",
+    "time_remain",
+    "bonus_hr",
+    "players",
+    "block_height",
+    "winner",
+    "State",
+    "Status",
+    "Running",
     "Health",
 ];
 
@@ -46,7 +82,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         arb_number(),
-        prop_oneof![Just("OK".to_owned()), Just("BUSY".to_owned()), ".{0,16}"].prop_map(Value::String),
+        prop_oneof![Just("OK".to_owned()), Just("BUSY".to_owned()), ".{0,16}"]
+            .prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
@@ -69,7 +106,10 @@ fn every_parser(bytes: &[u8]) {
     if let Ok(summary) = xmrig_proxy::parse_summary(bytes) {
         for i in 0..summary.hashrate_total_khs.len() {
             if let Some(hs) = summary.hashrate_hs(i) {
-                assert!(hs.is_finite() || hs.is_infinite(), "NaN from a finite input");
+                assert!(
+                    hs.is_finite() || hs.is_infinite(),
+                    "NaN from a finite input"
+                );
             }
         }
     }
@@ -194,7 +234,7 @@ fn deep_nesting_is_a_typed_error() {
         doc.push_str(&"]".repeat(depth));
         every_parser(doc.as_bytes());
         let mut obj = r#"{"result":"#.repeat(depth);
-        obj.push_str("1");
+        obj.push('1');
         obj.push_str(&"}".repeat(depth));
         assert!(matches!(
             monero::parse_get_info(obj.as_bytes()),

@@ -63,11 +63,7 @@ fn times(ticks: &[Tick]) -> Vec<u64> {
 fn reference_down(reachable: &[bool], at: &[u64]) -> Vec<bool> {
     let mut down = Vec::with_capacity(reachable.len());
     for i in 0..reachable.len() {
-        let run_start = (0..=i)
-            .rev()
-            .take_while(|&k| reachable[k] == reachable[i])
-            .last()
-            .unwrap_or(i);
+        let run_start = run_start(reachable, i);
         let run_len = at[i] - at[run_start];
         let before = i.checked_sub(1).map(|p| down[p]).unwrap_or(false);
         let now = if reachable[i] {
@@ -87,12 +83,17 @@ fn run_len(reachable: &[bool], at: &[u64], i: usize, state: bool) -> Option<u64>
     if reachable[i] != state {
         return None;
     }
-    let start = (0..=i)
+    Some(at[i] - at[run_start(reachable, i)])
+}
+
+/// The index where the unbroken run of equal observations ending at `i` began.
+fn run_start(reachable: &[bool], i: usize) -> usize {
+    let len = reachable[..=i]
+        .iter()
         .rev()
-        .take_while(|&k| reachable[k] == state)
-        .last()
-        .unwrap_or(i);
-    Some(at[i] - at[start])
+        .take_while(|r| **r == reachable[i])
+        .count();
+    i + 1 - len
 }
 
 fn run_failover(
@@ -204,8 +205,7 @@ proptest! {
                 Some(FailoverEvent::Reject) => {
                     let culprit = |r: &[bool]| {
                         run_len(r, &at, i, false).is_some_and(|len| {
-                            let start = i - (0..=i).rev().take_while(|&k| !r[k]).count() + 1;
-                            len >= DOWN_AFTER_SEC && r[..start].iter().any(|x| *x)
+                            len >= DOWN_AFTER_SEC && r[..run_start(r, i)].iter().any(|x| *x)
                         })
                     };
                     prop_assert!(
@@ -294,8 +294,12 @@ proptest! {
         let mut gate = SyncGate::new(tari_enabled, tari_required, released_before);
         let mut released = released_before;
         let mut newly = 0;
+        let (mut last_monero, mut last_tari) = (None, None);
         for (i, o) in observations.iter().enumerate() {
             let view = gate.step(o);
+            // Display keeps a node's last reading through an outage; decisions never do.
+            last_monero = o.monero.or(last_monero);
+            last_tari = o.tari.or(last_tari);
             let satisfied = reference_done(o.monero)
                 && (!tari_enabled || !tari_required || reference_done(o.tari));
             let expect_released = released || satisfied;
@@ -303,9 +307,17 @@ proptest! {
             prop_assert_eq!(view.holding, !expect_released, "holding at step {}", i);
             prop_assert_eq!(view.global_sync, !satisfied, "global_sync at step {}", i);
             prop_assert_eq!(view.newly_released, expect_released && !released, "newly at step {}", i);
+            let p2pool_override = o.p2pool_network_height == Some(0);
             prop_assert_eq!(
                 view.monero_display_syncing,
-                !reference_done(o.monero) || o.p2pool_network_height == Some(0),
+                !reference_done(last_monero) || p2pool_override,
+                "monero display at step {}", i
+            );
+            prop_assert_eq!(
+                view.display_syncing,
+                !reference_done(last_monero)
+                    || p2pool_override
+                    || (tari_enabled && tari_required && !reference_done(last_tari)),
                 "display at step {}", i
             );
             let tari_passive = tari_enabled

@@ -265,7 +265,7 @@ fn catalog_b_rows() {
                 row.name, row.expect, got
             ));
         }
-        if view.released != !view.holding || gate.released() != view.released {
+        if view.released == view.holding || gate.released() != view.released {
             failures.push(format!(
                 "{}: latch and holding disagree: {view:?}",
                 row.name
@@ -474,6 +474,18 @@ fn chain_progress_rows() {
             done: true,
         },
         ProgressRow {
+            name: "not syncing below its target (node says synchronized): done, shown 100",
+            reading: Some(ChainReading {
+                height: 90,
+                target: 100,
+                syncing: false,
+            }),
+            state: ProgressState::Done,
+            percent: 100,
+            remaining: 10,
+            done: true,
+        },
+        ProgressRow {
             name: "heights near u64::MAX do not overflow",
             reading: syncing(u64::MAX - 1, u64::MAX),
             state: ProgressState::Syncing,
@@ -492,4 +504,51 @@ fn chain_progress_rows() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn outage_after_release_is_not_shown_as_a_sync() {
+    let mut gate = SyncGate::new(true, true, false);
+    let view = gate.step(&obs(synced(3_000_000), synced(50_000)));
+    assert!(view.newly_released);
+    assert!(!view.display_syncing);
+    // Both nodes stop answering: the decision sees no reading, the display keeps the last one.
+    let view = gate.step(&obs(None, None));
+    assert!(view.global_sync, "no reading must not count as done");
+    assert!(!view.holding);
+    assert!(!view.monero_display_syncing);
+    assert!(!view.display_syncing);
+    assert_eq!(view.monero.state, ProgressState::Done);
+    assert_eq!(view.tari.current, 50_000);
+    // p2pool's height-0 override still shows Monero as syncing.
+    let view = gate.step(&GateObservation {
+        p2pool_network_height: Some(0),
+        ..obs(None, None)
+    });
+    assert!(view.monero_display_syncing && view.display_syncing);
+}
+
+#[test]
+fn a_stale_reading_never_releases() {
+    // monerod synced while Tari blocks; then monerod stops answering as Tari finishes.
+    let mut gate = SyncGate::new(true, true, false);
+    assert!(
+        gate.step(&obs(synced(3_000_000), syncing(1, 50_000)))
+            .holding
+    );
+    let view = gate.step(&obs(None, synced(50_000)));
+    assert!(view.holding, "released from monerod's last reading");
+    assert!(
+        gate.step(&obs(synced(3_000_000), synced(50_000)))
+            .newly_released
+    );
+
+    // Tari synced while monerod syncs; then Tari stops answering as monerod finishes.
+    let mut gate = SyncGate::new(true, true, false);
+    assert!(
+        gate.step(&obs(syncing(1, 3_000_000), synced(50_000)))
+            .holding
+    );
+    let view = gate.step(&obs(synced(3_000_000), None));
+    assert!(view.holding, "released from Tari's last reading");
 }

@@ -202,17 +202,6 @@ impl Observed {
 }
 
 impl Condition {
-    /// The containers whose running state this condition reads.
-    pub fn containers(&self) -> Vec<&str> {
-        match self {
-            Condition::MinersHeld => vec![P2POOL, XMRIG_PROXY],
-            Condition::MinersReleased => vec![P2POOL],
-            Condition::Running(name) | Condition::Stopped(name) => vec![name.as_str()],
-            Condition::WorkersRejected | Condition::WorkersAccepted => vec![XMRIG_PROXY],
-            Condition::Badge { .. } | Condition::Api { .. } => Vec::new(),
-        }
-    }
-
     /// `Ok` when the condition holds in `seen`, else what was seen instead (for the message).
     pub fn check(&self, seen: &Observed) -> Result<(), String> {
         let ok = match self {
@@ -320,6 +309,14 @@ pub enum TierError {
         /// What was asked.
         what: String,
     },
+    /// A failure with the tier's evidence attached (e.g. the tail of the simulation's trace).
+    #[error("{error}\n{evidence}")]
+    WithEvidence {
+        /// The failure.
+        error: Box<TierError>,
+        /// What the tier recorded around it.
+        evidence: String,
+    },
     /// The tier itself failed (the simulation broke an invariant, a fake refused a command).
     #[error("{tier} tier failure: {message}")]
     Tier {
@@ -343,11 +340,19 @@ pub trait Tier {
     /// Given: a runtime setting (before boot only).
     fn configure(&mut self, setting: Setting) -> TierFuture<'_>;
 
-    /// Given/When: what a node's chain is doing.
+    /// Given: what a node's chain is doing when the stack boots (on a running stack: now).
     fn set_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_>;
 
-    /// Given/When: whether a node answers. `Down` before boot means it never answered.
+    /// Given: whether a node answers when the stack boots (on a running stack: now). `Down`
+    /// before boot means the node never answered.
     fn set_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_>;
+
+    /// When: a node's chain changes on the running stack (booting it first if needed, so the
+    /// runtime sees the state before the change).
+    fn change_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_>;
+
+    /// When: a node stops or starts answering on the running stack (booting it first if needed).
+    fn change_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_>;
 
     /// Given: the network height p2pool's data API reports.
     fn set_p2pool_network_height(&mut self, height: u64) -> TierFuture<'_>;
@@ -377,6 +382,12 @@ pub trait Tier {
 
     /// Then: no stop call reached the docker engine since the miners were released.
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_>;
+
+    /// The tier's record of the scenario so far (the simulation's trace), for people reading a
+    /// run; `None` when the tier keeps none or nothing ran yet.
+    fn record(&self) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! `Given` steps collect a setup (the runtime's environment and the fakes' initial modes);
 //! the first `When`/`Then` boots the world from it and runs until the runtime finished its first
 //! cycle. Time is virtual, so every wait is exact and the whole catalog runs in seconds:
-//! - [`Tier::expect`] waits at most one update cycle (`UPDATE_INTERVAL` + the RPC deadline) for
-//!   the condition: the runtime acts on the cycle after it sees a change, never later;
+//! - [`Tier::expect`] waits at most one update cycle for the condition (`UPDATE_INTERVAL` plus
+//!   the slowest a cycle may take): the runtime acts on the cycle after it sees a change;
 //! - [`Tier::expect_for`] checks the condition after every simulation step of the span.
 
 use std::collections::BTreeMap;
@@ -28,17 +28,6 @@ const TIER: &str = "sim";
 const MONERO_TIP: u64 = 3_000;
 /// Tari's height when a scenario says only "synced".
 const TARI_TIP: u64 = 2_000;
-/// `UPDATE_INTERVAL`'s default (domain §2).
-const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(30);
-/// `NODE_DOWN_AFTER_SEC`'s default.
-const DEFAULT_DOWN_AFTER: Duration = Duration::from_secs(90);
-/// `NODE_RECOVERY_AFTER_SEC`'s default.
-const DEFAULT_RECOVERY_AFTER: Duration = Duration::from_secs(60);
-/// `RPC_TIMEOUT_SEC`'s default: the longest one observation can take.
-const RPC_TIMEOUT: Duration = Duration::from_secs(10);
-/// Slack for the network hops of one cycle (a few simulation ticks).
-const HOPS: Duration = Duration::from_secs(1);
-
 /// One node as the scenario steers it: what its chain does and whether it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct NodeModel {
@@ -102,6 +91,13 @@ impl NodeModel {
     }
 }
 
+/// One change a step makes to a node.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Chain(Chain),
+    Reach(Reachability),
+}
+
 /// What the `Given` steps chose before boot.
 #[derive(Debug, Clone, Default)]
 struct Setup {
@@ -140,26 +136,19 @@ impl SimTier {
         self.world.as_ref()
     }
 
-    fn setting(&self, var: &str, default: Duration) -> Duration {
-        self.setup
-            .env
-            .get(var)
-            .and_then(|v| v.parse().ok())
-            .map_or(default, Duration::from_secs)
+    /// How long the runtime may take to act on what it can see: the rest of the current
+    /// interval, then one whole cycle at its slowest (reads and every docker call running into
+    /// their deadlines, plus the network margin), as the world's invariants bound it.
+    fn one_cycle(world: &World) -> Duration {
+        let timing = world.timing();
+        timing.update_interval + timing.cycle_max()
     }
 
-    /// How long the runtime may take to act on a change: one full cycle, plus an observation
-    /// that runs into the RPC deadline, plus the hops.
-    fn one_cycle(&self) -> Duration {
-        self.setting("UPDATE_INTERVAL", DEFAULT_UPDATE_INTERVAL) + RPC_TIMEOUT + HOPS
-    }
-
-    /// How long a boot may take to release synced miners (generous: ten cycles and both
-    /// windows; virtual time, so it costs nothing when the release is prompt).
-    fn release_budget(&self) -> Duration {
-        self.one_cycle() * 10
-            + self.setting("NODE_DOWN_AFTER_SEC", DEFAULT_DOWN_AFTER)
-            + self.setting("NODE_RECOVERY_AFTER_SEC", DEFAULT_RECOVERY_AFTER)
+    /// How long a boot may take to release synced miners: generous (ten cycles and both
+    /// windows); virtual time, so it costs nothing when the release is prompt.
+    fn release_budget(world: &World) -> Duration {
+        let timing = world.timing();
+        Self::one_cycle(world) * 10 + timing.down_after + timing.recovery_after
     }
 
     /// The running world, booted on first use.
@@ -188,7 +177,8 @@ impl SimTier {
         if self.setup.refuse_docker_calls > 0 {
             world.refuse_docker(self.setup.refuse_docker_calls);
         }
-        first_cycle(&mut world, self.seed, self.one_cycle(), "boot")?;
+        let budget = Self::one_cycle(&world);
+        first_cycle(&mut world, self.seed, budget, "boot")?;
         Ok(world)
     }
 
@@ -199,9 +189,31 @@ impl SimTier {
         }
     }
 
-    /// Pushes the model of `node` to its fake, when the world runs (before boot the model is
-    /// the boot's initial mode).
-    fn apply_model(&mut self, node: Node) {
+    /// Changes the model of `node` and pushes it to its fake when the world runs (before boot
+    /// the model is the boot's initial mode). `boot`: boot first, so the runtime sees the state
+    /// before the change.
+    fn steer(&mut self, node: Node, boot: bool, change: Change) -> Result<(), TierError> {
+        let exists = !matches!(
+            (node, change),
+            (
+                Node::Monerod,
+                Change::Chain(Chain::Starting | Chain::Migrating)
+            ) | (Node::Tari, Change::Reach(Reachability::Busy))
+        );
+        if !exists {
+            return Err(TierError::Unsupported {
+                tier: TIER,
+                what: format!("{node} {change:?}: no such state for this node"),
+            });
+        }
+        if boot {
+            self.booted()?;
+        }
+        let model = self.model(node);
+        match change {
+            Change::Chain(chain) => model.set_chain(chain),
+            Change::Reach(reach) => model.reach = reach,
+        }
         let (monero, tari) = (self.monero.monero_mode(), self.tari.tari_mode());
         if let Some(world) = self.world.as_mut() {
             match node {
@@ -209,11 +221,13 @@ impl SimTier {
                 Node::Tari => world.set_tari(tari),
             }
         }
+        Ok(())
     }
 
     fn expect_now(&mut self, condition: &Condition) -> Result<(), TierError> {
-        let (seed, budget) = (self.seed, self.one_cycle());
+        let seed = self.seed;
         let world = self.booted()?;
+        let budget = Self::one_cycle(world);
         world.note("scenario", &format!("then {condition}"));
         wait_until(world, seed, &condition.to_string(), budget, |seen| {
             condition.check(seen)
@@ -236,7 +250,11 @@ impl SimTier {
         Ok(())
     }
 
-    fn expect_throughout(&mut self, condition: &Condition, span: Duration) -> Result<(), TierError> {
+    fn expect_throughout(
+        &mut self,
+        condition: &Condition,
+        span: Duration,
+    ) -> Result<(), TierError> {
         let seed = self.seed;
         let world = self.booted()?;
         world.note("scenario", &format!("then {condition} for {span:?}"));
@@ -330,9 +348,13 @@ fn first_cycle(world: &mut World, seed: u64, budget: Duration, why: &str) -> Res
                 seen: observe(world).summary(),
             });
         }
-        world
-            .step()
-            .map_err(|err| failure(seed, &format!("waiting for the first cycle after {why}"), &err))?;
+        world.step().map_err(|err| {
+            failure(
+                seed,
+                &format!("waiting for the first cycle after {why}"),
+                &err,
+            )
+        })?;
     }
     Ok(())
 }
@@ -341,9 +363,42 @@ fn ready<'a>(result: Result<(), TierError>) -> TierFuture<'a> {
     async move { result }.boxed_local()
 }
 
+/// Trace events attached to a failed step.
+const EVIDENCE_EVENTS: usize = 30;
+
+impl SimTier {
+    /// Attaches the tail of the world's trace to a failed check (a simulation failure already
+    /// carries its own).
+    fn evidence(&self, result: Result<(), TierError>) -> TierFuture<'static> {
+        let result = match (result, self.world.as_ref()) {
+            (Err(err @ TierError::Tier { .. }), _) | (Err(err), None) => Err(err),
+            (Err(err), Some(world)) => Err(TierError::WithEvidence {
+                error: Box::new(err),
+                evidence: format!(
+                    "last events of the trace (seed {}):\n{}",
+                    self.seed,
+                    world.trace().tail(EVIDENCE_EVENTS)
+                ),
+            }),
+            (Ok(()), _) => Ok(()),
+        };
+        ready(result)
+    }
+}
+
 impl Tier for SimTier {
     fn name(&self) -> &'static str {
         TIER
+    }
+
+    fn record(&self) -> Option<String> {
+        let world = self.world.as_ref()?;
+        let events = world.trace().len();
+        Some(format!(
+            "trace of seed {} ({events} events):\n{}",
+            self.seed,
+            world.trace().tail(events)
+        ))
     }
 
     fn configure(&mut self, setting: Setting) -> TierFuture<'_> {
@@ -360,28 +415,19 @@ impl Tier for SimTier {
     }
 
     fn set_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_> {
-        if node == Node::Monerod && matches!(chain, Chain::Starting | Chain::Migrating) {
-            return ready(Err(TierError::Unsupported {
-                tier: TIER,
-                what: format!("monerod {chain:?} (a Tari readiness state)"),
-            }));
-        }
-        self.model(node).set_chain(chain);
-        self.apply_model(node);
-        ready(Ok(()))
+        ready(self.steer(node, false, Change::Chain(chain)))
     }
 
     fn set_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_> {
-        ready(if node == Node::Tari && reachability == Reachability::Busy {
-            Err(TierError::Unsupported {
-                tier: TIER,
-                what: "a busy Tari node (busy is a monerod reply)".to_owned(),
-            })
-        } else {
-            self.model(node).reach = reachability;
-            self.apply_model(node);
-            Ok(())
-        })
+        ready(self.steer(node, false, Change::Reach(reachability)))
+    }
+
+    fn change_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_> {
+        ready(self.steer(node, true, Change::Chain(chain)))
+    }
+
+    fn change_reachability(&mut self, node: Node, reachability: Reachability) -> TierFuture<'_> {
+        ready(self.steer(node, true, Change::Reach(reachability)))
     }
 
     fn set_p2pool_network_height(&mut self, height: u64) -> TierFuture<'_> {
@@ -401,8 +447,9 @@ impl Tier for SimTier {
     }
 
     fn release_miners(&mut self) -> TierFuture<'_> {
-        let (seed, budget) = (self.seed, self.release_budget());
+        let seed = self.seed;
         let result = self.booted().and_then(|world| {
+            let budget = Self::release_budget(world);
             let what = "the miners are released and workers accepted";
             wait_until(world, seed, what, budget, |seen| {
                 Condition::MinersReleased.check(seen)?;
@@ -413,12 +460,13 @@ impl Tier for SimTier {
             self.release_mark = Some(self.docker_calls()?.len());
             Ok(())
         });
-        ready(result)
+        self.evidence(result)
     }
 
     fn restart_runtime(&mut self) -> TierFuture<'_> {
-        let (seed, budget) = (self.seed, self.one_cycle());
+        let seed = self.seed;
         ready(self.booted().and_then(|world| {
+            let budget = Self::one_cycle(world);
             world.restart_runtime();
             first_cycle(world, seed, budget, "the restart")
         }))
@@ -434,11 +482,13 @@ impl Tier for SimTier {
     }
 
     fn expect(&mut self, condition: Condition) -> TierFuture<'_> {
-        ready(self.expect_now(&condition))
+        let result = self.expect_now(&condition);
+        self.evidence(result)
     }
 
     fn expect_for(&mut self, condition: Condition, span: Duration) -> TierFuture<'_> {
-        ready(self.expect_throughout(&condition, span))
+        let result = self.expect_throughout(&condition, span);
+        self.evidence(result)
     }
 
     fn expect_started_once(&mut self, container: &str) -> TierFuture<'_> {

@@ -7,8 +7,9 @@ use crate::sim_driver::SimTier;
 
 /// What every step receives: the driver of the tier this run uses.
 ///
-/// The catalog runner builds it on the simulation tier and, before each scenario, reseeds it
-/// from the scenario's name ([`crate::seed_for`]) so every scenario replays on its own seed.
+/// The catalog runner ([`crate::runner`]), before each scenario, replaces it with a fresh
+/// simulation tier seeded from the scenario's name ([`crate::scenario_seed`]), so every scenario
+/// replays on its own seed.
 #[derive(cucumber::World)]
 #[world(init = Self::on_sim)]
 pub struct CatalogWorld {
@@ -33,6 +34,11 @@ impl CatalogWorld {
     /// The tier driver the steps call.
     pub fn tier(&mut self) -> &mut dyn Tier {
         self.tier.as_mut()
+    }
+
+    /// The tier's record of this scenario (see [`Tier::record`]).
+    pub fn record(&self) -> Option<String> {
+        self.tier.record()
     }
 }
 

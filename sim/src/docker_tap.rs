@@ -62,10 +62,12 @@ impl DockerTap {
     /// Wraps the fake's router.
     pub fn wrap(&self, router: Router) -> Router {
         let tap = self.clone();
-        router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            let tap = tap.clone();
-            async move { tap.handle(req, next).await }
-        }))
+        router.layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let tap = tap.clone();
+                async move { tap.handle(req, next).await }
+            },
+        ))
     }
 
     async fn handle(&self, req: Request, next: Next) -> Response {

@@ -130,6 +130,9 @@ pub struct Checker {
     reject_container: String,
     /// The nodes, in a fixed order.
     pub nodes: Vec<NodeTrack>,
+    /// The chains the gate waits for (monero, and Tari when required), as "done" histories
+    /// (`Reachable` = a reading says synced).
+    pub chains: Vec<NodeTrack>,
     /// The latch was seen released (published or persisted).
     pub released_ever: bool,
     incarnation_start: Duration,
@@ -149,12 +152,14 @@ impl Checker {
         gate_containers: Vec<String>,
         reject_container: String,
         nodes: Vec<NodeTrack>,
+        chains: Vec<NodeTrack>,
     ) -> Self {
         Self {
             timing,
             gate_containers,
             reject_container,
             nodes,
+            chains,
             released_ever: false,
             incarnation_start: Duration::ZERO,
             runtime_up: true,
@@ -219,8 +224,10 @@ impl Checker {
             }
     }
 
-    /// Could the runtime legitimately count `node` as down at `now`?
-    fn possibly_down(&self, node: &NodeTrack, now: Duration) -> bool {
+    /// Could the runtime legitimately *decide*, at `now`, that `node` went down? (It was
+    /// possibly unreachable, short gaps bridged, for the down window minus the lag, and that
+    /// stretch ended no longer ago than one cycle.)
+    fn possibly_went_down(&self, node: &NodeTrack, now: Duration) -> bool {
         let t = &self.timing;
         let window = t.down_after + t.lag() * 2 + t.docker_slack();
         let lag = self.lag_at(now, window);
@@ -229,6 +236,27 @@ impl Checker {
             .runs(Reach::may_fail, lag, self.incarnation_start, now)
             .iter()
             .any(|r| r.to + slack >= now && r.len() + lag >= t.down_after)
+    }
+
+    /// Could the runtime legitimately *still* count `node` as down at `now`? (It could have gone
+    /// down at some point in this process's life and has not certainly recovered since: a
+    /// down node stays down until it was reachable for the recovery window.)
+    fn possibly_still_down(&self, node: &NodeTrack, now: Duration) -> bool {
+        let t = &self.timing;
+        let lag = t.lag() + t.docker_slack();
+        let slack = t.cycle_max() + t.margin;
+        node.history
+            .runs(Reach::may_fail, lag, self.incarnation_start, now)
+            .iter()
+            .any(|r| {
+                r.len() + lag >= t.down_after
+                    && !node.history.held_for(
+                        |reach| reach == Reach::Reachable,
+                        t.recovery_after + lag + slack,
+                        r.to,
+                        now,
+                    )
+            })
     }
 
     /// Could the runtime legitimately count `node` as recovered at `now`?
@@ -251,12 +279,15 @@ impl Checker {
             return false;
         }
         let since = node.history.since().max(self.incarnation_start);
-        let long_enough = now.saturating_sub(since)
-            >= t.down_after + t.lag() * 2 + t.docker_slack() + t.margin;
+        let long_enough =
+            now.saturating_sub(since) >= t.down_after + t.lag() * 2 + t.docker_slack() + t.margin;
         long_enough
-            && node
-                .history
-                .held_for(|r| r == Reach::Reachable, t.lag(), self.incarnation_start, since)
+            && node.history.held_for(
+                |r| r == Reach::Reachable,
+                t.lag(),
+                self.incarnation_start,
+                since,
+            )
     }
 
     /// Must the runtime count `node` as recovered by now?
@@ -265,6 +296,53 @@ impl Checker {
         node.history.current() == Reach::Reachable
             && now.saturating_sub(node.history.since().max(self.incarnation_start))
                 >= t.recovery_after + t.lag() * 2 + t.docker_slack() + t.margin
+    }
+
+    /// Could a cycle that ended by `now` have seen every gated chain synced?
+    fn may_release(&self, now: Duration) -> Result<(), Violation> {
+        let t = &self.timing;
+        let window = t.cycle_max() + t.rpc_timeout + t.margin;
+        for chain in &self.chains {
+            let from = now.saturating_sub(window);
+            let seen = !chain
+                .history
+                .runs(
+                    Reach::may_succeed,
+                    Duration::ZERO,
+                    from,
+                    now + Duration::from_nanos(1),
+                )
+                .is_empty()
+                || chain.history.current().may_succeed() && chain.history.since() <= now;
+            if !seen {
+                return Err(violation(
+                    "hold-until-synced",
+                    format!(
+                        "the miners were released at {} but {} was not synced (as a reading \
+                         could show it) at any time in the {:?} before",
+                        format_time(now),
+                        chain.name,
+                        window
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Must the runtime have released by `now`? (Every gated chain certainly synced for two
+    /// lags and a cycle.)
+    fn must_have_released(&self, now: Duration) -> Option<Duration> {
+        let t = &self.timing;
+        let need = t.lag() * 2 + t.cycle_max() + t.margin;
+        let mut latest = self.incarnation_start;
+        for chain in &self.chains {
+            if chain.history.current() != Reach::Reachable {
+                return None;
+            }
+            latest = latest.max(chain.history.since());
+        }
+        (now.saturating_sub(latest) >= need).then_some(latest)
     }
 
     /// Checks a newly published view (a cycle completed) at `now`.
@@ -294,6 +372,23 @@ impl Checker {
                 ),
             ));
         }
+        let newly = view.released && previous.is_none_or(|p| !p.released);
+        if newly && !self.released_ever {
+            self.may_release(now)?;
+        }
+        if !view.released {
+            if let Some(since) = self.must_have_released(now) {
+                return Err(violation(
+                    "release-when-synced",
+                    format!(
+                        "every gated chain has been synced since {} but the miners are still \
+                         held at {}",
+                        format_time(since),
+                        format_time(now)
+                    ),
+                ));
+            }
+        }
         if view.released && view.held {
             return Err(violation(
                 "latch-never-reverts",
@@ -321,7 +416,7 @@ impl Checker {
             let was = previous.and_then(|p| p.down.get(node.name).copied());
             let is = view.down.get(node.name).copied().unwrap_or(false);
             match (was, is) {
-                (Some(false) | None, true) if !self.possibly_down(node, now) => {
+                (Some(false) | None, true) if !self.possibly_went_down(node, now) => {
                     return Err(violation(
                         "down-only-after-window",
                         format!(
@@ -393,6 +488,7 @@ impl Checker {
         }
         let gate = self.gate_containers.iter().any(|c| *c == call.container);
         if call.verb == "start" && gate && !self.released_ever {
+            self.may_release(call.at)?;
             if persisted_released() {
                 self.released_ever = true;
             } else {
@@ -420,7 +516,10 @@ impl Checker {
             }
             if self.runtime_up {
                 let required: Vec<&NodeTrack> = self.nodes.iter().filter(|n| n.required).collect();
-                if !required.iter().any(|n| self.possibly_down(n, call.at)) {
+                if !required
+                    .iter()
+                    .any(|n| self.possibly_still_down(n, call.at))
+                {
                     return Err(violation(
                         "reject-only-when-required-node-down",
                         format!(
@@ -538,6 +637,11 @@ mod tests {
                 required: true,
                 history,
             }],
+            vec![NodeTrack {
+                name: "monero",
+                required: true,
+                history: ReachHistory::new(Reach::Reachable),
+            }],
         )
     }
 
@@ -599,10 +703,16 @@ mod tests {
             verb: "stop".into(),
             ..start
         };
-        assert_eq!(c.on_docker(&stop, || true).unwrap_err().invariant, "latch-never-reverts");
+        assert_eq!(
+            c.on_docker(&stop, || true).unwrap_err().invariant,
+            "latch-never-reverts"
+        );
         let mut reverted = view(3, false);
         reverted.released = false;
-        assert_eq!(c.on_view(s(6), reverted).unwrap_err().invariant, "latch-never-reverts");
+        assert_eq!(
+            c.on_view(s(6), reverted).unwrap_err().invariant,
+            "latch-never-reverts"
+        );
     }
 
     #[test]

@@ -114,6 +114,45 @@ pub fn tari_reach(mode: &TariMode, link: Link, deadline: Deadline) -> Reach {
     }
 }
 
+/// Whether a monerod reading says "synced" (the gate's per-chain "done"), as a [`Reach`]:
+/// `Reachable` = a reading certainly arrives and says done, `Unreachable` = no reading or not
+/// done, `Unknown` = done if the (slow) reading makes it in time. `last_data` is the last
+/// synced/syncing mode (what a slow fake answers with).
+pub fn monero_done(mode: &MoneroMode, last_data: &MoneroMode, reach: Reach) -> Reach {
+    let data = match mode {
+        MoneroMode::Synced { .. } | MoneroMode::Syncing { .. } => mode,
+        _ => last_data,
+    };
+    let done = match data {
+        MoneroMode::Synced { .. } => true,
+        MoneroMode::Syncing { height, target } => *target == 0 || height >= target,
+        _ => false,
+    };
+    if done {
+        reach
+    } else {
+        Reach::Unreachable
+    }
+}
+
+/// Whether a Tari reading says "synced", as in [`monero_done`]. Starting and migrating are not.
+pub fn tari_done(mode: &TariMode, last_data: &TariMode, reach: Reach) -> Reach {
+    let data = match mode {
+        TariMode::Down | TariMode::Slow { .. } => last_data,
+        _ => mode,
+    };
+    let done = match data {
+        TariMode::Synced { .. } => true,
+        TariMode::Syncing { local, tip } => *tip > 0 && local >= tip,
+        _ => false,
+    };
+    if done {
+        reach
+    } else {
+        Reach::Unreachable
+    }
+}
+
 /// A closed stretch of virtual time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
@@ -189,7 +228,10 @@ impl ReachHistory {
                 Some(last) if start.saturating_sub(last.to) < bridge || start == last.to => {
                     last.to = end;
                 }
-                _ => raw.push(Run { from: start, to: end }),
+                _ => raw.push(Run {
+                    from: start,
+                    to: end,
+                }),
             }
         }
         raw
@@ -225,9 +267,18 @@ mod tests {
             margin: s(3),
         };
         let up = Link::Up;
-        assert_eq!(monero_reach(&MoneroMode::Slow { secs: 2 }, up, d), Reach::Reachable);
-        assert_eq!(monero_reach(&MoneroMode::Slow { secs: 8 }, up, d), Reach::Unknown);
-        assert_eq!(monero_reach(&MoneroMode::Slow { secs: 10 }, up, d), Reach::Unreachable);
+        assert_eq!(
+            monero_reach(&MoneroMode::Slow { secs: 2 }, up, d),
+            Reach::Reachable
+        );
+        assert_eq!(
+            monero_reach(&MoneroMode::Slow { secs: 8 }, up, d),
+            Reach::Unknown
+        );
+        assert_eq!(
+            monero_reach(&MoneroMode::Slow { secs: 10 }, up, d),
+            Reach::Unreachable
+        );
         assert_eq!(monero_reach(&MoneroMode::Busy, up, d), Reach::Unreachable);
         let synced = MoneroMode::Synced { height: 1 };
         assert_eq!(monero_reach(&synced, Link::Held, d), Reach::Unreachable);
@@ -247,8 +298,14 @@ mod tests {
         assert_eq!(
             runs,
             [
-                Run { from: s(100), to: s(220) },
-                Run { from: s(300), to: s(330) }
+                Run {
+                    from: s(100),
+                    to: s(220)
+                },
+                Run {
+                    from: s(300),
+                    to: s(330)
+                }
             ]
         );
         let strict = h.runs(Reach::may_fail, Duration::ZERO, Duration::ZERO, s(330));

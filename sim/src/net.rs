@@ -9,6 +9,8 @@ use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,8 +19,20 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Dials over turmoil's simulated network. The runtime's clients get this instead of
 /// [`pithead_runtime::io::TokioConnector`]; nothing else in the runtime changes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TurmoilConnector;
+///
+/// [`TurmoilConnector::counted`] also counts the connections it handed out that are still
+/// alive (dropped streams are subtracted), which is how the soak sees a connection leak.
+#[derive(Debug, Clone, Default)]
+pub struct TurmoilConnector {
+    open: Option<Arc<AtomicUsize>>,
+}
+
+impl TurmoilConnector {
+    /// A connector that keeps `open` equal to the number of live connections it made.
+    pub fn counted(open: Arc<AtomicUsize>) -> Self {
+        Self { open: Some(open) }
+    }
+}
 
 impl Connector for TurmoilConnector {
     fn connect(
@@ -27,10 +41,57 @@ impl Connector for TurmoilConnector {
         port: u16,
     ) -> Pin<Box<dyn Future<Output = io::Result<BoxedStream>> + Send + 'static>> {
         let host = host.to_owned();
+        let open = self.open.clone();
         Box::pin(async move {
             let stream = turmoil::net::TcpStream::connect((host.as_str(), port)).await?;
-            Ok(Box::new(stream) as BoxedStream)
+            Ok(match open {
+                Some(open) => {
+                    open.fetch_add(1, Ordering::Relaxed);
+                    Box::new(CountedStream { stream, open }) as BoxedStream
+                }
+                None => Box::new(stream) as BoxedStream,
+            })
         })
+    }
+}
+
+/// A connection that decrements its connector's live count when dropped.
+struct CountedStream {
+    stream: turmoil::net::TcpStream,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for CountedStream {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for CountedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for CountedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 

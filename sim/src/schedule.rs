@@ -83,6 +83,8 @@ impl Action {
 pub struct Schedule {
     /// The seed.
     pub seed: u64,
+    /// The configuration drawn.
+    pub knobs: Knobs,
     /// Runtime environment.
     pub env: Vec<(String, String)>,
     /// monerod's initial mode.
@@ -235,8 +237,14 @@ impl Knobs {
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = vec![
             ("UPDATE_INTERVAL".to_owned(), self.interval.to_string()),
-            ("NODE_DOWN_AFTER_SEC".to_owned(), self.down_after.to_string()),
-            ("NODE_RECOVERY_AFTER_SEC".to_owned(), self.recovery_after.to_string()),
+            (
+                "NODE_DOWN_AFTER_SEC".to_owned(),
+                self.down_after.to_string(),
+            ),
+            (
+                "NODE_RECOVERY_AFTER_SEC".to_owned(),
+                self.recovery_after.to_string(),
+            ),
             ("RPC_TIMEOUT_SEC".to_owned(), self.rpc_timeout.to_string()),
         ];
         if self.tari_present {
@@ -251,15 +259,15 @@ impl Schedule {
     /// chains usually start syncing.
     pub fn generate(seed: u64, hours: f64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let knobs = Knobs::random(rng);
-        Self::with_knobs(seed, rng, hours, &knobs, true)
+        let knobs = Knobs::random(&mut rng);
+        Self::with_knobs(seed, &mut rng, hours, &knobs, true)
     }
 
     /// One day of a soak run: the chains are synced, faults as in [`Self::generate`], with the
     /// soak's fixed `knobs`; times are relative to the start of the day.
     pub fn soak_day(seed: u64, day: u64, knobs: &Knobs) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ day.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        Self::with_knobs(seed, rng, 24.0, knobs, false)
+        Self::with_knobs(seed, &mut rng, 24.0, knobs, false)
     }
 
     fn with_knobs(
@@ -320,7 +328,12 @@ impl Schedule {
                         target: MONERO_TIP + 60,
                     },
                 ));
-                monero_base.push((at + len, MoneroMode::Synced { height: MONERO_TIP + 60 }));
+                monero_base.push((
+                    at + len,
+                    MoneroMode::Synced {
+                        height: MONERO_TIP + 60,
+                    },
+                ));
             }
         }
         let monero_outages: Vec<(Duration, Duration, MoneroMode)> =
@@ -350,7 +363,13 @@ impl Schedule {
                 let first = started.as_secs() + 60;
                 let done = secs(rng.random_range(first..sync_by.as_secs().max(first + 1)));
                 tari_base.push((Duration::ZERO, TariMode::Starting));
-                tari_base.push((started, TariMode::Syncing { local: l0, tip: TARI_TIP }));
+                tari_base.push((
+                    started,
+                    TariMode::Syncing {
+                        local: l0,
+                        tip: TARI_TIP,
+                    },
+                ));
                 let mid = started + (done - started) / 2;
                 tari_base.push((
                     mid,
@@ -447,6 +466,7 @@ impl Schedule {
         let tari = tari_present.then(|| tari_base[0].1.clone());
         Self {
             seed,
+            knobs: knobs.clone(),
             env,
             monero,
             tari,
@@ -471,7 +491,13 @@ impl Schedule {
     pub fn fault_count(&self) -> usize {
         self.actions
             .iter()
-            .filter(|(_, a)| !matches!(a, Action::Monero(MoneroMode::Syncing { .. } | MoneroMode::Synced { .. }) | Action::Tari(TariMode::Syncing { .. } | TariMode::Synced { .. })))
+            .filter(|(_, a)| {
+                !matches!(
+                    a,
+                    Action::Monero(MoneroMode::Syncing { .. } | MoneroMode::Synced { .. })
+                        | Action::Tari(TariMode::Syncing { .. } | TariMode::Synced { .. })
+                )
+            })
             .count()
     }
 }
@@ -494,8 +520,14 @@ mod tests {
     fn faults_end_before_the_quiet_tail_and_actions_are_ordered() {
         for seed in 0..50 {
             let s = Schedule::generate(seed, 4.0);
-            assert!(s.actions.windows(2).all(|w| w[0].0 <= w[1].0), "seed {seed}");
-            assert!(s.actions.iter().all(|(t, _)| *t < s.quiet_from), "seed {seed}");
+            assert!(
+                s.actions.windows(2).all(|w| w[0].0 <= w[1].0),
+                "seed {seed}"
+            );
+            assert!(
+                s.actions.iter().all(|(t, _)| *t < s.quiet_from),
+                "seed {seed}"
+            );
             // Every partition is repaired, every hold released, every crash restarted.
             for (open, close) in [
                 (Action::Crash, Action::Restart),
@@ -516,7 +548,10 @@ mod tests {
                     _ => None,
                 })
                 .unwrap_or(s.monero.clone());
-            assert!(matches!(last_monero, MoneroMode::Synced { .. }), "seed {seed}: {last_monero:?}");
+            assert!(
+                matches!(last_monero, MoneroMode::Synced { .. }),
+                "seed {seed}: {last_monero:?}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::schedule::{Action, Schedule};
 use crate::trace::{EventKind, Trace};
-use crate::world::{Failure, World};
+use crate::world::Failure;
 
 /// What a passing run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,7 +197,9 @@ pub fn swarm_from(
     } else {
         parallelism
     };
-    let threads = threads.min(usize::try_from(seeds).unwrap_or(usize::MAX)).max(1);
+    let threads = threads
+        .min(usize::try_from(seeds).unwrap_or(usize::MAX))
+        .max(1);
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let results: Mutex<Vec<Result<RunSummary, Failure>>> = Mutex::new(Vec::new());

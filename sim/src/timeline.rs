@@ -80,8 +80,18 @@ impl Plot {
             let x = self.x(*at);
             let (top, mid, bottom) = (self.y + 3.0, self.y + LANE_H / 2.0, self.y + LANE_H - 3.0);
             let shape = match *glyph {
-                "up" => format!("M{:.2},{top:.1} L{:.2},{bottom:.1} L{:.2},{bottom:.1} Z", x, x - 5.0, x + 5.0),
-                "down" => format!("M{:.2},{bottom:.1} L{:.2},{top:.1} L{:.2},{top:.1} Z", x, x - 5.0, x + 5.0),
+                "up" => format!(
+                    "M{:.2},{top:.1} L{:.2},{bottom:.1} L{:.2},{bottom:.1} Z",
+                    x,
+                    x - 5.0,
+                    x + 5.0
+                ),
+                "down" => format!(
+                    "M{:.2},{bottom:.1} L{:.2},{top:.1} L{:.2},{top:.1} Z",
+                    x,
+                    x - 5.0,
+                    x + 5.0
+                ),
                 "cross" => format!(
                     "M{:.2},{top:.1} L{:.2},{bottom:.1} M{:.2},{top:.1} L{:.2},{bottom:.1}",
                     x - 4.0,
@@ -89,9 +99,17 @@ impl Plot {
                     x + 4.0,
                     x - 4.0
                 ),
-                _ => format!("M{x:.2},{top:.1} L{x:.2},{bottom:.1} M{:.2},{mid:.1} L{:.2},{mid:.1}", x - 2.0, x + 2.0),
+                _ => format!(
+                    "M{x:.2},{top:.1} L{x:.2},{bottom:.1} M{:.2},{mid:.1} L{:.2},{mid:.1}",
+                    x - 2.0,
+                    x + 2.0
+                ),
             };
-            let fill = if *glyph == "up" || *glyph == "down" { colour } else { "none" };
+            let fill = if *glyph == "up" || *glyph == "down" {
+                colour
+            } else {
+                "none"
+            };
             let _ = write!(
                 self.svg,
                 r#"<path d="{shape}" fill="{fill}" stroke="{colour}" stroke-width="1.5"><title>{}: {}</title></path>"#,
@@ -136,8 +154,18 @@ impl Plot {
     fn axis(&mut self, end: Duration) {
         let total = end.as_secs_f64();
         let steps = [
-            60.0, 300.0, 900.0, 1800.0, 3600.0, 3.0 * 3600.0, 6.0 * 3600.0, 12.0 * 3600.0, 86_400.0,
-            2.0 * 86_400.0, 5.0 * 86_400.0, 10.0 * 86_400.0,
+            60.0,
+            300.0,
+            900.0,
+            1800.0,
+            3600.0,
+            3.0 * 3600.0,
+            6.0 * 3600.0,
+            12.0 * 3600.0,
+            86_400.0,
+            2.0 * 86_400.0,
+            5.0 * 86_400.0,
+            10.0 * 86_400.0,
         ];
         let step = steps
             .iter()
@@ -169,7 +197,11 @@ fn reach_colour(detail: &str) -> Option<&'static str> {
     }
 }
 
-fn events<'a>(trace: &'a Trace, kind: EventKind, subject: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+fn events<'a>(
+    trace: &'a Trace,
+    kind: EventKind,
+    subject: &'a str,
+) -> impl Iterator<Item = &'a Event> + 'a {
     trace
         .events()
         .iter()
@@ -196,7 +228,11 @@ pub fn timeline_html(trace: &Trace) -> String {
         .iter()
         .filter(|e| e.kind == EventKind::Fault || e.kind == EventKind::Host)
         .map(|e| {
-            let colour = if e.kind == EventKind::Host { PURPLE } else { BLUE };
+            let colour = if e.kind == EventKind::Host {
+                PURPLE
+            } else {
+                BLUE
+            };
             (e.at, colour, "tick", format!("{} {}", e.subject, e.detail))
         })
         .collect();
@@ -235,8 +271,13 @@ pub fn timeline_html(trace: &Trace) -> String {
     }
 
     let mut gate: Vec<(Duration, Option<&str>, String)> = Vec::new();
-    let mut workers: Vec<(Duration, Option<&str>, String)> = vec![(Duration::ZERO, None, String::new())];
-    for e in trace.events().iter().filter(|e| e.kind == EventKind::Runtime) {
+    let mut workers: Vec<(Duration, Option<&str>, String)> =
+        vec![(Duration::ZERO, None, String::new())];
+    for e in trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == EventKind::Runtime)
+    {
         match (e.subject.as_str(), e.detail.as_str()) {
             ("cycle", d) if d.starts_with("first cycle") => {
                 let released = d.contains("released=true");
@@ -248,7 +289,11 @@ pub fn timeline_html(trace: &Trace) -> String {
                     ));
                 }
                 let rejected = d.contains("rejected=true");
-                workers.push((e.at, rejected.then_some(RED), if rejected { "rejected" } else { "" }.to_owned()));
+                workers.push((
+                    e.at,
+                    rejected.then_some(RED),
+                    if rejected { "rejected" } else { "" }.to_owned(),
+                ));
             }
             ("latch", "released") => gate.push((e.at, Some(GREEN), "released".to_owned())),
             ("latch", _) => gate.push((e.at, Some(RED), "RE-HELD".to_owned())),
@@ -291,11 +336,18 @@ pub fn timeline_html(trace: &Trace) -> String {
     };
     plot.chart(
         "sync % (monero, tari)",
-        &[("monero", "#f26822", series("monero")), ("tari", PURPLE, series("tari"))],
+        &[
+            ("monero", "#f26822", series("monero")),
+            ("tari", PURPLE, series("tari")),
+        ],
         end,
     );
 
-    let failures: Vec<&Event> = trace.events().iter().filter(|e| e.subject == "FAILED").collect();
+    let failures: Vec<&Event> = trace
+        .events()
+        .iter()
+        .filter(|e| e.subject == "FAILED")
+        .collect();
     let height = plot.y;
     for f in &failures {
         let x = plot.x(f.at);
@@ -314,7 +366,13 @@ pub fn timeline_html(trace: &Trace) -> String {
         .unwrap_or_default();
     let failure_text = failures
         .iter()
-        .map(|f| format!("<p class=\"fail\">{} — {}</p>", format_time(f.at), esc(&f.detail)))
+        .map(|f| {
+            format!(
+                "<p class=\"fail\">{} — {}</p>",
+                format_time(f.at),
+                esc(&f.detail)
+            )
+        })
         .collect::<String>();
     format!(
         r#"<!doctype html>
@@ -353,14 +411,49 @@ mod tests {
         let mut t = Trace::new();
         t.push(Duration::ZERO, EventKind::Note, "world", "seed 7 <test>");
         t.push(Duration::ZERO, EventKind::Reach, "monero", "reachable");
-        t.push(Duration::from_secs(30), EventKind::Runtime, "cycle", "first cycle: released=false held=true rejected=false");
+        t.push(
+            Duration::from_secs(30),
+            EventKind::Runtime,
+            "cycle",
+            "first cycle: released=false held=true rejected=false",
+        );
         t.push(Duration::from_secs(60), EventKind::Sync, "monero", "50%");
-        t.push(Duration::from_secs(100), EventKind::Fault, "monerod", "down");
-        t.push(Duration::from_secs(100), EventKind::Reach, "monero", "unreachable");
-        t.push(Duration::from_secs(200), EventKind::Runtime, "monero", "down");
-        t.push(Duration::from_secs(200), EventKind::Runtime, "workers", "rejected");
-        t.push(Duration::from_secs(201), EventKind::Docker, "xmrig-proxy", "stop 204");
-        t.push(Duration::from_secs(300), EventKind::Runtime, "latch", "released");
+        t.push(
+            Duration::from_secs(100),
+            EventKind::Fault,
+            "monerod",
+            "down",
+        );
+        t.push(
+            Duration::from_secs(100),
+            EventKind::Reach,
+            "monero",
+            "unreachable",
+        );
+        t.push(
+            Duration::from_secs(200),
+            EventKind::Runtime,
+            "monero",
+            "down",
+        );
+        t.push(
+            Duration::from_secs(200),
+            EventKind::Runtime,
+            "workers",
+            "rejected",
+        );
+        t.push(
+            Duration::from_secs(201),
+            EventKind::Docker,
+            "xmrig-proxy",
+            "stop 204",
+        );
+        t.push(
+            Duration::from_secs(300),
+            EventKind::Runtime,
+            "latch",
+            "released",
+        );
         t.push(Duration::from_secs(400), EventKind::Note, "FAILED", "x: y");
         let html = timeline_html(&t);
         assert!(html.starts_with("<!doctype html>"));

@@ -158,7 +158,11 @@ impl Trace {
     pub fn hash(&self) -> u64 {
         let mut h = Fnv::default();
         for e in &self.events {
-            h.write(&u64::try_from(e.at.as_nanos()).unwrap_or(u64::MAX).to_le_bytes());
+            h.write(
+                &u64::try_from(e.at.as_nanos())
+                    .unwrap_or(u64::MAX)
+                    .to_le_bytes(),
+            );
             h.write(e.kind.name().as_bytes());
             h.write(&[0]);
             h.write(e.subject.as_bytes());
@@ -205,24 +209,45 @@ mod tests {
     fn hash_depends_on_every_field_and_the_order() {
         let mut a = Trace::new();
         a.push(Duration::from_secs(1), EventKind::Fault, "monerod", "down");
-        a.push(Duration::from_secs(2), EventKind::Fault, "monerod", "synced");
+        a.push(
+            Duration::from_secs(2),
+            EventKind::Fault,
+            "monerod",
+            "synced",
+        );
         let mut b = a.clone();
         assert_eq!(a.hash(), b.hash());
         b.push(Duration::from_secs(3), EventKind::Note, "x", "");
         assert_ne!(a.hash(), b.hash());
         let mut c = Trace::new();
-        c.push(Duration::from_secs(2), EventKind::Fault, "monerod", "synced");
+        c.push(
+            Duration::from_secs(2),
+            EventKind::Fault,
+            "monerod",
+            "synced",
+        );
         c.push(Duration::from_secs(1), EventKind::Fault, "monerod", "down");
         assert_ne!(a.hash(), c.hash());
         let mut d = Trace::new();
         d.push(Duration::from_secs(1), EventKind::Fault, "monero", "ddown");
-        d.push(Duration::from_secs(2), EventKind::Fault, "monerod", "synced");
+        d.push(
+            Duration::from_secs(2),
+            EventKind::Fault,
+            "monerod",
+            "synced",
+        );
         assert_ne!(a.hash(), d.hash());
     }
 
     #[test]
     fn times_render_with_days() {
-        assert_eq!(format_time(Duration::from_millis(3_723_500)), "01:02:03.500");
-        assert_eq!(format_time(Duration::from_secs(86_400 + 61)), "1d00:01:01.000");
+        assert_eq!(
+            format_time(Duration::from_millis(3_723_500)),
+            "01:02:03.500"
+        );
+        assert_eq!(
+            format_time(Duration::from_secs(86_400 + 61)),
+            "1d00:01:01.000"
+        );
     }
 }

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -39,7 +40,9 @@ use crate::clock::SimClock;
 use crate::docker_tap::DockerTap;
 use crate::fakes;
 use crate::invariants::{Checker, NodeTrack, RuntimeView, Timing, Violation};
-use crate::model::{monero_reach, tari_reach, Deadline, Link, Reach, ReachHistory};
+use crate::model::{
+    monero_done, monero_reach, tari_done, tari_reach, Deadline, Link, Reach, ReachHistory,
+};
 use crate::net::{bind, TurmoilConnector};
 use crate::panics;
 use crate::trace::{format_time, EventKind, Trace};
@@ -119,6 +122,7 @@ pub struct WorldBuilder {
     probe_every: Option<Duration>,
     containers: Option<Vec<(String, bool)>>,
     monero_auth: Option<(String, String)>,
+    expect: BTreeMap<String, String>,
 }
 
 impl WorldBuilder {
@@ -134,7 +138,16 @@ impl WorldBuilder {
             probe_every: Some(Duration::from_secs(300)),
             containers: None,
             monero_auth: None,
+            expect: BTreeMap::new(),
         }
+    }
+
+    /// Makes the invariant checker assume `key = value` while the runtime keeps its own
+    /// environment: a test of the tests (a checker that expects a 600 s down window must flag a
+    /// runtime that rejects after 90 s). Never needed by scenarios.
+    pub fn expect_env(mut self, key: &str, value: &str) -> Self {
+        self.expect.insert(key.to_owned(), value.to_owned());
+        self
     }
 
     /// Sets a runtime environment variable (domain.md §2).
@@ -264,10 +277,13 @@ pub struct World {
     tap: DockerTap,
     runtime_state: Shared<Option<SharedState>>,
     runtime_starts: Shared<u64>,
+    open_connections: Arc<AtomicUsize>,
     probe: Shared<ProbeLog>,
     probe_wake: Arc<Notify>,
     links: BTreeMap<&'static str, Link>,
     deadline: Deadline,
+    monero_data: MoneroMode,
+    tari_data: TariMode,
     runtime_up: bool,
     starts_seen: u64,
     last_count: u64,
@@ -372,6 +388,13 @@ impl World {
             .epoch(UNIX_EPOCH + b.epoch)
             .tick_duration(b.tick)
             .simulation_duration(Duration::from_secs(400 * 86_400))
+            // Long holds queue many SYNs (every cycle dials again); turmoil panics when a
+            // listener's backlog exceeds this, where a real kernel would just drop them.
+            .tcp_capacity(4096)
+            // turmoil keeps the socket of a connect that never completed (a partition, a held
+            // link) for the host's lifetime; a month of cycles needs more than the default
+            // 16k ephemeral ports.
+            .ephemeral_ports(1024..=65535)
             .build();
 
         // Servers first, then the runtime, then the prober: a request sent in one step is
@@ -418,24 +441,28 @@ impl World {
 
         let runtime_state: Shared<Option<SharedState>> = Arc::default();
         let runtime_starts: Shared<u64> = Arc::default();
+        let open_connections: Arc<AtomicUsize> = Arc::default();
         {
             let env = env.clone();
             let slot = runtime_state.clone();
             let starts = runtime_starts.clone();
+            let open = open_connections.clone();
             let epoch = b.epoch;
             sim.host(RUNTIME, move || {
                 let env = env.clone();
                 let slot = slot.clone();
                 let starts = starts.clone();
+                let open = open.clone();
                 async move {
                     *lock(&starts) += 1;
                     let config = Config::from_lookup(|k| env.get(k).cloned())?;
                     let port = config.dashboard_bind.port();
                     let edges = Edges {
-                        connector: Arc::new(TurmoilConnector),
+                        connector: Arc::new(TurmoilConnector::counted(open.clone())),
                         clock: Arc::new(SimClock::new(epoch)),
                     };
-                    let app = App::build(config, edges).map_err(Box::<dyn std::error::Error>::from)?;
+                    let app =
+                        App::build(config, edges).map_err(Box::<dyn std::error::Error>::from)?;
                     *lock(&slot) = Some(app.state());
                     let listener = bind(port).await?;
                     app.run(listener)
@@ -476,13 +503,21 @@ impl World {
             });
         }
 
+        // What the invariants assume: the runtime's configuration, unless a test of the tests
+        // overrides part of it.
+        let checked = if b.expect.is_empty() {
+            config.clone()
+        } else {
+            Config::from_lookup(|k| b.expect.get(k).or_else(|| env.get(k)).cloned())
+                .unwrap_or_else(|_| config.clone())
+        };
         let t = Timing {
-            update_interval: config.update_interval,
-            rpc_timeout: config.rpc_timeout,
-            down_after: config.node_down_after,
-            recovery_after: config.node_recovery_after,
+            update_interval: checked.update_interval,
+            rpc_timeout: checked.rpc_timeout,
+            down_after: checked.node_down_after,
+            recovery_after: checked.node_recovery_after,
             margin: b.tick * 8 + Duration::from_secs(1),
-            docker_timeout: config.rpc_timeout
+            docker_timeout: checked.rpc_timeout
                 + Duration::from_secs(u64::from(pithead_runtime::observe::docker::STOP_GRACE_SECS)),
             managed: u32::try_from(managed.len()).unwrap_or(u32::MAX),
         };
@@ -498,15 +533,38 @@ impl World {
         if let Some(fake) = &tari {
             nodes.push(NodeTrack {
                 name: "tari",
-                required: config.tari_required,
+                required: checked.tari_required,
                 history: ReachHistory::new(tari_reach(&fake.mode(), Link::Up, deadline)),
+            });
+        }
+        let monero_data = monerod.mode();
+        let tari_data = tari.as_ref().map_or(TariMode::Starting, FakeTari::mode);
+        let mut chains = vec![NodeTrack {
+            name: "monero",
+            required: true,
+            history: ReachHistory::new(monero_done(
+                &monero_data,
+                &monero_data,
+                nodes[0].history.current(),
+            )),
+        }];
+        if let (Some(fake), true) = (&tari, checked.tari_required) {
+            chains.push(NodeTrack {
+                name: "tari",
+                required: true,
+                history: ReachHistory::new(tari_done(
+                    &fake.mode(),
+                    &tari_data,
+                    nodes[1].history.current(),
+                )),
             });
         }
         let checker = Checker::new(
             t,
-            config.sync_gate_containers.clone(),
-            config.reject_workers_container.clone(),
+            checked.sync_gate_containers.clone(),
+            checked.reject_workers_container.clone(),
             nodes,
+            chains,
         );
 
         let mut trace = Trace::new();
@@ -525,11 +583,19 @@ impl World {
                 config.node_recovery_after
             ),
         );
+        for node in &checker.nodes {
+            trace.push(
+                Duration::ZERO,
+                EventKind::Reach,
+                node.name,
+                node.history.current().name(),
+            );
+        }
         if let Some(error) = &config_error {
             trace.push(Duration::ZERO, EventKind::Note, "config", error.clone());
         }
 
-        let tari_required = config.tari_required && tari.is_some();
+        let tari_required = checked.tari_required && tari.is_some();
         Self {
             sim,
             seed: b.seed,
@@ -544,10 +610,13 @@ impl World {
             tap,
             runtime_state,
             runtime_starts,
+            open_connections,
             probe,
             probe_wake,
             links: BTreeMap::new(),
             deadline,
+            monero_data,
+            tari_data,
             runtime_up: true,
             starts_seen: 0,
             last_count: 0,
@@ -635,7 +704,7 @@ impl World {
             }
             if self.elapsed() - start >= timeout {
                 let now = self.elapsed();
-                return Err(self.fail(
+                return Err(self.failure(
                     now,
                     "readiness",
                     format!("timed out after {timeout:?} waiting for {what}"),
@@ -645,10 +714,22 @@ impl World {
         }
     }
 
+    /// A failed invariant: recorded, and returned by every later step (the world is broken).
     fn fail(&mut self, now: Duration, invariant: &'static str, message: String) -> Failure {
-        self.trace
-            .push(now, EventKind::Note, "FAILED", format!("{invariant}: {message}"));
-        let failure = Failure {
+        self.trace.push(
+            now,
+            EventKind::Note,
+            "FAILED",
+            format!("{invariant}: {message}"),
+        );
+        let failure = self.failure(now, invariant, message);
+        self.failed = Some(failure.clone());
+        failure
+    }
+
+    /// A failed wait or fetch: returned once, the world goes on.
+    fn failure(&self, now: Duration, invariant: &'static str, message: String) -> Failure {
+        Failure {
             seed: self.seed,
             step: self.steps,
             at: now,
@@ -656,9 +737,7 @@ impl World {
             message,
             trace: self.trace.clone(),
             replay: None,
-        };
-        self.failed = Some(failure.clone());
-        failure
+        }
     }
 
     /// Checks the settled end state after a quiet period: the latch released, workers
@@ -700,10 +779,21 @@ impl World {
         }
     }
 
+    /// Connections the runtime dialled that are still alive (a leak shows as growth).
+    pub fn runtime_open_connections(&self) -> usize {
+        self.open_connections.load(Ordering::Relaxed)
+    }
+
     /// Cycles completed by the current runtime process.
     pub fn cycles(&self) -> u64 {
         match lock(&self.runtime_state).as_ref() {
-            Some(state) => state.read().unwrap_or_else(PoisonError::into_inner).cycle.count,
+            Some(state) => {
+                state
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .cycle
+                    .count
+            }
             None => 0,
         }
     }
@@ -720,15 +810,20 @@ impl World {
         self.probe_wake.notify_one();
         let limit = self.elapsed() + Duration::from_secs(120);
         loop {
-            if let Some(answer) = lock(&self.probe).answers.remove(&id) {
+            let answer = lock(&self.probe).answers.remove(&id);
+            if let Some(answer) = answer {
                 let now = self.elapsed();
                 return answer.map_err(|e| {
-                    self.fail(now, "api-state-answers", format!("GET /api/state failed: {e}"))
+                    self.failure(
+                        now,
+                        "api-state-answers",
+                        format!("GET /api/state failed: {e}"),
+                    )
                 });
             }
             if self.elapsed() >= limit {
                 let now = self.elapsed();
-                return Err(self.fail(
+                return Err(self.failure(
                     now,
                     "api-state-answers",
                     "GET /api/state got no answer within 120 s".to_owned(),
@@ -824,6 +919,42 @@ impl World {
         self.trace.push(now, EventKind::Fault, subject, detail);
     }
 
+    /// Brings the reachability model up to date with the fakes' modes and the links (called
+    /// after every fault, so the model changes at the fault's time, and after every step, so
+    /// direct changes to a fake are noticed too).
+    fn refresh_model(&mut self, now: Duration) {
+        let monero_link = self.links.get(MONEROD).copied().unwrap_or_default();
+        let mode = self.monerod.mode();
+        if matches!(mode, MoneroMode::Synced { .. } | MoneroMode::Syncing { .. }) {
+            self.monero_data = mode.clone();
+        }
+        let reach = monero_reach(&mode, monero_link, self.deadline);
+        if self.checker.nodes[0].history.set(now, reach) {
+            self.trace
+                .push(now, EventKind::Reach, "monero", reach.name());
+        }
+        let done = monero_done(&mode, &self.monero_data, reach);
+        self.checker.chains[0].history.set(now, done);
+        if let Some(fake) = &self.tari {
+            let link = self.links.get(TARI).copied().unwrap_or_default();
+            let mode = fake.mode();
+            if !matches!(mode, TariMode::Down | TariMode::Slow { .. }) {
+                self.tari_data = mode.clone();
+            }
+            let reach = tari_reach(&mode, link, self.deadline);
+            if self.checker.nodes[1].history.set(now, reach) {
+                self.trace.push(now, EventKind::Reach, "tari", reach.name());
+            }
+            let done = tari_done(&mode, &self.tari_data, reach);
+            if let Some(chain) = self.checker.chains.get_mut(1) {
+                chain.history.set(now, done);
+            }
+        }
+        let docker_link = self.links.get(DOCKER).copied().unwrap_or_default();
+        self.checker
+            .docker_health(now, docker_link, self.tap.pending_refusals() > 0);
+    }
+
     /// Records a note in the trace (scenario steps, schedule markers).
     pub fn note(&mut self, subject: &str, detail: &str) {
         let now = self.elapsed();
@@ -851,32 +982,46 @@ impl World {
             }
         }
         self.fault("link", format!("{verb} {ha}<->{hb}"));
+        let now = self.elapsed();
+        self.refresh_model(now);
     }
 
     /// Drops every message between hosts `a` and `b` (role or host names).
     pub fn partition(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (self.hosts.resolve(a).to_owned(), self.hosts.resolve(b).to_owned());
+        let (ha, hb) = (
+            self.hosts.resolve(a).to_owned(),
+            self.hosts.resolve(b).to_owned(),
+        );
         self.sim.partition(ha.as_str(), hb.as_str());
         self.set_link(a, b, Link::Partitioned, "partition");
     }
 
     /// Undoes [`Self::partition`] (and [`Self::hold`]).
     pub fn repair(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (self.hosts.resolve(a).to_owned(), self.hosts.resolve(b).to_owned());
+        let (ha, hb) = (
+            self.hosts.resolve(a).to_owned(),
+            self.hosts.resolve(b).to_owned(),
+        );
         self.sim.repair(ha.as_str(), hb.as_str());
         self.set_link(a, b, Link::Up, "repair");
     }
 
     /// Queues every message between `a` and `b` until [`Self::release`].
     pub fn hold(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (self.hosts.resolve(a).to_owned(), self.hosts.resolve(b).to_owned());
+        let (ha, hb) = (
+            self.hosts.resolve(a).to_owned(),
+            self.hosts.resolve(b).to_owned(),
+        );
         self.sim.hold(ha.as_str(), hb.as_str());
         self.set_link(a, b, Link::Held, "hold");
     }
 
     /// Delivers what [`Self::hold`] queued and lets messages flow again.
     pub fn release(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (self.hosts.resolve(a).to_owned(), self.hosts.resolve(b).to_owned());
+        let (ha, hb) = (
+            self.hosts.resolve(a).to_owned(),
+            self.hosts.resolve(b).to_owned(),
+        );
         self.sim.release(ha.as_str(), hb.as_str());
         self.set_link(a, b, Link::Up, "release");
     }
@@ -885,6 +1030,8 @@ impl World {
     pub fn set_monero(&mut self, mode: MoneroMode) {
         self.fault(MONEROD, mode_name_monero(&mode));
         self.monerod.set_mode(mode);
+        let now = self.elapsed();
+        self.refresh_model(now);
     }
 
     /// Sets Tari's mode (`starting`, `migrating`, `syncing`, `synced`, `down`, `slow`); ignored
@@ -894,6 +1041,8 @@ impl World {
             let detail = mode_name_tari(&mode);
             fake.set_mode(mode);
             self.fault(TARI, detail);
+            let now = self.elapsed();
+            self.refresh_model(now);
         }
     }
 
@@ -901,6 +1050,26 @@ impl World {
     pub fn refuse_docker(&mut self, n: u32) {
         self.tap.refuse_next(n);
         self.fault(DOCKER, format!("refuse next {n}"));
+        let now = self.elapsed();
+        self.refresh_model(now);
+    }
+
+    /// Someone (an operator, a restart policy) starts or stops a container behind the
+    /// runtime's back.
+    pub fn set_container(&mut self, name: &str, running: bool) {
+        let status = if running {
+            pithead_fakes::docker::ContainerStatus::Running
+        } else {
+            pithead_fakes::docker::ContainerStatus::Exited
+        };
+        self.docker.set_status(name, status);
+        self.fault(
+            DOCKER,
+            format!(
+                "{name} {} by hand",
+                if running { "started" } else { "stopped" }
+            ),
+        );
     }
 
     /// Kills the runtime's process (turmoil `crash`): its tasks and sockets vanish; its data
@@ -941,28 +1110,18 @@ impl World {
         }
 
         // Model: what the runtime should be able to see.
-        let monero_link = self.links.get(MONEROD).copied().unwrap_or_default();
-        let reach = monero_reach(&self.monerod.mode(), monero_link, self.deadline);
-        if self.checker.nodes[0].history.set(now, reach) {
-            self.trace.push(now, EventKind::Reach, "monero", reach.name());
-        }
-        if let Some(fake) = &self.tari {
-            let link = self.links.get(TARI).copied().unwrap_or_default();
-            let reach = tari_reach(&fake.mode(), link, self.deadline);
-            if self.checker.nodes[1].history.set(now, reach) {
-                self.trace.push(now, EventKind::Reach, "tari", reach.name());
-            }
-        }
-        let docker_link = self.links.get(DOCKER).copied().unwrap_or_default();
-        self.checker
-            .docker_health(now, docker_link, self.tap.pending_refusals() > 0);
+        self.refresh_model(now);
 
         // Runtime (re)starts.
         let starts = *lock(&self.runtime_starts);
         if starts != self.starts_seen {
             self.starts_seen = starts;
-            self.trace
-                .push(now, EventKind::Host, RUNTIME, format!("process start #{starts}"));
+            self.trace.push(
+                now,
+                EventKind::Host,
+                RUNTIME,
+                format!("process start #{starts}"),
+            );
         }
 
         // Docker calls.
@@ -1047,9 +1206,12 @@ impl World {
                 .iter()
                 .map(|(name, d)| (name.clone(), *d == Desired::Running))
                 .collect(),
-            percent: [("monero", s.sync.monero.percent), ("tari", s.sync.tari.percent)]
-                .into_iter()
-                .collect(),
+            percent: [
+                ("monero", s.sync.monero.percent),
+                ("tari", s.sync.tari.percent),
+            ]
+            .into_iter()
+            .collect(),
             errors: s.cycle.errors.len(),
         })
     }
@@ -1070,7 +1232,10 @@ impl World {
             );
         }
         if flag(|v| v.released).is_some_and(|was| was != view.released) {
-            push("latch", if view.released { "released" } else { "RE-HELD" }.into());
+            push(
+                "latch",
+                if view.released { "released" } else { "RE-HELD" }.into(),
+            );
         }
         if flag(|v| v.held).is_some_and(|was| was != view.held) {
             push("gate", if view.held { "holding" } else { "open" }.into());
@@ -1078,7 +1243,12 @@ impl World {
         if flag(|v| v.rejected).is_some_and(|was| was != view.rejected) {
             push(
                 "workers",
-                if view.rejected { "rejected" } else { "readmitted" }.into(),
+                if view.rejected {
+                    "rejected"
+                } else {
+                    "readmitted"
+                }
+                .into(),
             );
         }
         for (node, down) in &view.down {
@@ -1169,12 +1339,13 @@ async fn probe_loop(
 }
 
 async fn fetch_state(url: &str) -> Result<serde_json::Value, String> {
-    let req = request(Method::GET, url, http::HeaderMap::new(), Bytes::new()).map_err(|e| e.to_string())?;
+    let req = request(Method::GET, url, http::HeaderMap::new(), Bytes::new())
+        .map_err(|e| e.to_string())?;
     let exchange = Exchange {
         timeout: Duration::from_secs(20),
         limit_bytes: 1024 * 1024,
     };
-    let resp = send(&TurmoilConnector, req, &exchange)
+    let resp = send(&TurmoilConnector::default(), req, &exchange)
         .await
         .map_err(|e| e.to_string())?;
     if !resp.status().is_success() {
@@ -1182,7 +1353,13 @@ async fn fetch_state(url: &str) -> Result<serde_json::Value, String> {
     }
     let value: serde_json::Value =
         serde_json::from_slice(resp.body()).map_err(|e| format!("not JSON: {e}"))?;
-    for key in ["syncing", "miner_released", "workers_rejected", "sync", "badges"] {
+    for key in [
+        "syncing",
+        "miner_released",
+        "workers_rejected",
+        "sync",
+        "badges",
+    ] {
         if value.get(key).is_none() {
             return Err(format!("the reply lacks `{key}`"));
         }

@@ -16,17 +16,30 @@ fn http_over_turmoil() {
         .build();
     sim.host("server", || async {
         let listener = bind(8000).await?;
-        axum::serve(listener, axum::Router::new().route("/x", get(|| async { "hi" }))).await?;
+        axum::serve(
+            listener,
+            axum::Router::new().route("/x", get(|| async { "hi" })),
+        )
+        .await?;
         Ok(())
     });
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = got.clone();
     sim.client("client", async move {
         for _ in 0..2880 {
-            let req = request(Method::GET, "http://server:8000/x", Default::default(), Bytes::new()).unwrap();
+            let req = request(
+                Method::GET,
+                "http://server:8000/x",
+                Default::default(),
+                Bytes::new(),
+            )
+            .unwrap();
             let t0 = tokio::time::Instant::now();
-            let r = send(&TurmoilConnector, req, &Exchange::default()).await;
-            g.lock().unwrap().push((r.map(|r| r.into_body()).map_err(|e| e.to_string()), t0.elapsed()));
+            let r = send(&TurmoilConnector::default(), req, &Exchange::default()).await;
+            g.lock().unwrap().push((
+                r.map(|r| r.into_body()).map_err(|e| e.to_string()),
+                t0.elapsed(),
+            ));
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
         Ok(())
@@ -37,5 +50,7 @@ fn http_over_turmoil() {
     let got = got.lock().unwrap();
     eprintln!("{:?} wall for 1 day; first {:?}", t.elapsed(), got[0]);
     assert_eq!(got.len(), 2880);
-    assert!(got.iter().all(|(r, _)| r.as_deref().ok() == Some(&b"hi"[..])));
+    assert!(got
+        .iter()
+        .all(|(r, _)| r.as_deref().ok() == Some(&b"hi"[..])));
 }

@@ -73,14 +73,17 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         ("MONERO_NODE_HOST", "monerod".to_owned()),
         ("LOCAL_MONERO_HOST", "monerod".to_owned()),
     ];
-    let config = Config::from_lookup(|key| {
-        env.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    })?;
+    let config =
+        Config::from_lookup(|key| env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .with_context(|| format!("cannot listen on {} (use --bind to pick another)", args.bind))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (use --bind to pick another)",
+                args.bind
+            )
+        })?;
+    let bound = listener.local_addr()?;
     let app = App::build(
         config,
         Edges {
@@ -90,8 +93,10 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     )?;
     let state = app.state();
     let server = tokio::spawn(app.run(listener));
-    println!("pithead demo: runtime at http://{}/api/state", args.bind);
-    println!("              (fakes: monerod {monerod_addr}, tari {tari_addr}, docker {docker_addr})\n");
+    println!("pithead demo: dashboard at http://{bound}/ (state: http://{bound}/api/state)");
+    println!(
+        "              (fakes: monerod {monerod_addr}, tari {tari_addr}, docker {docker_addr})\n"
+    );
 
     // 1. Chains sync; the miners are held.
     step("both chains syncing: the miners must be held");
@@ -139,7 +144,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
         server.abort();
         return Ok(());
     }
-    println!("\ndemo: done; still serving http://{}/api/state — Ctrl-C to stop", args.bind);
+    println!("\ndemo: done; still serving http://{bound}/ — Ctrl-C to stop");
     tokio::select! {
         result = server => result.context("runtime task")?,
         _ = tokio::signal::ctrl_c() => Ok(()),
@@ -204,7 +209,11 @@ async fn wait(
             s.sync.monero.percent,
             s.sync.tari.percent,
             if s.miner_held { "held" } else { "released" },
-            if s.workers_rejected { "REJECTED" } else { "accepted" },
+            if s.workers_rejected {
+                "REJECTED"
+            } else {
+                "accepted"
+            },
             s.badges
                 .iter()
                 .map(|b| b.text.as_str())

@@ -110,6 +110,8 @@ enum Fake {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -176,7 +178,8 @@ async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpLis
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} for {what}"))?;
-    tracing::info!(%addr, "{what} listening");
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, "{what} listening");
     Ok(listener)
 }
 
@@ -260,11 +263,11 @@ async fn run(fake: Fake) -> anyhow::Result<()> {
             let fake = FakeTari::new(TariMode::Starting);
             apply_initial(fake.control_router(), common.initial.as_deref()).await?;
             tracing::info!(mode = ?fake.mode(), "fake tari");
+            let grpc_listener = bind(common.listen, "tari gRPC").await?;
             let control_listener = bind(control_addr, "control API").await?;
-            tracing::info!(addr = %common.listen, "tari gRPC listening");
             let grpc = tonic::transport::Server::builder()
                 .add_service(fake.grpc_service())
-                .serve(common.listen);
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc_listener));
             let control = serve(control_listener, fake.control_router());
             tokio::select! {
                 res = grpc => res.with_context(|| format!("tari gRPC on {}", common.listen)),

@@ -1,6 +1,7 @@
 //! The HTTP server: `/healthz` and `/api/state`, generic over the listener so the simulation
 //! serves the same router on a turmoil socket.
 
+mod page;
 pub mod state;
 
 use std::sync::{Arc, RwLock};
@@ -19,6 +20,9 @@ pub type SharedState = Arc<RwLock<ApiState>>;
 /// The runtime's router.
 pub fn router(state: SharedState) -> Router {
     Router::new()
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
+        .route("/app.css", get(page::style))
         .route("/healthz", get(healthz))
         .route("/api/state", get(api_state))
         .with_state(state)

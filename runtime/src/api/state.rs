@@ -261,7 +261,11 @@ fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
         ));
     }
     if mode != "Unknown" {
-        out.push(Badge::new(format!("XMR {mode}"), BadgeVariant::Outline, None));
+        out.push(Badge::new(
+            format!("XMR {mode}"),
+            BadgeVariant::Outline,
+            None,
+        ));
     }
     out
 }

@@ -83,8 +83,22 @@ fn print_summary(state: &serde_json::Value) {
             s["target"].as_u64().unwrap_or(0),
         );
     }
-    println!("miners   {}", if flag("miner_held") { "held (sync)" } else { "released" });
-    println!("workers  {}", if flag("workers_rejected") { "REJECTED" } else { "accepted" });
+    println!(
+        "miners   {}",
+        if flag("miner_held") {
+            "held (sync)"
+        } else {
+            "released"
+        }
+    );
+    println!(
+        "workers  {}",
+        if flag("workers_rejected") {
+            "REJECTED"
+        } else {
+            "accepted"
+        }
+    );
     if let Some(badges) = state["badges"].as_array() {
         let texts: Vec<&str> = badges.iter().filter_map(|b| b["text"].as_str()).collect();
         println!("badges   {}", texts.join(" · "));

@@ -11,4 +11,6 @@ pub mod sync_gate;
 pub use failover::{Failover, FailoverDecision, FailoverEvent, FailoverObservation};
 pub use node_health::{HealthEvent, NodeHealth};
 pub use plan::{ContainerAction, ContainerPlan, Desired};
-pub use sync_gate::{ChainProgress, ChainReading, GateObservation, GateView, ProgressState, SyncGate};
+pub use sync_gate::{
+    ChainProgress, ChainReading, GateObservation, GateView, ProgressState, SyncGate,
+};

@@ -55,9 +55,7 @@ impl NodeHealth {
         } else {
             self.reachable_since = None;
             let since = *self.unreachable_since.get_or_insert(now);
-            if self.ever_up
-                && !self.down
-                && now.saturating_duration_since(since) >= self.down_after
+            if self.ever_up && !self.down && now.saturating_duration_since(since) >= self.down_after
             {
                 debug_assert!(now.saturating_duration_since(since) >= self.down_after);
                 self.down = true;

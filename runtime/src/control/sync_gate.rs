@@ -80,10 +80,10 @@ impl ChainProgress {
             let raw = (u128::from(r.height) * 100 / u128::from(r.target)).min(100);
             u8::try_from(raw).unwrap_or(100)
         };
-        // The verdict uses the unclamped percent: a node that still says "syncing" but has
-        // reached its target is done (clamping first would make that clause unreachable).
+        // A node that still says "syncing" but has reached its target is done.
         let done = !r.syncing || (r.target > 0 && raw >= 100);
-        let percent = if r.syncing { raw.min(99) } else { raw };
+        // Below target while syncing, so `raw` < 100 whenever the chain is not done.
+        let percent = if done { 100 } else { raw };
         let state = if done {
             ProgressState::Done
         } else if r.target == 0 {
@@ -93,7 +93,7 @@ impl ChainProgress {
         };
         Self {
             state,
-            percent: if done { 100 } else { percent },
+            percent,
             current: r.height,
             target: r.target,
             remaining: r.target.saturating_sub(r.height),

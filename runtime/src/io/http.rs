@@ -114,7 +114,14 @@ pub async fn send(
     let (host, port) = authority(request.uri())?;
     let target = format!("{host}:{port}");
     let timeout = exchange.timeout;
-    let work = send_inner(connector, request, host, port, target.clone(), exchange.limit_bytes);
+    let work = send_inner(
+        connector,
+        request,
+        host,
+        port,
+        target.clone(),
+        exchange.limit_bytes,
+    );
     match tokio::time::timeout(timeout, work).await {
         Ok(result) => result,
         Err(_) => Err(HttpError::Timeout { target, timeout }),
@@ -171,7 +178,10 @@ async fn send_inner(
     driver.abort();
     let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             return Err(HttpError::TooLarge {
                 target,
                 limit_bytes,
@@ -188,7 +198,12 @@ async fn send_inner(
 }
 
 /// Builds a request with an empty or JSON body.
-pub fn request(method: Method, uri: &str, headers: HeaderMap, body: Bytes) -> Result<Request<Bytes>, HttpError> {
+pub fn request(
+    method: Method,
+    uri: &str,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Request<Bytes>, HttpError> {
     let parsed: Uri = uri.parse().map_err(|_| HttpError::InvalidUrl {
         url: uri.split('@').next_back().unwrap_or_default().to_owned(),
         reason: "not a URI",

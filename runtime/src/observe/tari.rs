@@ -3,7 +3,8 @@
 //! One [`TariClient::read`] combines, in order:
 //! 1. `GetNetworkState` — its `readiness_status` (field 11: a oneof of a readiness `State` or a
 //!    database `MigrationProgress`) tells a node that is still starting up or migrating. A node
-//!    that predates the RPC answers `UNIMPLEMENTED`; the client then stops asking.
+//!    that predates the RPC answers `UNIMPLEMENTED`; the client then stops asking until a read
+//!    fails (the node may come back upgraded).
 //! 2. `GetTipInfo` — local height, `initial_sync_achieved`, `base_node_state`.
 //! 3. `GetSyncProgress` — the tip height the node is syncing toward (only asked while not synced).
 //!
@@ -43,10 +44,6 @@ use proto::{
 
 /// Largest gRPC message accepted from the node. The three replies are a few hundred bytes.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-
-/// gRPC path of `GetNetworkState` (called by path so servers built from our proto subset need
-/// not implement it).
-const GET_NETWORK_STATE: &str = "/tari.rpc.BaseNode/GetNetworkState";
 
 /// What the node is doing, as far as Pithead cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -399,6 +396,8 @@ impl TariClient {
         };
         if result.is_err() {
             self.channel = None;
+            // The node may come back as a different version: ask for GetNetworkState again.
+            self.network_state_supported = None;
         }
         result
     }
@@ -451,9 +450,14 @@ impl TariClient {
     }
 
     async fn call(&mut self, channel: Channel) -> Result<TariStatus, TariError> {
+        let mut client = BaseNodeClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
         let mut network = None;
         if self.network_state_supported != Some(false) {
-            match self.get_network_state(channel.clone()).await {
+            match client
+                .get_network_state(GetNetworkStateRequest {})
+                .await
+                .map(tonic::Response::into_inner)
+            {
                 Ok(reply) => {
                     self.network_state_supported = Some(true);
                     if readiness(&reply).is_some() {
@@ -477,7 +481,6 @@ impl TariClient {
                 },
             }
         }
-        let mut client = BaseNodeClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
         let tip = client
             .get_tip_info(Empty {})
             .await
@@ -505,23 +508,6 @@ impl TariClient {
             Some(&tip),
             progress.as_ref(),
         ))
-    }
-
-    async fn get_network_state(
-        &self,
-        channel: Channel,
-    ) -> Result<GetNetworkStateResponse, tonic::Status> {
-        let mut grpc =
-            tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
-        grpc.ready()
-            .await
-            .map_err(|e| tonic::Status::unavailable(format!("service was not ready: {e}")))?;
-        let codec =
-            tonic_prost::ProstCodec::<GetNetworkStateRequest, GetNetworkStateResponse>::default();
-        let path = http::uri::PathAndQuery::from_static(GET_NETWORK_STATE);
-        grpc.unary(tonic::Request::new(GetNetworkStateRequest {}), path, codec)
-            .await
-            .map(tonic::Response::into_inner)
     }
 
     fn map_status(&self, status: &tonic::Status) -> TariError {

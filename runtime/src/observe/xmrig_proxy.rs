@@ -9,8 +9,10 @@
 //!   hashrate_1m, hashrate_10m, hashrate_1h, hashrate_12h, hashrate_24h]` (kH/s).
 //! - `GET /1/config` returns the whole config; `PUT /1/config` takes the whole config back and
 //!   answers `204` (`400` when the proxy refuses to reload it).
-//! - With an access token every call needs `Authorization: Bearer <token>`: `401` without a valid
-//!   one; `403` for `/1/config` when the API is `restricted` (read-only).
+//! - Auth (xmrig `base/api/Httpd.cpp`): no `Authorization` header when a token is required →
+//!   `401`; a header that is not exactly `Bearer <token>` → `403`; a restricted (read-only) API
+//!   answers `403` to `GET /1/config` and to every write. A write whose `Content-Type` is not
+//!   exactly `application/json` → `415`.
 //!
 //! The token is never part of an error message or of `Debug` output.
 
@@ -57,14 +59,14 @@ pub enum XmrigProxyError {
         /// The limit in bytes.
         limit_bytes: usize,
     },
-    /// `401`: the access token is missing or wrong.
-    #[error("xmrig-proxy API refused the access token (HTTP 401) for {path}")]
+    /// `401`: the API wants an access token and none was sent.
+    #[error("xmrig-proxy API wants an access token (HTTP 401) for {path}")]
     Unauthorized {
         /// The API path.
         path: &'static str,
     },
-    /// `403`: the API is read-only (`restricted`).
-    #[error("xmrig-proxy API is read-only (HTTP 403) for {path}")]
+    /// `403`: the access token is wrong, or the API is read-only (`restricted`).
+    #[error("xmrig-proxy API refused {path} (HTTP 403: wrong access token, or a read-only API)")]
     Forbidden {
         /// The API path.
         path: &'static str,

@@ -8,7 +8,8 @@
 //!   been seen with stray backticks around the JSON; they are ignored.
 //! - Donor stats: `GET /cgi-bin/p2pool_bonus_history.cgi?address=<wallet>` → an HTML page whose
 //!   text carries `Fail Count: N`, `1hr avg: 12.34 kH/s` and `24hr avg: 11.00 kH/s`. A page with
-//!   neither a fail count nor a 1-hour average is not a reading.
+//!   neither a fail count nor a 1-hour average is not a reading; one that says the address is
+//!   "not registered" is [`XvbError::NotRegistered`].
 //!
 //! The real host is `https://xmrvsbeast.com`; this client speaks plain HTTP through the
 //! connector, so production points it at an HTTP endpoint that forwards there (Tor's HTTP
@@ -72,6 +73,9 @@ pub enum XvbError {
         /// The HTTP status code.
         code: u16,
     },
+    /// The donor page says the address is not registered for the raffle.
+    #[error("XvB: the wallet address is not registered")]
+    NotRegistered,
     /// The body is not what XvB sends.
     #[error("XvB sent a malformed {path} reply: {reason}")]
     Malformed {
@@ -232,6 +236,9 @@ pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
     });
     let avg_1h = hashrate_after(&text, "1hr avg:");
     if fail_count.is_none() && avg_1h.is_none() {
+        if text.to_ascii_lowercase().contains("not registered") {
+            return Err(XvbError::NotRegistered);
+        }
         return Err(XvbError::Malformed {
             path: DONOR_HISTORY_PATH,
             reason: "neither \"Fail Count:\" nor \"1hr avg:\" is on the page".to_owned(),
@@ -372,7 +379,14 @@ mod tests {
         let mh = parse_donor_stats(b"1HR AVG: 1.5MH/s").unwrap();
         assert_eq!(mh.avg_1h_hs, 1_500_000.0);
         assert_eq!(mh.fail_count, 0);
-        assert!(parse_donor_stats(b"<html>maintenance</html>").is_err());
+        assert!(matches!(
+            parse_donor_stats(b"<html>maintenance</html>"),
+            Err(XvbError::Malformed { .. })
+        ));
+        assert_eq!(
+            parse_donor_stats(b"<p>ERROR: address not registered</p>"),
+            Err(XvbError::NotRegistered)
+        );
         assert!(parse_donor_stats(b"Fail Count: ").is_err());
     }
 }

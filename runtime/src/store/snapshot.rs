@@ -118,9 +118,12 @@ impl SnapshotStore {
             action: "encode",
             source: std::io::Error::other(e),
         })?;
-        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(io("create temp", &self.dir))?;
+        let mut temp =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(io("create temp", &self.dir))?;
         temp.write_all(&body).map_err(io("write", temp.path()))?;
-        temp.as_file().sync_all().map_err(io("fsync", temp.path()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(io("fsync", temp.path()))?;
         let path = self.path();
         temp.persist(&path).map_err(|e| StoreError::Io {
             path: path.clone(),
@@ -175,8 +178,17 @@ mod tests {
     fn save_then_load_round_trips_and_leaves_no_temp_files() {
         let dir = tempfile::tempdir().unwrap();
         let store = SnapshotStore::new(dir.path().join("nested"));
-        store.save(&Snapshot { miner_released: true }).unwrap();
-        assert_eq!(store.load().unwrap(), Some(Snapshot { miner_released: true }));
+        store
+            .save(&Snapshot {
+                miner_released: true,
+            })
+            .unwrap();
+        assert_eq!(
+            store.load().unwrap(),
+            Some(Snapshot {
+                miner_released: true
+            })
+        );
         let names: Vec<_> = fs::read_dir(dir.path().join("nested"))
             .unwrap()
             .map(|e| e.unwrap().file_name())

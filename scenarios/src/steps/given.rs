@@ -51,7 +51,10 @@ async fn p2pool_height(world: &mut CatalogWorld, height: u64) -> Result<(), Tier
 
 #[given(expr = "the node down window is {int} seconds")]
 async fn down_window(world: &mut CatalogWorld, n: u64) -> Result<(), TierError> {
-    world.tier().configure(Setting::NodeDownAfter(secs(n))).await
+    world
+        .tier()
+        .configure(Setting::NodeDownAfter(secs(n)))
+        .await
 }
 
 #[given(expr = "the recovery window is {int} seconds")]
@@ -64,7 +67,10 @@ async fn recovery_window(world: &mut CatalogWorld, n: u64) -> Result<(), TierErr
 
 #[given(expr = "the update interval is {int} seconds")]
 async fn update_interval(world: &mut CatalogWorld, n: u64) -> Result<(), TierError> {
-    world.tier().configure(Setting::UpdateInterval(secs(n))).await
+    world
+        .tier()
+        .configure(Setting::UpdateInterval(secs(n)))
+        .await
 }
 
 #[given("the miners have been released")]

@@ -64,7 +64,11 @@ async fn badge(world: &mut CatalogWorld, text: String, not: String) -> Result<()
 }
 
 #[then(regex = r"^the api reports (\S+) as (.+)$")]
-async fn api_reports(world: &mut CatalogWorld, path: String, value: String) -> Result<(), TierError> {
+async fn api_reports(
+    world: &mut CatalogWorld,
+    path: String,
+    value: String,
+) -> Result<(), TierError> {
     let value = bare_value(&value);
     world.tier().expect(Condition::Api { path, value }).await
 }

@@ -8,23 +8,29 @@ use crate::world::CatalogWorld;
 
 #[when(regex = r"^(monerod|Tari) becomes synced$")]
 async fn becomes_synced(world: &mut CatalogWorld, node: Node) -> Result<(), TierError> {
-    world.tier().set_chain(node, Chain::Synced).await
+    world.tier().change_chain(node, Chain::Synced).await
 }
 
 #[when(regex = r"^(monerod|Tari) goes down$")]
 async fn goes_down(world: &mut CatalogWorld, node: Node) -> Result<(), TierError> {
-    world.tier().set_reachability(node, Reachability::Down).await
+    world
+        .tier()
+        .set_reachability(node, Reachability::Down)
+        .await
 }
 
 #[when(regex = r"^(monerod|Tari) comes back$")]
 async fn comes_back(world: &mut CatalogWorld, node: Node) -> Result<(), TierError> {
-    world.tier().set_reachability(node, Reachability::Up).await
+    world
+        .tier()
+        .change_reachability(node, Reachability::Up)
+        .await
 }
 
 #[when("monerod becomes busy")]
 async fn becomes_busy(world: &mut CatalogWorld) -> Result<(), TierError> {
     let busy = Reachability::Busy;
-    world.tier().set_reachability(Node::Monerod, busy).await
+    world.tier().change_reachability(Node::Monerod, busy).await
 }
 
 #[when(regex = r"^Tari becomes (starting|migrating|syncing)$")]
@@ -34,7 +40,7 @@ async fn tari_becomes(world: &mut CatalogWorld, state: String) -> Result<(), Tie
         "migrating" => Chain::Migrating,
         _ => Chain::Resyncing,
     };
-    world.tier().set_chain(Node::Tari, chain).await
+    world.tier().change_chain(Node::Tari, chain).await
 }
 
 #[when("the runtime restarts")]

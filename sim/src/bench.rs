@@ -1,0 +1,116 @@
+//! How fast the simulation runs: one simulated day of a full world, and swarm seeds per minute.
+//!
+//! Wall-clock timing is the point here, so this module (only) reads `std::time::Instant`.
+
+use std::time::Duration;
+
+use pithead_fakes::monerod::MoneroMode;
+use serde::Serialize;
+
+use crate::schedule::MONERO_TIP;
+use crate::swarm::swarm_from;
+use crate::world::WorldBuilder;
+
+/// One simulated day, measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// `UPDATE_INTERVAL` used.
+    pub update_interval_secs: u64,
+    /// Virtual time per step, in milliseconds.
+    pub tick_ms: u64,
+    /// Hosts in the world.
+    pub hosts: usize,
+    /// Virtual seconds simulated.
+    pub simulated_secs: f64,
+    /// Wall seconds it took.
+    pub wall_secs: f64,
+    /// Virtual seconds per wall second.
+    pub speedup: f64,
+    /// Steps taken.
+    pub steps: u64,
+    /// Cycles the runtime completed.
+    pub cycles: u64,
+    /// An invariant failure, if the day did not pass.
+    pub failure: Option<String>,
+}
+
+#[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
+fn wall_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Simulates one day of a full world (runtime, monerod, Tari, docker, aux with the prober) at
+/// `UPDATE_INTERVAL = update_interval_secs`, with one monerod outage and one runtime restart,
+/// every invariant checked after every step.
+pub fn bench_day(update_interval_secs: u64, tick: Duration) -> BenchReport {
+    let mut world = WorldBuilder::new(1)
+        .env("UPDATE_INTERVAL", &update_interval_secs.to_string())
+        .tick(tick)
+        .build();
+    let start = wall_now();
+    let hour = Duration::from_secs(3600);
+    let result = (|| {
+        world.run_for(hour * 6)?;
+        world.set_monero(MoneroMode::Down);
+        world.run_for(Duration::from_secs(600))?;
+        world.set_monero(MoneroMode::Synced { height: MONERO_TIP });
+        world.run_for(hour * 6 - Duration::from_secs(600))?;
+        world.crash_runtime();
+        world.run_for(Duration::from_secs(60))?;
+        world.restart_runtime();
+        world.run_for(hour * 12 - Duration::from_secs(60))
+    })();
+    let wall = start.elapsed();
+    let simulated = world.elapsed();
+    BenchReport {
+        update_interval_secs,
+        tick_ms: u64::try_from(tick.as_millis()).unwrap_or(u64::MAX),
+        hosts: 5,
+        simulated_secs: simulated.as_secs_f64(),
+        wall_secs: wall.as_secs_f64(),
+        speedup: simulated.as_secs_f64() / wall.as_secs_f64().max(1e-9),
+        steps: world.steps(),
+        cycles: world.cycles(),
+        failure: result.err().map(|f| f.to_string()),
+    }
+}
+
+/// A swarm sample, measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct SwarmBench {
+    /// Seeds run.
+    pub seeds: u64,
+    /// Simulated hours per seed.
+    pub hours: f64,
+    /// Threads used.
+    pub threads: usize,
+    /// Wall seconds it took.
+    pub wall_secs: f64,
+    /// Seeds per wall minute.
+    pub seeds_per_minute: f64,
+    /// Seeds that failed.
+    pub failed: usize,
+}
+
+/// Runs `seeds` seeds of `hours` each on `parallelism` threads (0 = every core) and reports
+/// seeds per minute.
+pub fn bench_swarm(seeds: u64, hours: f64, parallelism: usize) -> SwarmBench {
+    let threads = if parallelism == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    } else {
+        parallelism
+    };
+    let start = wall_now();
+    let report = swarm_from(1_000_000, seeds, hours, threads, |_, _| {});
+    let wall = start.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)] // seed counts are small
+    let per_minute = seeds as f64 / wall.max(1e-9) * 60.0;
+    SwarmBench {
+        seeds,
+        hours,
+        threads,
+        wall_secs: wall,
+        seeds_per_minute: per_minute,
+        failed: report.failures.len(),
+    }
+}

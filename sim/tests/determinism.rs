@@ -1,0 +1,54 @@
+//! A seed means one run: the same seed twice gives the same trace (hash), on any thread.
+
+use std::time::Duration;
+
+use pithead_fakes::monerod::MoneroMode;
+use pithead_sim::{run_seed, WorldBuilder};
+
+#[test]
+fn a_seed_replays_to_the_same_trace() {
+    for seed in [3, 8] {
+        let a = run_seed(seed, 3.0).unwrap();
+        let b = run_seed(seed, 3.0).unwrap();
+        assert_eq!(a, b, "seed {seed}");
+        assert!(
+            a.faults > 0 && a.docker_calls > 0,
+            "the run did something: {a:?}"
+        );
+    }
+    let other = run_seed(4, 3.0).unwrap();
+    assert_ne!(other.trace_hash, run_seed(3, 3.0).unwrap().trace_hash);
+}
+
+#[test]
+fn a_seed_replays_the_same_on_another_thread() {
+    let here = run_seed(5, 2.0).unwrap();
+    let there = std::thread::spawn(|| run_seed(5, 2.0).unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(here.trace_hash, there.trace_hash);
+}
+
+#[test]
+fn a_scripted_world_replays_to_the_same_trace() {
+    let run = || {
+        let mut w = WorldBuilder::new(99)
+            .monero(MoneroMode::Syncing {
+                height: 1,
+                target: 100,
+            })
+            .build();
+        w.run_for(Duration::from_secs(200)).unwrap();
+        w.set_monero(MoneroMode::Synced { height: 100 });
+        w.run_for(Duration::from_secs(300)).unwrap();
+        w.crash_runtime();
+        w.run_for(Duration::from_secs(20)).unwrap();
+        w.restart_runtime();
+        w.set_monero(MoneroMode::Busy);
+        w.run_for(Duration::from_secs(600)).unwrap();
+        (w.trace().hash(), w.trace().to_string())
+    };
+    let (a, text) = run();
+    let (b, _) = run();
+    assert_eq!(a, b, "{text}");
+}
