@@ -253,7 +253,10 @@ impl Cycle {
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "the re-arm marker could not be read"),
         }
-        let machines = Machines::new(&config, persisted.miner_released);
+        let mut machines = Machines::new(&config, persisted.miner_released);
+        machines
+            .failover
+            .restore(persisted.monero_down, persisted.tari_down);
         Self {
             config,
             clock,
@@ -270,13 +273,29 @@ impl Cycle {
     pub async fn run_once(&mut self) {
         let observations = self.clients.observe().await;
         let now = self.clock.now();
-        let decision = self.machines.decide(&observations, now);
+        let mut decision = self.machines.decide(&observations, now);
         let mut errors = Vec::new();
+
+        // Read back the containers that must stay stopped: one started behind our back (by
+        // hand, a restart policy, an engine restart) is stopped again this cycle.
+        for name in self.machines.plan.settled_stops() {
+            match self.clients.docker.inspect(&name).await {
+                Ok(status) if status.running => {
+                    tracing::warn!(container = %name, "running although it must be stopped: stopping it again");
+                    self.machines.plan.observe(&name, true);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(container = %name, error = %e, "cannot read back"),
+            }
+        }
+        decision.owed = self.machines.plan.owed();
 
         // Persist the latch before acting on it: a crash between the two then resumes
         // released and simply owes the starts again.
         let wanted = Snapshot {
             miner_released: decision.gate.released,
+            monero_down: decision.failover.monero_down,
+            tari_down: decision.failover.tari_down,
         };
         if wanted != self.persisted {
             match self.store.save(&wanted) {
@@ -351,5 +370,125 @@ fn verb(action: &ContainerAction) -> &'static str {
     match action {
         ContainerAction::Start(_) => "start",
         ContainerAction::Stop(_) => "stop",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::observe::tari::TariNodeState;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    fn synced_monero() -> MoneroInfo {
+        MoneroInfo {
+            height: 3_000,
+            target_height: 0,
+            synchronized: true,
+            busy_syncing: false,
+            offline: false,
+            database_size: Some(85_000_000_000),
+            nettype: Some("mainnet".into()),
+            version: None,
+            restricted: false,
+        }
+    }
+
+    fn tari(state: TariNodeState, reachable: bool) -> TariStatus {
+        TariStatus {
+            reachable,
+            state,
+            local_height: 10,
+            tip_height: 100,
+            initial_sync_achieved: state == TariNodeState::Listening,
+            stale: !reachable,
+            migration_percent: None,
+        }
+    }
+
+    fn run(machines: &mut Machines, obs: &Observations, from_secs: u64, to_secs: u64) -> Decision {
+        let t0 = Instant::now();
+        let mut last = None;
+        for s in (from_secs..=to_secs).step_by(10) {
+            last = Some(machines.decide(obs, t0 + Duration::from_secs(s)));
+        }
+        last.unwrap()
+    }
+
+    #[test]
+    fn no_monero_reading_counts_as_unreachable_and_rejects_after_the_window() {
+        let cfg = config(&[("TARI_GRPC_ADDRESS", "")]);
+        let mut machines = Machines::new(&cfg, true);
+        let up = Observations {
+            monero: Some(synced_monero()),
+            ..Observations::default()
+        };
+        run(&mut machines, &up, 0, 0);
+        // A BUSY monerod reaches the cycle as "no reading" (the client maps it to an error).
+        let busy = Observations::default();
+        let before = run(&mut machines, &busy, 10, 90);
+        assert!(!before.failover.rejected, "rejected before the window");
+        let after = run(&mut machines, &busy, 100, 100);
+        assert!(after.failover.rejected);
+        assert!(after
+            .owed
+            .contains(&ContainerAction::Stop("xmrig-proxy".into())));
+        assert!(!after.owed.contains(&ContainerAction::Stop("p2pool".into())));
+    }
+
+    #[test]
+    fn a_starting_or_migrating_tari_is_reachable_and_never_rejects() {
+        let cfg = config(&[("TARI_REQUIRED", "true")]);
+        for state in [
+            TariNodeState::Starting,
+            TariNodeState::Migrating,
+            TariNodeState::Syncing,
+        ] {
+            let mut machines = Machines::new(&cfg, true);
+            let obs = Observations {
+                monero: Some(synced_monero()),
+                tari: Some(tari(state, true)),
+                p2pool_network_height: None,
+            };
+            let decision = run(&mut machines, &obs, 0, 3_600);
+            assert!(!decision.failover.rejected, "{state:?} rejected workers");
+            assert!(!decision.failover.tari_down);
+        }
+    }
+
+    #[test]
+    fn a_cached_tari_reading_flagged_unreachable_counts_as_unreachable() {
+        let cfg = config(&[("TARI_REQUIRED", "true")]);
+        let mut machines = Machines::new(&cfg, true);
+        let good = Observations {
+            monero: Some(synced_monero()),
+            tari: Some(tari(TariNodeState::Listening, true)),
+            p2pool_network_height: None,
+        };
+        run(&mut machines, &good, 0, 0);
+        let stale = Observations {
+            tari: Some(tari(TariNodeState::Listening, false)),
+            ..good
+        };
+        let decision = run(&mut machines, &stale, 10, 200);
+        assert!(decision.failover.tari_down);
+        assert!(decision.failover.rejected);
+    }
+
+    #[test]
+    fn a_synced_monerod_with_target_zero_is_shown_at_its_own_height() {
+        let reading = monero_reading(&synced_monero());
+        assert_eq!(reading.target, 3_000);
+        assert!(!reading.syncing);
     }
 }

@@ -101,7 +101,14 @@ pub fn bench_swarm(seeds: u64, hours: f64, parallelism: usize) -> SwarmBench {
         parallelism
     };
     let start = wall_now();
-    let report = swarm_from(1_000_000, seeds, hours, threads, |_, _| {});
+    let report = swarm_from(
+        1_000_000,
+        seeds,
+        hours,
+        crate::swarm::DEFAULT_TICK,
+        threads,
+        |_, _| {},
+    );
     let wall = start.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)] // seed counts are small
     let per_minute = seeds as f64 / wall.max(1e-9) * 60.0;

@@ -9,7 +9,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bench::{bench_day, bench_swarm};
-use crate::swarm::{replay_command, run_seed_traced, swarm_from};
+use crate::swarm::{run_seed_with_tick, swarm_from};
 use crate::timeline::timeline_html;
 
 /// `swarm`: run many seeds, or replay one.
@@ -27,6 +27,9 @@ pub struct SwarmArgs {
     /// Threads (0 = every core).
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
+    /// Virtual milliseconds per simulation step.
+    #[arg(long = "tick-ms", default_value_t = 1000)]
+    pub tick_ms: u64,
     /// Replay one seed (prints its trace tail on failure).
     #[arg(long)]
     pub replay: Option<u64>,
@@ -49,7 +52,8 @@ fn write(path: &PathBuf, contents: &str) -> anyhow::Result<()> {
 pub fn run_swarm(args: &SwarmArgs) -> anyhow::Result<bool> {
     if let Some(seed) = args.replay {
         eprintln!("replaying seed {seed} for {} simulated hours", args.hours);
-        let (ok, trace) = match run_seed_traced(seed, args.hours) {
+        let tick = Duration::from_millis(args.tick_ms.max(1));
+        let (ok, trace) = match run_seed_with_tick(seed, args.hours, tick) {
             Ok((summary, trace)) => {
                 println!(
                     "seed {seed}: passed — {} steps, {} faults, {} docker calls, {} rejects, trace hash {:016x}",
@@ -74,10 +78,12 @@ pub fn run_swarm(args: &SwarmArgs) -> anyhow::Result<bool> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let tick = Duration::from_millis(args.tick_ms.max(1));
     let report = swarm_from(
         args.first_seed,
         args.seeds,
         args.hours,
+        tick,
         args.jobs,
         |done, _| {
             bar.set_position(done);
@@ -96,7 +102,7 @@ pub fn run_swarm(args: &SwarmArgs) -> anyhow::Result<bool> {
             "timeline of seed {}: {} (replay: {})",
             first.seed,
             path.display(),
-            replay_command(first.seed, args.hours)
+            first.replay.as_deref().unwrap_or_default()
         );
     }
     Ok(report.ok())

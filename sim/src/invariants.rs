@@ -10,7 +10,7 @@
 //! certainly unreachable for `NODE_DOWN_AFTER_SEC + 2 × lag` after having been certainly
 //! reachable for `lag`. Safety checks use the first, liveness checks the second.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::model::{Link, Reach, ReachHistory};
@@ -143,6 +143,9 @@ pub struct Checker {
     docker_ok_since: Duration,
     docker_held_last: Option<Duration>,
     mismatch_since: BTreeMap<String, Duration>,
+    /// Nodes the last incarnation counted as down when it stopped: the runtime persists that,
+    /// so the next incarnation may start with them down until they recover for the window.
+    restored_down: BTreeSet<&'static str>,
 }
 
 impl Checker {
@@ -169,6 +172,7 @@ impl Checker {
             docker_ok_since: Duration::ZERO,
             docker_held_last: None,
             mismatch_since: BTreeMap::new(),
+            restored_down: BTreeSet::new(),
         }
     }
 
@@ -184,6 +188,14 @@ impl Checker {
 
     /// The runtime host stopped (crash).
     pub fn runtime_stopped(&mut self) {
+        if let Some(view) = &self.view {
+            self.restored_down = self
+                .nodes
+                .iter()
+                .filter(|n| view.down.get(n.name).copied().unwrap_or(false))
+                .map(|n| n.name)
+                .collect();
+        }
         self.runtime_up = false;
         self.view = None;
         self.mismatch_since.clear();
@@ -416,6 +428,7 @@ impl Checker {
             let was = previous.and_then(|p| p.down.get(node.name).copied());
             let is = view.down.get(node.name).copied().unwrap_or(false);
             match (was, is) {
+                (None, true) if self.restored_down.contains(node.name) => {}
                 (Some(false) | None, true) if !self.possibly_went_down(node, now) => {
                     return Err(violation(
                         "down-only-after-window",
@@ -431,6 +444,26 @@ impl Checker {
                         ),
                     ));
                 }
+                (Some(true), false)
+                    if self.restored_down.contains(node.name)
+                        && !node.history.held_for(
+                            |reach| reach == Reach::Reachable,
+                            self.timing.recovery_after.saturating_sub(self.timing.lag()),
+                            self.incarnation_start,
+                            now,
+                        ) =>
+                {
+                    return Err(violation(
+                        "recovered-only-after-window",
+                        format!(
+                            "{} was restored as down at this start and counted as recovered \
+                             at {} without being reachable for NODE_RECOVERY_AFTER_SEC",
+                            node.name,
+                            format_time(now)
+                        ),
+                    ));
+                }
+                (Some(true), false) if self.restored_down.contains(node.name) => {}
                 (Some(true), false) if !self.possibly_recovered(node, now) => {
                     return Err(violation(
                         "recovered-only-after-window",
@@ -460,7 +493,8 @@ impl Checker {
                     ),
                 ));
             }
-            if is && self.certainly_recovered(node, now) {
+            if is && !self.restored_down.contains(node.name) && self.certainly_recovered(node, now)
+            {
                 return Err(violation(
                     "recovery-is-noticed",
                     format!(
@@ -472,6 +506,15 @@ impl Checker {
                     ),
                 ));
             }
+        }
+        let recovered: Vec<&'static str> = self
+            .restored_down
+            .iter()
+            .copied()
+            .filter(|name| !view.down.get(*name).copied().unwrap_or(false))
+            .collect();
+        for name in recovered {
+            self.restored_down.remove(name);
         }
         Ok(())
     }
@@ -486,7 +529,7 @@ impl Checker {
         if !call.landed() {
             return Ok(());
         }
-        let gate = self.gate_containers.iter().any(|c| *c == call.container);
+        let gate = self.gate_containers.contains(&call.container);
         if call.verb == "start" && gate && !self.released_ever {
             self.may_release(call.at)?;
             if persisted_released() {
@@ -516,10 +559,9 @@ impl Checker {
             }
             if self.runtime_up {
                 let required: Vec<&NodeTrack> = self.nodes.iter().filter(|n| n.required).collect();
-                if !required
-                    .iter()
-                    .any(|n| self.possibly_still_down(n, call.at))
-                {
+                if !required.iter().any(|n| {
+                    self.restored_down.contains(n.name) || self.possibly_still_down(n, call.at)
+                }) {
                     return Err(violation(
                         "reject-only-when-required-node-down",
                         format!(
@@ -745,9 +787,11 @@ mod tests {
             v
         })
         .unwrap();
+        // The clock starts at the first mismatch seen while docker is healthy (560 s); the
+        // deadline is two intervals, a whole cycle, a timeout and the margin (130 s).
         c.on_step(s(601), |_| Some(false)).unwrap();
-        c.on_step(s(620), |_| Some(false)).unwrap();
-        let err = c.on_step(s(640), |_| Some(false)).unwrap_err();
+        c.on_step(s(690), |_| Some(false)).unwrap();
+        let err = c.on_step(s(700), |_| Some(false)).unwrap_err();
         assert_eq!(err.invariant, "owed-docker-call-lands");
     }
 }

@@ -118,23 +118,23 @@ impl TurmoilListener {
         self,
     ) -> impl futures::Stream<Item = io::Result<TonicStream>> + Send + 'static {
         futures::stream::unfold(self.inner, |listener| async move {
-            let accepted = listener
-                .accept()
-                .await
-                .map(|(stream, peer)| TonicStream { stream, peer });
+            let accepted = listener.accept().await.map(|(stream, peer)| TonicStream {
+                stream: IdleTimeout::new(stream),
+                peer,
+            });
             Some((accepted, listener))
         })
     }
 }
 
 impl axum::serve::Listener for TurmoilListener {
-    type Io = turmoil::net::TcpStream;
+    type Io = IdleTimeout<turmoil::net::TcpStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.inner.accept().await {
-                Ok(accepted) => return accepted,
+                Ok((stream, peer)) => return (IdleTimeout::new(stream), peer),
                 Err(e) => {
                     // turmoil only fails an accept when the host is being torn down; back off
                     // (virtual time) rather than spin.
@@ -153,7 +153,7 @@ impl axum::serve::Listener for TurmoilListener {
 /// An accepted turmoil connection that tonic can serve (it needs [`tonic::transport::server::Connected`]).
 #[derive(Debug)]
 pub struct TonicStream {
-    stream: turmoil::net::TcpStream,
+    stream: IdleTimeout<turmoil::net::TcpStream>,
     peer: SocketAddr,
 }
 
@@ -190,5 +190,105 @@ impl AsyncWrite for TonicStream {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// How long a server-side connection may sit without reading or writing a byte before the
+/// server gives up on it.
+pub const SERVER_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A server-side stream that fails (read, write or flush) once it has made no progress for
+/// [`SERVER_IDLE_TIMEOUT`], so the server closes it.
+///
+/// turmoil has no retransmission and no keepalive: when a partition eats a client's FIN, the
+/// server's end of the connection would wait for the next request forever, and weeks later a
+/// client reusing the same ephemeral port would collide with it (turmoil panics "already
+/// connected"). A real server's idle timeout is what ends such connections.
+#[derive(Debug)]
+pub struct IdleTimeout<S> {
+    inner: S,
+    last_progress: tokio::time::Instant,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    /// Wraps an accepted stream (call inside a turmoil host: it starts a tokio timer).
+    pub fn new(inner: S) -> Self {
+        let now = tokio::time::Instant::now();
+        Self {
+            inner,
+            last_progress: now,
+            timer: Box::pin(tokio::time::sleep_until(now + SERVER_IDLE_TIMEOUT)),
+        }
+    }
+
+    fn progress(&mut self) {
+        self.last_progress = tokio::time::Instant::now();
+    }
+
+    /// The inner stream is not ready: fail once the connection has been idle too long.
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        let deadline = self.last_progress + SERVER_IDLE_TIMEOUT;
+        if self.timer.deadline() != deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        match self.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection idle for too long",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    self.progress();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(result) => {
+                if matches!(result, Ok(n) if n > 0) {
+                    self.progress();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => self.pending(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_shutdown(cx) {
+            Poll::Pending => self.pending(cx),
+            ready => ready,
+        }
     }
 }

@@ -39,9 +39,24 @@ fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// The default virtual time per step of seeded runs.
+pub const DEFAULT_TICK: Duration = Duration::from_secs(1);
+
 /// The command that replays `seed`.
 pub fn replay_command(seed: u64, hours: f64) -> String {
     format!("cargo xtask swarm --replay {seed} --hours {hours}")
+}
+
+fn replay_command_tick(seed: u64, hours: f64, tick: Duration) -> String {
+    if tick == DEFAULT_TICK {
+        replay_command(seed, hours)
+    } else {
+        format!(
+            "{} --tick-ms {}",
+            replay_command(seed, hours),
+            tick.as_millis()
+        )
+    }
 }
 
 /// Builds the seed's random schedule, runs it with every invariant checked after every step,
@@ -52,8 +67,18 @@ pub fn run_seed(seed: u64, hours: f64) -> Result<RunSummary, Failure> {
 
 /// [`run_seed`], also returning the trace (for `--timeline`).
 pub fn run_seed_traced(seed: u64, hours: f64) -> Result<(RunSummary, Trace), Failure> {
+    run_seed_with_tick(seed, hours, DEFAULT_TICK)
+}
+
+/// [`run_seed_traced`] with another virtual time per step (a finer tick interleaves the hosts
+/// more finely; the invariants' tolerances scale with it).
+pub fn run_seed_with_tick(
+    seed: u64,
+    hours: f64,
+    tick: Duration,
+) -> Result<(RunSummary, Trace), Failure> {
     let schedule = Schedule::generate(seed, hours);
-    let attempt = catch_unwind(AssertUnwindSafe(|| run_schedule(&schedule)));
+    let attempt = catch_unwind(AssertUnwindSafe(|| run_schedule(&schedule, tick)));
     let result = match attempt {
         Ok(result) => result,
         Err(panic) => {
@@ -74,13 +99,13 @@ pub fn run_seed_traced(seed: u64, hours: f64) -> Result<(RunSummary, Trace), Fai
         }
     };
     result.map_err(|mut failure| {
-        failure.replay = Some(replay_command(seed, hours));
+        failure.replay = Some(replay_command_tick(seed, hours, tick));
         failure
     })
 }
 
-fn run_schedule(schedule: &Schedule) -> Result<(RunSummary, Trace), Failure> {
-    let mut world = schedule.builder().build();
+fn run_schedule(schedule: &Schedule, tick: Duration) -> Result<(RunSummary, Trace), Failure> {
+    let mut world = schedule.builder().tick(tick).build();
     for (at, action) in &schedule.actions {
         let now = world.elapsed();
         if *at > now {
@@ -120,6 +145,8 @@ pub struct SwarmReport {
     pub seeds: u64,
     /// Simulated hours per seed.
     pub hours: f64,
+    /// Virtual time per step.
+    pub tick: Duration,
     /// Summaries of the passing seeds, by seed.
     pub passed: Vec<RunSummary>,
     /// Failures, by seed.
@@ -149,7 +176,7 @@ impl SwarmReport {
                 f.invariant,
                 crate::trace::format_time(f.at),
                 f.message.lines().next().unwrap_or_default(),
-                replay_command(f.seed, self.hours)
+                replay_command_tick(f.seed, self.hours, self.tick)
             ));
         }
         out
@@ -167,28 +194,30 @@ impl SwarmReport {
                 "step": f.step,
                 "at_ms": u64::try_from(f.at.as_millis()).unwrap_or(u64::MAX),
                 "message": f.message,
-                "replay": replay_command(f.seed, self.hours),
+                "replay": replay_command_tick(f.seed, self.hours, self.tick),
             })).collect::<Vec<_>>(),
         })
     }
 }
 
-/// Runs seeds `0..seeds` ([`swarm_from`] with `first_seed = 0`).
+/// Runs seeds `0..seeds` ([`swarm_from`] with `first_seed = 0` and the default tick).
 pub fn swarm(
     seeds: u64,
     hours: f64,
     parallelism: usize,
     progress: impl Fn(u64, u64) + Sync,
 ) -> SwarmReport {
-    swarm_from(0, seeds, hours, parallelism, progress)
+    swarm_from(0, seeds, hours, DEFAULT_TICK, parallelism, progress)
 }
 
-/// Runs seeds `first_seed..first_seed + seeds`, `hours` simulated hours each, on `parallelism`
-/// threads (0 = every core). `progress(done, total)` is called after each seed.
+/// Runs seeds `first_seed..first_seed + seeds`, `hours` simulated hours each at `tick` per
+/// step, on `parallelism` threads (0 = every core). `progress(done, total)` is called after
+/// each seed.
 pub fn swarm_from(
     first_seed: u64,
     seeds: u64,
     hours: f64,
+    tick: Duration,
     parallelism: usize,
     progress: impl Fn(u64, u64) + Sync,
 ) -> SwarmReport {
@@ -210,7 +239,8 @@ pub fn swarm_from(
                 if i >= seeds {
                     break;
                 }
-                let result = run_seed(first_seed + i, hours);
+                let result =
+                    run_seed_with_tick(first_seed + i, hours, tick).map(|(summary, _)| summary);
                 results
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -236,6 +266,7 @@ pub fn swarm_from(
     SwarmReport {
         seeds,
         hours,
+        tick,
         passed,
         failures,
     }

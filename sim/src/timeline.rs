@@ -27,6 +27,9 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// One line of the chart: label, colour, points.
+type Series<'a> = (&'a str, &'a str, Vec<(Duration, f64)>);
+
 struct Plot {
     end: f64,
     svg: String,
@@ -120,7 +123,7 @@ impl Plot {
         self.y += LANE_H + LANE_GAP;
     }
 
-    fn chart(&mut self, name: &str, series: &[(&str, &str, Vec<(Duration, f64)>)], end: Duration) {
+    fn chart(&mut self, name: &str, series: &[Series<'_>], end: Duration) {
         self.label(name, CHART_H);
         let y0 = self.y;
         for (label, colour, points) in series {

@@ -70,7 +70,10 @@ pub const XVB_PORT: u16 = 8088;
 pub const DEFAULT_EPOCH: Duration = Duration::from_secs(1_735_689_600);
 
 /// An invariant that failed (or a wait that timed out), with where and when, and the trace.
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints the same as `Display` (what failed, then the trace's tail), so a test's
+/// `unwrap()` shows a readable report.
+#[derive(Clone)]
 pub struct Failure {
     /// The world's seed.
     pub seed: u64,
@@ -105,6 +108,12 @@ impl std::fmt::Display for Failure {
             writeln!(f, "replay: {replay}")?;
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 
@@ -961,6 +970,23 @@ impl World {
         self.trace.push(now, EventKind::Note, subject, detail);
     }
 
+    /// Both hosts of a link fault, resolved; `None` (and a note in the trace) when one is not
+    /// part of this world (e.g. `tari` in a world without Tari).
+    fn link_hosts(&mut self, a: &str, b: &str, verb: &str) -> Option<(String, String)> {
+        let ha = self.hosts.resolve(a).to_owned();
+        let hb = self.hosts.resolve(b).to_owned();
+        let known = |h: &str| h == RUNTIME || self.hosts.role_of(h).is_some();
+        if known(&ha) && known(&hb) && ha != hb {
+            Some((ha, hb))
+        } else {
+            self.note(
+                "link",
+                &format!("{verb} {a}<->{b} ignored: not two hosts of this world"),
+            );
+            None
+        }
+    }
+
     fn set_link(&mut self, a: &str, b: &str, link: Link, verb: &str) {
         let ha = self.hosts.resolve(a).to_owned();
         let hb = self.hosts.resolve(b).to_owned();
@@ -988,42 +1014,35 @@ impl World {
 
     /// Drops every message between hosts `a` and `b` (role or host names).
     pub fn partition(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (
-            self.hosts.resolve(a).to_owned(),
-            self.hosts.resolve(b).to_owned(),
-        );
-        self.sim.partition(ha.as_str(), hb.as_str());
-        self.set_link(a, b, Link::Partitioned, "partition");
+        if let Some((ha, hb)) = self.link_hosts(a, b, "partition") {
+            self.sim.partition(ha.as_str(), hb.as_str());
+            self.set_link(a, b, Link::Partitioned, "partition");
+        }
     }
 
-    /// Undoes [`Self::partition`] (and [`Self::hold`]).
+    /// Undoes [`Self::partition`]. After a [`Self::hold`] use [`Self::release`]: a repair lets
+    /// new messages flow but leaves the held ones queued.
     pub fn repair(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (
-            self.hosts.resolve(a).to_owned(),
-            self.hosts.resolve(b).to_owned(),
-        );
-        self.sim.repair(ha.as_str(), hb.as_str());
-        self.set_link(a, b, Link::Up, "repair");
+        if let Some((ha, hb)) = self.link_hosts(a, b, "repair") {
+            self.sim.repair(ha.as_str(), hb.as_str());
+            self.set_link(a, b, Link::Up, "repair");
+        }
     }
 
     /// Queues every message between `a` and `b` until [`Self::release`].
     pub fn hold(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (
-            self.hosts.resolve(a).to_owned(),
-            self.hosts.resolve(b).to_owned(),
-        );
-        self.sim.hold(ha.as_str(), hb.as_str());
-        self.set_link(a, b, Link::Held, "hold");
+        if let Some((ha, hb)) = self.link_hosts(a, b, "hold") {
+            self.sim.hold(ha.as_str(), hb.as_str());
+            self.set_link(a, b, Link::Held, "hold");
+        }
     }
 
     /// Delivers what [`Self::hold`] queued and lets messages flow again.
     pub fn release(&mut self, a: &str, b: &str) {
-        let (ha, hb) = (
-            self.hosts.resolve(a).to_owned(),
-            self.hosts.resolve(b).to_owned(),
-        );
-        self.sim.release(ha.as_str(), hb.as_str());
-        self.set_link(a, b, Link::Up, "release");
+        if let Some((ha, hb)) = self.link_hosts(a, b, "release") {
+            self.sim.release(ha.as_str(), hb.as_str());
+            self.set_link(a, b, Link::Up, "release");
+        }
     }
 
     /// Sets monerod's mode (`down`, `busy`, `slow`, `garbage`, `syncing`, `synced`).

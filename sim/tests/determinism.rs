@@ -1,4 +1,5 @@
 //! A seed means one run: the same seed twice gives the same trace (hash), on any thread.
+#![allow(clippy::unwrap_used)] // helpers below unwrap like tests do
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! Each fault, one call, against the whole runtime: what it must do, with every invariant
 //! checked after every step along the way.
+#![allow(clippy::unwrap_used)] // helpers below unwrap like tests do
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The first proof: monerod syncs, then is synced, and the docker fake sees `start p2pool` and
 //! `start xmrig-proxy` exactly once (the gate held them until then).
+#![allow(clippy::unwrap_used)] // helpers below unwrap like tests do
 
 use std::time::Duration;
 

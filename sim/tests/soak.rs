@@ -3,6 +3,7 @@
 //!
 //! The 30-day run takes minutes in a debug build: it is `#[ignore]`d here and run in release by
 //! `cargo xtask soak` (`cargo test --release -p pithead-sim --test soak -- --ignored`).
+#![allow(clippy::unwrap_used)] // helpers below unwrap like tests do
 
 use pithead_sim::soak::{soak, SoakReport};
 

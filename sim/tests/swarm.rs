@@ -1,5 +1,6 @@
 //! The swarm runner: seeds on several threads, a summary that names each failing seed and the
 //! command that replays it, and a timeline of a run.
+#![allow(clippy::unwrap_used)] // helpers below unwrap like tests do
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -29,6 +30,7 @@ fn a_failure_names_its_seed_and_the_replay_command() {
     let report = SwarmReport {
         seeds: 2,
         hours: 6.0,
+        tick: Duration::from_secs(1),
         passed: Vec::new(),
         failures: vec![Failure {
             seed: 17,

@@ -30,6 +30,14 @@ pub struct DemoArgs {
 const MONERO_TARGET: u64 = 3_000_000;
 const TARI_TARGET: u64 = 60_000;
 
+/// The demo as a smoke test: on an ephemeral port, walked once.
+pub fn smoke() -> anyhow::Result<()> {
+    run(&DemoArgs {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        once: true,
+    })
+}
+
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start tokio")?;

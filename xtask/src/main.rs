@@ -25,6 +25,23 @@ enum Task {
     Demo(demo::DemoArgs),
     /// Runs every test tier that needs no docker engine, then the drift checks (what CI runs).
     Test,
+    /// Runs random fault schedules on many seeds in the simulation (release build, every core),
+    /// or replays one: `cargo xtask swarm --seeds 64 --hours 6`, `--replay SEED --timeline out.html`.
+    #[command(disable_help_flag = true)]
+    Swarm {
+        /// Passed to `pithead-sim swarm` (see `cargo xtask swarm --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Measures one simulated day (virtual seconds per wall second) and swarm seeds per minute.
+    #[command(name = "bench-sim", disable_help_flag = true)]
+    BenchSim {
+        /// Passed to `pithead-sim bench`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The 30-simulated-day soak (release build).
+    Soak,
     /// Regenerates docs/scenario-catalog.md from features/ (or checks it with --check).
     Catalog {
         /// Fail when the file on disk is stale instead of writing it.
@@ -44,6 +61,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Demo(args) => demo::run(&args),
         Task::Test => test(),
+        Task::Swarm { args } => sim_binary("swarm", &args),
+        Task::BenchSim { args } => sim_binary("bench", &args),
+        Task::Soak => cargo(&[
+            "test",
+            "--release",
+            "-p",
+            "pithead-sim",
+            "--test",
+            "soak",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ]),
         Task::Catalog { check } => catalog::run_catalog(check),
         Task::Inventory { check } => inventory::run_inventory(check),
     };
@@ -69,9 +99,68 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The simulation is CPU-bound: run its own binary in release, whatever profile xtask has.
+fn sim_binary(command: &str, args: &[String]) -> anyhow::Result<()> {
+    let mut all = vec![
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "pithead-sim",
+        "--bin",
+        "pithead-sim",
+        "--",
+        command,
+    ];
+    all.extend(args.iter().map(String::as_str));
+    cargo(&all)
+}
+
 fn test() -> anyhow::Result<()> {
+    ensure_monerod();
     cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
+    eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
+    demo::smoke()?;
     catalog::run_catalog(true)?;
     inventory::run_inventory(true)?;
+    eprintln!("xtask test: every tier and drift check passed");
     Ok(())
+}
+
+/// The contract tier runs Debian's real monerod. Install it when missing and we may (root with
+/// apt); otherwise the tier itself says loudly that it skipped (and fails under CI=true).
+fn ensure_monerod() {
+    let present = Command::new("monerod")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return;
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !is_root {
+        eprintln!("xtask: monerod is not installed and we are not root: `sudo apt-get install monero` enables the real-daemon contract test");
+        return;
+    }
+    eprintln!("xtask: installing Debian's monero package for the real-daemon contract test");
+    for args in [
+        &["update", "-qq"][..],
+        &["install", "-y", "-qq", "--no-install-recommends", "monero"][..],
+    ] {
+        let ok = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!(
+                "xtask: apt-get {} failed; the real-daemon test will report it",
+                args.join(" ")
+            );
+            return;
+        }
+    }
 }

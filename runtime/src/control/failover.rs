@@ -42,6 +42,8 @@ pub struct FailoverDecision {
 /// Node health for monerod and Tari, combined into the reject decision.
 #[derive(Debug, Clone)]
 pub struct Failover {
+    down_after: Duration,
+    recovery_after: Duration,
     monero: NodeHealth,
     tari: NodeHealth,
     tari_enabled: bool,
@@ -58,12 +60,27 @@ impl Failover {
         tari_required: bool,
     ) -> Self {
         Self {
+            down_after,
+            recovery_after,
             monero: NodeHealth::new(down_after, recovery_after),
             tari: NodeHealth::new(down_after, recovery_after),
             tari_enabled,
             tari_required,
             rejected: false,
         }
+    }
+
+    /// Restores which nodes were down when the previous process stopped, so a restart during
+    /// an outage does not readmit workers until the nodes have recovered.
+    pub fn restore(&mut self, monero_down: bool, tari_down: bool) {
+        if monero_down {
+            self.monero = NodeHealth::restored_down(self.down_after, self.recovery_after);
+        }
+        if tari_down && self.tari_enabled {
+            self.tari = NodeHealth::restored_down(self.down_after, self.recovery_after);
+        }
+        let tari_counts = self.tari_enabled && self.tari_required;
+        self.rejected = self.monero.is_down() || (tari_counts && self.tari.is_down());
     }
 
     /// Feeds one observation taken at `now`.

@@ -41,6 +41,16 @@ impl NodeHealth {
         }
     }
 
+    /// A node that was down when the previous process stopped (from the snapshot): it must
+    /// recover for the full window again before it counts as healthy.
+    pub fn restored_down(down_after: Duration, recovery_after: Duration) -> Self {
+        Self {
+            ever_up: true,
+            down: true,
+            ..Self::new(down_after, recovery_after)
+        }
+    }
+
     /// Feeds one observation taken at `now`.
     pub fn step(&mut self, reachable: bool, now: Instant) -> Option<HealthEvent> {
         if reachable {

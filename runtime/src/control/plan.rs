@@ -109,6 +109,30 @@ impl ContainerPlan {
             .insert(action.container().to_owned(), action.target());
     }
 
+    /// Records a container's state as read back from the engine. A container someone started
+    /// behind the runtime's back while it should be stopped becomes owed a stop again.
+    pub fn observe(&mut self, container: &str, running: bool) {
+        if !self.desired.contains_key(container) {
+            return;
+        }
+        let seen = if running {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
+        self.applied.insert(container.to_owned(), seen);
+    }
+
+    /// Containers that should be stopped and were confirmed stopped: the ones worth reading
+    /// back each cycle, since a miner running there would mine on an unsafe node.
+    pub fn settled_stops(&self) -> Vec<String> {
+        self.desired
+            .iter()
+            .filter(|(name, d)| **d == Desired::Stopped && self.applied.get(*name) == Some(d))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Desired state per managed container.
     pub fn desired(&self) -> &BTreeMap<String, Desired> {
         &self.desired

@@ -122,6 +122,8 @@ pub trait DockerApi: Send + Sync {
     /// Stops `name` (SIGTERM, then SIGKILL after [`STOP_GRACE_SECS`]); already stopped is
     /// success.
     fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>>;
+    /// Reads `name`'s state.
+    fn inspect<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<ContainerStatus, DockerError>>;
 }
 
 /// Whether `name` is a valid docker container name.
@@ -498,6 +500,10 @@ impl DockerApi for DockerController {
 
     fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>> {
         Box::pin(DockerController::stop(self, name))
+    }
+
+    fn inspect<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<ContainerStatus, DockerError>> {
+        Box::pin(DockerController::inspect(self, name))
     }
 }
 

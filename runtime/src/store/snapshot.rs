@@ -38,6 +38,12 @@ pub enum StoreError {
 pub struct Snapshot {
     /// The sync gate's latch.
     pub miner_released: bool,
+    /// monerod counted as down (workers rejected for it).
+    #[serde(default)]
+    pub monero_down: bool,
+    /// Tari counted as down.
+    #[serde(default)]
+    pub tari_down: bool,
 }
 
 /// An operator's request to re-arm the gate, left by `pithead apply` as a marker file.
@@ -181,12 +187,16 @@ mod tests {
         store
             .save(&Snapshot {
                 miner_released: true,
+                monero_down: true,
+                tari_down: false,
             })
             .unwrap();
         assert_eq!(
             store.load().unwrap(),
             Some(Snapshot {
-                miner_released: true
+                miner_released: true,
+                monero_down: true,
+                tari_down: false,
             })
         );
         let names: Vec<_> = fs::read_dir(dir.path().join("nested"))
@@ -205,6 +215,16 @@ mod tests {
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(dir.path().join("runtime-state.json.corrupt").exists());
         assert_eq!(store.load().unwrap(), None);
+    }
+
+    #[test]
+    fn a_snapshot_from_an_older_version_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        fs::write(store.path(), br#"{"miner_released": true}"#).unwrap();
+        let snapshot = store.load().unwrap().unwrap();
+        assert!(snapshot.miner_released);
+        assert!(!snapshot.monero_down);
     }
 
     #[test]
