@@ -116,11 +116,31 @@ fn sim_binary(command: &str, args: &[String]) -> anyhow::Result<()> {
     cargo(&all)
 }
 
+fn soak() -> anyhow::Result<()> {
+    cargo(&[
+        "test",
+        "--release",
+        "-p",
+        "pithead-sim",
+        "--test",
+        "soak",
+        "--",
+        "--ignored",
+    ])
+}
+
 fn test() -> anyhow::Result<()> {
     ensure_monerod();
     cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
     demo::smoke()?;
+    // The simulation's long runs, in release: a swarm of random fault schedules and the
+    // 30-simulated-day soak.
+    sim_binary(
+        "swarm",
+        &["--seeds".into(), "64".into(), "--hours".into(), "6".into()],
+    )?;
+    soak()?;
     catalog::run_catalog(true)?;
     inventory::run_inventory(true)?;
     eprintln!("xtask test: every tier and drift check passed");
