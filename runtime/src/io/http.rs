@@ -80,6 +80,53 @@ impl Default for Exchange {
     }
 }
 
+/// A parsed `http://host[:port][/path]` base URL of a daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port (80 when absent).
+    pub port: u16,
+    /// `host[:port]` as written.
+    pub authority: String,
+    /// Path prefix without a trailing slash (empty for the root).
+    pub path: String,
+    /// Whether a query string was present.
+    pub has_query: bool,
+}
+
+/// Why a daemon's base URL is refused.
+pub const CREDENTIALS_IN_URL: &str = "credentials in the URL are not accepted";
+
+/// Parses a daemon's base URL: `http://` only, a host, no credentials. The error is a short
+/// reason for the caller's own typed error (which also names the variable).
+pub fn parse_base_url(url: &str) -> Result<BaseUrl, &'static str> {
+    let uri: Uri = url.trim().parse().map_err(|_| "not a URL")?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some(_) => return Err("only http:// is supported"),
+        None => return Err("no scheme (expected http://host:port)"),
+    }
+    let authority = uri.authority().ok_or("no host")?;
+    if authority.as_str().contains('@') {
+        return Err(CREDENTIALS_IN_URL);
+    }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if host.is_empty() {
+        return Err("no host");
+    }
+    Ok(BaseUrl {
+        host: host.to_owned(),
+        port: authority.port_u16().unwrap_or(80),
+        authority: authority.as_str().to_owned(),
+        path: uri.path().trim_end_matches('/').to_owned(),
+        has_query: uri.query().is_some(),
+    })
+}
+
 /// `host:port` of an `http://` URI (default port 80).
 pub fn authority(uri: &Uri) -> Result<(String, u16), HttpError> {
     let invalid = |reason| HttpError::InvalidUrl {

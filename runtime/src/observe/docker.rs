@@ -25,7 +25,7 @@ use bollard::query_parameters::StopContainerOptionsBuilder;
 use bollard::{BollardRequest, Docker};
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 
@@ -250,26 +250,9 @@ impl DockerController {
             url: url.to_owned(),
             reason,
         };
-        let uri: Uri = url.trim().parse().map_err(|_| invalid("not a URL"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some(_) => return Err(invalid("only http:// is supported")),
-            None => return Err(invalid("no scheme (expected http://host:port)")),
-        }
-        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(invalid("credentials in the URL are not accepted"));
-        }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        if host.is_empty() {
-            return Err(invalid("no host"));
-        }
-        let port = authority.port_u16().unwrap_or(80);
-        let base_url = format!("http://{}", authority.as_str());
+        let base = crate::io::http::parse_base_url(url).map_err(invalid)?;
+        let (host, port) = (base.host, base.port);
+        let base_url = format!("http://{}", base.authority);
         let transport = {
             let connector = connector.clone();
             let host = host.clone();

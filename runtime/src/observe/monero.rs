@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use serde::Serialize;
 
 use super::json;
@@ -261,32 +261,19 @@ impl MoneroClient {
             url: redact(url),
             reason,
         };
-        let uri: Uri = url.trim().parse().map_err(|_| invalid("not a URL"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some(_) => return Err(invalid("only http:// is supported")),
-            None => return Err(invalid("no scheme (expected http://host:port)")),
-        }
-        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(invalid(
-                "credentials in the URL are not accepted (use MONERO_RPC_USER/MONERO_RPC_PASSWORD)",
-            ));
-        }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        if host.is_empty() {
-            return Err(invalid("no host"));
-        }
-        let port = authority.port_u16().unwrap_or(80);
-        if uri.query().is_some() {
+        let base = crate::io::http::parse_base_url(url).map_err(|reason| {
+            if reason == crate::io::http::CREDENTIALS_IN_URL {
+                invalid("credentials in the URL are not accepted (use MONERO_RPC_USER/MONERO_RPC_PASSWORD)")
+            } else {
+                invalid(reason)
+            }
+        })?;
+        if base.has_query {
             return Err(invalid("a query string is not expected"));
         }
-        let base_path = uri.path().trim_end_matches('/');
+        let (host, port, base_path) = (base.host.as_str(), base.port, base.path.as_str());
         let json_rpc_path = format!("{base_path}/json_rpc");
-        let json_rpc_url = format!("http://{}{json_rpc_path}", authority.as_str());
+        let json_rpc_url = format!("http://{}{json_rpc_path}", base.authority);
         Ok(Self {
             connector,
             host: host.to_owned(),

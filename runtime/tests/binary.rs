@@ -1,0 +1,55 @@
+//! The daemon binary as an operator meets it: a bad value stops the start with a message naming
+//! the variable and the value, and a credential never reaches its output.
+
+use std::process::Command;
+
+fn daemon() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pithead-runtime"));
+    cmd.env_clear().env("RUST_LOG", "info");
+    cmd
+}
+
+#[test]
+fn a_bad_value_stops_the_start_naming_the_variable_and_the_value() {
+    let out = daemon()
+        .env("NODE_DOWN_AFTER_SEC", "ninety")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NODE_DOWN_AFTER_SEC"), "{stderr}");
+    assert!(stderr.contains("\"ninety\""), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn credentials_never_reach_the_output() {
+    // Occupy the dashboard port so the daemon stops right after logging its configuration.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "s3cret-rpc-pw-4711";
+    let out = daemon()
+        .env(
+            "MONERO_RPC_URL",
+            format!("http://alice:{secret}@127.0.0.1:1"),
+        )
+        .env("MONERO_RPC_USER", "alice")
+        .env("MONERO_RPC_PASSWORD", secret)
+        .env("DASHBOARD_BIND", &bind)
+        .env("DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("cannot listen on"), "{all}");
+    assert!(
+        all.contains("starting"),
+        "the configuration was not logged: {all}"
+    );
+    assert!(!all.contains(secret), "the password leaked: {all}");
+}
