@@ -110,7 +110,8 @@ fn monero_reading(info: &MoneroInfo) -> ChainReading {
     ChainReading {
         height: info.height,
         // A synced node often reports target_height 0; show its own height as the target.
-        target: if info.target_height == 0 {
+        // A syncing one with target 0 has no peer yet: the target is unknown (loading).
+        target: if info.target_height == 0 && !syncing {
             info.height
         } else {
             info.target_height
@@ -483,6 +484,32 @@ mod tests {
         let decision = run(&mut machines, &stale, 10, 200);
         assert!(decision.failover.tari_down);
         assert!(decision.failover.rejected);
+    }
+
+    #[test]
+    fn a_fresh_monerod_without_peers_is_loading_not_synced() {
+        // What a real monerod answers in its first seconds (see contract_real_monerod_runtime).
+        let fresh = MoneroInfo {
+            height: 1,
+            target_height: 0,
+            synchronized: false,
+            ..synced_monero()
+        };
+        let reading = monero_reading(&fresh);
+        assert!(reading.syncing);
+        assert_eq!(reading.target, 0);
+        let cfg = config(&[("TARI_GRPC_ADDRESS", "")]);
+        let mut machines = Machines::new(&cfg, false);
+        let obs = Observations {
+            monero: Some(fresh),
+            ..Observations::default()
+        };
+        let decision = run(&mut machines, &obs, 0, 600);
+        assert!(decision.gate.holding, "released on a node without peers");
+        assert_eq!(
+            decision.gate.monero.state,
+            crate::control::ProgressState::Loading
+        );
     }
 
     #[test]

@@ -129,7 +129,8 @@ async fn synced_and_syncing_readings() {
     assert!(info.is_syncing() && info.busy_syncing && !info.synchronized);
     assert_eq!(info.percent(), 24); // floor(1234 / 5000 × 100)
 
-    // Edge rows: height == target with synchronized=false is NOT syncing; target 0 is not either.
+    // Edge rows: height == target with synchronized=false is NOT syncing; target 0 without
+    // synchronized (a fresh node with no peer, as the real monerod answers) still is.
     fake.set_mode(MoneroMode::Syncing {
         height: 5_000,
         target: 5_000,
@@ -142,7 +143,9 @@ async fn synced_and_syncing_readings() {
         height: 7,
         target: 0,
     });
-    assert!(!c.get_info().await.expect("no peers yet").is_syncing());
+    let fresh = c.get_info().await.expect("no peers yet");
+    assert!(fresh.is_syncing(), "{fresh:?}");
+    assert_eq!(fresh.percent(), 0);
     fake.set_mode(MoneroMode::Syncing {
         height: 4_999,
         target: 5_000,

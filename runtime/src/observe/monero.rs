@@ -123,17 +123,30 @@ pub struct MoneroInfo {
 }
 
 impl MoneroInfo {
-    /// Whether the node is still catching up: *not* syncing ⇔ `synchronized` or
-    /// `target_height == 0` or `height >= target_height`.
+    /// Whether the node is still catching up: *not* syncing ⇔ `synchronized`, or a known
+    /// target (`target_height > 0`) that the height has reached.
+    ///
+    /// Deliberately stricter than the reference's "`target_height == 0` ⇒ synced": a real
+    /// monerod that has just started and has no peer yet answers `synchronized: false,
+    /// target_height: 0, height: 1` for a few seconds, which that rule reads as synced — the
+    /// gate would release the miners on an empty chain (caught by
+    /// `runtime/tests/contract_real_monerod_runtime.rs`). A synced node reports `synchronized:
+    /// true`, so it needs no help from the target.
     pub fn is_syncing(&self) -> bool {
-        !(self.synchronized || self.target_height == 0 || self.height >= self.target_height)
+        let reached_target = self.target_height > 0 && self.height >= self.target_height;
+        !(self.synchronized || reached_target)
     }
 
     /// Sync progress: `floor(height / target_height × 100)` while syncing, `100` otherwise.
-    /// While syncing `height < target_height`, so this never shows 100 early.
+    /// While syncing `height < target_height`, so this never shows 100 early; 0 while the
+    /// target is unknown.
     pub fn percent(&self) -> u8 {
         if !self.is_syncing() {
             return 100;
+        }
+        if self.target_height == 0 {
+            // No peer has told it the network height yet.
+            return 0;
         }
         let percent = u128::from(self.height) * 100 / u128::from(self.target_height);
         u8::try_from(percent.min(99)).unwrap_or(99)
@@ -459,8 +472,11 @@ mod tests {
         // height == target with synchronized=false is NOT syncing.
         assert!(!info(200, 200, false).is_syncing());
         assert_eq!(info(200, 200, false).percent(), 100);
-        // target 0 (synced, or no peer yet) is not syncing.
-        assert!(!info(1, 0, false).is_syncing());
+        // target 0 without synchronized is a node with no peer yet: still syncing, 0 %.
+        assert!(info(1, 0, false).is_syncing());
+        assert_eq!(info(1, 0, false).percent(), 0);
+        // target 0 with synchronized is a synced node.
+        assert!(!info(3_000, 0, true).is_syncing());
         // synchronized wins even when height lags target (real monerod does this for a batch).
         assert!(!info(281, 301, true).is_syncing());
         assert_eq!(info(281, 301, true).percent(), 100);
