@@ -179,3 +179,17 @@ Feature: Sync lifecycle — the miners wait for the chains, then are released fo
     And xmrig-proxy is running
     And p2pool was started exactly once
     And xmrig-proxy was started exactly once
+
+  # Found against a real monerod (runtime/tests/contract_real_monerod_runtime.rs): a node that has
+  # just started and has no peer yet answers synchronized=false with target_height 0.
+  @sim @contract
+  Scenario: A monerod with no peer yet (target height 0) keeps the miners held
+    Given the stack boots with default settings
+    And monerod is syncing at 1 of 0
+    And Tari is synced
+    When 300 seconds pass
+    Then the miners are held
+    And p2pool is stopped
+    And the api reports sync.monero.state as loading
+    And the api reports sync.monero.percent as 0
+    And the badge "Syncing..." is shown

@@ -125,7 +125,9 @@ pub fn monero_done(mode: &MoneroMode, last_data: &MoneroMode, reach: Reach) -> R
     };
     let done = match data {
         MoneroMode::Synced { .. } => true,
-        MoneroMode::Syncing { height, target } => *target == 0 || height >= target,
+        // The fake answers `synchronized: false` while syncing: done only at a known target (a
+        // target of 0 is a node with no peer yet, see `MoneroInfo::is_syncing`).
+        MoneroMode::Syncing { height, target } => *target > 0 && height >= target,
         _ => false,
     };
     if done {
