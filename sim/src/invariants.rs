@@ -188,14 +188,6 @@ impl Checker {
 
     /// The runtime host stopped (crash).
     pub fn runtime_stopped(&mut self) {
-        if let Some(view) = &self.view {
-            self.restored_down = self
-                .nodes
-                .iter()
-                .filter(|n| view.down.get(n.name).copied().unwrap_or(false))
-                .map(|n| n.name)
-                .collect();
-        }
         self.runtime_up = false;
         self.view = None;
         self.mismatch_since.clear();
@@ -208,6 +200,12 @@ impl Checker {
         self.last_progress = now;
         self.view = None;
         self.mismatch_since.clear();
+    }
+
+    /// The nodes the restarted process reads as down from its snapshot (`monero_down` /
+    /// `tari_down`): it may show them down from its first cycle, until they recover.
+    pub fn restored_down(&mut self, names: impl IntoIterator<Item = &'static str>) {
+        self.restored_down = names.into_iter().collect();
     }
 
     /// The state of the runtime↔docker path this step: the link, and whether refusals are
@@ -444,26 +442,6 @@ impl Checker {
                         ),
                     ));
                 }
-                (Some(true), false)
-                    if self.restored_down.contains(node.name)
-                        && !node.history.held_for(
-                            |reach| reach == Reach::Reachable,
-                            self.timing.recovery_after.saturating_sub(self.timing.lag()),
-                            self.incarnation_start,
-                            now,
-                        ) =>
-                {
-                    return Err(violation(
-                        "recovered-only-after-window",
-                        format!(
-                            "{} was restored as down at this start and counted as recovered \
-                             at {} without being reachable for NODE_RECOVERY_AFTER_SEC",
-                            node.name,
-                            format_time(now)
-                        ),
-                    ));
-                }
-                (Some(true), false) if self.restored_down.contains(node.name) => {}
                 (Some(true), false) if !self.possibly_recovered(node, now) => {
                     return Err(violation(
                         "recovered-only-after-window",

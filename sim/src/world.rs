@@ -1112,6 +1112,7 @@ impl World {
         *lock(&self.runtime_state) = None;
         let now = self.elapsed();
         self.checker.runtime_started(now);
+        self.checker.restored_down(snapshot_down(&self.data_dir));
         self.last_view = None;
         self.last_count = 0;
         self.last_disruption = now;
@@ -1298,6 +1299,21 @@ fn snapshot_released(dir: &std::path::Path) -> bool {
         .ok()
         .and_then(|v| v.get("miner_released").and_then(serde_json::Value::as_bool))
         .unwrap_or(false)
+}
+
+/// The nodes the snapshot records as down (what a restarted runtime restores).
+fn snapshot_down(dir: &std::path::Path) -> Vec<&'static str> {
+    let Ok(bytes) = std::fs::read(dir.join("runtime-state.json")) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    [("monero_down", "monero"), ("tari_down", "tari")]
+        .into_iter()
+        .filter(|(key, _)| value.get(*key).and_then(serde_json::Value::as_bool) == Some(true))
+        .map(|(_, node)| node)
+        .collect()
 }
 
 /// monerod's mode as the trace shows it.
