@@ -318,11 +318,16 @@ impl Cycle {
                     tracing::info!(?action, ?applied, "container action landed");
                     self.machines.plan.confirm(action);
                 }
-                Err(e) => errors.push(format!(
-                    "{} {} failed (retrying next cycle): {e}",
-                    verb(action),
-                    action.container()
-                )),
+                Err(e) => {
+                    // A timeout may hide a call that landed: forget what we knew, so the
+                    // desired state is re-asserted next cycle even if it flips back meanwhile.
+                    self.machines.plan.forget(action.container());
+                    errors.push(format!(
+                        "{} {} failed (retrying next cycle): {e}",
+                        verb(action),
+                        action.container()
+                    ));
+                }
             }
         }
         for error in &errors {

@@ -109,6 +109,13 @@ impl ContainerPlan {
             .insert(action.container().to_owned(), action.target());
     }
 
+    /// Records that a call for `container` failed: its outcome is unknown (a timeout may hide a
+    /// call that landed), so the container's state is forgotten and the desired state is owed
+    /// again, whichever it is now. Start and stop are idempotent, so re-asserting is safe.
+    pub fn forget(&mut self, container: &str) {
+        self.applied.remove(container);
+    }
+
     /// Records a container's state as read back from the engine. A container someone started
     /// behind the runtime's back while it should be stopped becomes owed a stop again.
     pub fn observe(&mut self, container: &str, running: bool) {
@@ -141,5 +148,63 @@ impl ContainerPlan {
     /// Last state the docker engine confirmed per container.
     pub fn applied(&self) -> &BTreeMap<String, Desired> {
         &self.applied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> ContainerPlan {
+        ContainerPlan::new(
+            vec!["p2pool".into(), "xmrig-proxy".into()],
+            "xmrig-proxy".into(),
+        )
+    }
+
+    fn confirm_all(plan: &mut ContainerPlan, owed: &[ContainerAction]) {
+        for action in owed {
+            plan.confirm(action);
+        }
+    }
+
+    #[test]
+    fn a_failed_call_whose_desire_flipped_back_is_reasserted() {
+        // Released and running; a reject owes a stop; the stop times out (it may have landed);
+        // the node recovers before it is confirmed. The container's state is unknown, so the
+        // start is owed although the last confirmed state was "running".
+        let mut p = plan();
+        let owed = p.step(false, false);
+        confirm_all(&mut p, &owed);
+        assert!(p.step(false, false).is_empty());
+        let owed = p.step(false, true);
+        assert_eq!(owed, [ContainerAction::Stop("xmrig-proxy".into())]);
+        p.forget("xmrig-proxy");
+        assert_eq!(
+            p.step(false, false),
+            [ContainerAction::Start("xmrig-proxy".into())]
+        );
+    }
+
+    #[test]
+    fn without_forget_a_flipped_desire_owes_nothing() {
+        // The reason `forget` exists: the plan alone cannot know a failed call's outcome.
+        let mut p = plan();
+        let owed = p.step(false, false);
+        confirm_all(&mut p, &owed);
+        p.step(false, true);
+        assert!(p.step(false, false).is_empty());
+    }
+
+    #[test]
+    fn a_miner_read_back_running_while_held_is_owed_a_stop() {
+        let mut p = plan();
+        let owed = p.step(true, false);
+        confirm_all(&mut p, &owed);
+        assert_eq!(p.settled_stops(), ["p2pool", "xmrig-proxy"]);
+        p.observe("p2pool", true);
+        assert_eq!(p.owed(), [ContainerAction::Stop("p2pool".into())]);
+        p.observe("not-managed", true);
+        assert_eq!(p.owed().len(), 1);
     }
 }
