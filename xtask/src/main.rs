@@ -63,17 +63,7 @@ fn main() -> ExitCode {
         Task::Test => test(),
         Task::Swarm { args } => sim_binary("swarm", &args),
         Task::BenchSim { args } => sim_binary("bench", &args),
-        Task::Soak => cargo(&[
-            "test",
-            "--release",
-            "-p",
-            "pithead-sim",
-            "--test",
-            "soak",
-            "--",
-            "--ignored",
-            "--nocapture",
-        ]),
+        Task::Soak => soak(),
         Task::Catalog { check } => catalog::run_catalog(check),
         Task::Inventory { check } => inventory::run_inventory(check),
     };
