@@ -2,20 +2,29 @@
 //!
 //! - [`driver`]: the [`driver::Tier`] trait every step calls, and the tier-neutral vocabulary
 //!   (nodes, chains, reachability, settings, conditions).
-//! - [`sim_driver`]: [`driver::Tier`] on the deterministic simulation (`pithead_sim`).
-//! - [`steps`]: `Given`/`When`/`Then` definitions, a few lines each.
+//! - [`tags`]: the tag grammar (`@sim`, `@pending(..)`, ...), shared with `xtask catalog`.
+//! - [`tiers`]: the tier factory: which tiers a run can execute and how each driver is made.
+//! - `sim_driver` (feature `sim`, on by default): [`driver::Tier`] on the deterministic
+//!   simulation (`pithead_sim`), the only module that touches it.
+//! - [`steps`]: `Given`/`When`/`Then` definitions, a few lines each, and their
+//!   [`steps::Vocabulary`], which `xtask catalog` checks feature files against.
 //! - [`world`]: the cucumber world, one tier driver per scenario.
-//! - [`runner`]: which scenarios run on this tier, the writers, the report.
+//! - [`runner`]: which scenarios run on which tier, the writers, the report.
 //!
 //! The runner is `tests/catalog.rs` (`cargo test -p pithead-scenarios --test catalog`).
 #![warn(missing_docs)]
 
 pub mod driver;
 pub mod runner;
+#[cfg(feature = "sim")]
 pub mod sim_driver;
 pub mod steps;
+pub mod tags;
+pub mod tiers;
 pub mod world;
 
+/// The Gherkin parser the runner reads feature files with (so `xtask catalog` parses them alike).
+pub use cucumber::gherkin;
 pub use world::CatalogWorld;
 
 /// The seed of a world no scenario named (unit tests, ad-hoc use).

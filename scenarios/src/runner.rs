@@ -1,30 +1,37 @@
-//! The catalog runner: which scenarios run on this tier, how, and what the run amounts to.
+//! The catalog runner: which scenarios run on which tier, how, and what the run amounts to.
 //!
-//! What runs and what does not is always said out loud in the [`Report`]:
+//! The runner knows no tier by name: each scenario runs on the cheapest tier it names that the
+//! run's [`Registry`] has a runner for, on a fresh driver from that tier's constructor. What runs
+//! and what does not is always said out loud in the [`Report`] and the JUnit XML:
+//! - a tag outside the grammar ([`crate::tags`]): the scenario fails, naming the tag;
 //! - `@pending(capability)`: not run, listed apart with the capability it waits for, never
 //!   counted as passed;
-//! - no `@sim` tag (only `@mini-stack`, `@live`, `@contract`): not run here, listed with the tier
-//!   and the command that runs it;
+//! - no registered tier among its tier tags (or no tier tag at all): not run, listed with the
+//!   tiers it names and the fact that no runner for them is registered;
 //! - `@quarantine(reason)`: runs, is reported apart, and its failure does not fail the build (no
 //!   retries: a flaky scenario is investigated, not retried);
 //! - a step that matches no definition fails its scenario (cucumber's `fail_on_skipped`).
 //!
-//! Output: cucumber's pretty writer, JUnit XML, and [`Report::print`].
+//! Output: cucumber's pretty writer, JUnit XML ([`junit`]: every scenario, the ones not run as
+//! skipped with their reason), and [`Report::print`].
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use cucumber::gherkin;
 use cucumber::writer::{self, Coloring, Verbosity};
 use cucumber::{event, parser, Event, World as _, Writer, WriterExt as _};
 use futures::FutureExt as _;
 
-use crate::sim_driver::SimTier;
+use crate::tags::{TagSet, TierTag};
+use crate::tiers::{Registry, ScenarioContext};
 use crate::{scenario_seed, CatalogWorld};
+
+mod junit;
 
 /// What to run and where the output goes.
 pub struct Options {
@@ -40,17 +47,26 @@ pub struct Options {
     pub junit: Box<dyn io::Write>,
     /// Print each scenario's tier record (the simulation's trace) on stderr when it ends.
     pub show_record: bool,
+    /// The tiers this run can execute ([`Registry::builtin`] for the crate's own).
+    pub tiers: Registry,
 }
 
 /// Where a scenario stands before it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Plan {
+    /// A tag outside the grammar: fails without running.
+    Invalid(String),
     /// Waits for capabilities: `@pending(...)`.
     Pending(Vec<String>),
-    /// Belongs to another tier (the reason says which and how to run it).
+    /// No runner in this run for any tier it names (the reason says which).
     OtherTier(String),
-    /// Runs here; `Some(reason)` when quarantined.
-    Run(Option<String>),
+    /// Left out by the name filter.
+    Unselected,
+    /// Runs on `tier`; `quarantine` is the reason when quarantined.
+    Run {
+        tier: TierTag,
+        quarantine: Option<String>,
+    },
 }
 
 /// A scenario's identity: feature file and line (outline rows have their own line).
@@ -64,6 +80,14 @@ struct Key {
 struct Entry {
     /// `Feature › Scenario (file:line)`.
     title: String,
+    /// The feature's name.
+    feature: String,
+    /// The feature file as given to the run.
+    path: String,
+    /// The scenario's name.
+    scenario: String,
+    /// The scenario's column in its file.
+    column: usize,
     plan: Plan,
 }
 
@@ -71,6 +95,28 @@ struct Entry {
 struct Outcome {
     finished: bool,
     failure: Option<String>,
+    started: Option<SystemTime>,
+    ended: Option<SystemTime>,
+    /// One line per step that ran, for the JUnit `system-out`.
+    steps: Vec<String>,
+}
+
+impl Outcome {
+    /// The first failure, or "did not finish" when it never finished.
+    fn failure(&self) -> Option<String> {
+        match (&self.failure, self.finished) {
+            (Some(why), _) => Some(why.clone()),
+            (None, true) => None,
+            (None, false) => Some("did not finish".to_owned()),
+        }
+    }
+
+    fn duration(&self) -> Duration {
+        match (self.started, self.ended) {
+            (Some(start), Some(end)) => end.duration_since(start).unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 /// What the filter and the ledger writer saw.
@@ -80,6 +126,8 @@ struct Book {
     outcomes: BTreeMap<Key, Outcome>,
     unselected: usize,
     parse_errors: Vec<String>,
+    /// The name filter, for the reason given to the scenarios it left out.
+    only: Option<String>,
 }
 
 /// The result of a run.
@@ -89,6 +137,8 @@ pub struct Report {
     pub passed: Vec<String>,
     /// Scenarios that failed outside quarantine, with the first failure.
     pub failed: Vec<(String, String)>,
+    /// Scenarios not run because a tag is outside the grammar, with the tag error.
+    pub invalid: Vec<(String, String)>,
     /// Quarantined scenarios: title, reason, and the failure when it failed.
     pub quarantined: Vec<(String, String, Option<String>)>,
     /// Pending scenarios by the capabilities they wait for (`a + b`).
@@ -101,6 +151,8 @@ pub struct Report {
     pub parse_errors: Vec<String>,
     /// Errors cucumber counted that no scenario accounts for (hooks, parsing).
     pub unattributed_errors: usize,
+    /// The tiers the run had a runner for, cheapest first.
+    pub tiers: Vec<TierTag>,
     /// Wall time of the run.
     pub wall: Duration,
 }
@@ -116,10 +168,11 @@ impl Report {
         self.passed.len() + self.failed.len() + self.quarantined.len()
     }
 
-    /// Whether the run fails the build: a failure outside quarantine, a parse error, an error no
-    /// scenario accounts for, or nothing ran at all.
+    /// Whether the run fails the build: a failure outside quarantine, a tag outside the grammar,
+    /// a parse error, an error no scenario accounts for, or nothing ran at all.
     pub fn fails_build(&self) -> bool {
         !self.failed.is_empty()
+            || !self.invalid.is_empty()
             || !self.parse_errors.is_empty()
             || self.unattributed_errors > 0
             || self.ran() == 0
@@ -130,7 +183,8 @@ impl Report {
         writeln!(out)?;
         writeln!(
             out,
-            "── scenario catalog, simulation tier ─────────────────────────────"
+            "── scenario catalog, tiers with a runner: {} ──────────────────",
+            self.tier_list()
         )?;
         let pending = self.pending_count();
         if pending > 0 {
@@ -144,7 +198,7 @@ impl Report {
         }
         if !self.other_tier.is_empty() {
             let n = self.other_tier.len();
-            writeln!(out, "skipped here, another tier runs them: {n}")?;
+            writeln!(out, "skipped, no runner in this run for their tiers: {n}")?;
             for (title, reason) in &self.other_tier {
                 writeln!(out, "  - {title} — {reason}")?;
             }
@@ -171,6 +225,16 @@ impl Report {
                 writeln!(out, "  - {title}\n      {}", why.replace('\n', "\n      "))?;
             }
         }
+        if !self.invalid.is_empty() {
+            writeln!(
+                out,
+                "NOT RUN, tags outside the grammar: {}",
+                self.invalid.len()
+            )?;
+            for (title, why) in &self.invalid {
+                writeln!(out, "  - {title} — {why}")?;
+            }
+        }
         for err in &self.parse_errors {
             writeln!(out, "parse error: {err}")?;
         }
@@ -181,6 +245,11 @@ impl Report {
                 self.unattributed_errors
             )?;
         }
+        let invalid = if self.invalid.is_empty() {
+            String::new()
+        } else {
+            format!(" · invalid tags {}", self.invalid.len())
+        };
         let unselected = if self.unselected > 0 {
             format!(" · not selected by PITHEAD_SCENARIO {}", self.unselected)
         } else {
@@ -188,7 +257,7 @@ impl Report {
         };
         writeln!(
             out,
-            "passed {} · failed {} · quarantined {} · pending {} · skipped (other tier) {}{unselected}",
+            "passed {} · failed {} · quarantined {} · pending {} · skipped (no runner) {}{invalid}{unselected}",
             self.passed.len(),
             self.failed.len(),
             self.quarantined.len(),
@@ -196,9 +265,21 @@ impl Report {
             self.other_tier.len(),
         )?;
         if self.ran() == 0 {
-            writeln!(out, "nothing ran: no @sim scenario was selected")?;
+            writeln!(
+                out,
+                "nothing ran: no scenario for a tier with a runner ({}) was selected",
+                self.tier_list()
+            )?;
         }
         writeln!(out, "wall time: {:.2} s", self.wall.as_secs_f64())
+    }
+
+    fn tier_list(&self) -> String {
+        if self.tiers.is_empty() {
+            return "none".to_owned();
+        }
+        let tags: Vec<&str> = self.tiers.iter().map(|t| t.tag()).collect();
+        tags.join(", ")
     }
 }
 
@@ -206,45 +287,47 @@ fn tags<'a>(
     feature: &'a gherkin::Feature,
     rule: Option<&'a gherkin::Rule>,
     scenario: &'a gherkin::Scenario,
-) -> Vec<&'a str> {
+) -> impl Iterator<Item = &'a str> {
     feature
         .tags
         .iter()
         .chain(rule.into_iter().flat_map(|r| r.tags.iter()))
         .chain(scenario.tags.iter())
-        .map(|t| t.trim_start_matches('@'))
-        .collect()
+        .map(String::as_str)
 }
 
-/// The arguments of every `@name(arg)` tag.
-fn tag_args<'a>(all: &[&'a str], name: &str) -> Vec<&'a str> {
-    all.iter()
-        .filter_map(|t| t.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')'))
-        .collect()
-}
-
-fn plan(all: &[&str]) -> Plan {
-    let pending = tag_args(all, "pending");
-    if !pending.is_empty() {
-        let mut capabilities: Vec<String> = pending.into_iter().map(str::to_owned).collect();
-        capabilities.sort();
-        capabilities.dedup();
-        return Plan::Pending(capabilities);
+fn plan<'a>(raw: impl IntoIterator<Item = &'a str>, tiers: &Registry) -> Plan {
+    let set = match TagSet::parse(raw) {
+        Ok(set) => set,
+        Err(e) => return Plan::Invalid(format!("tags: {e}")),
+    };
+    if !set.pending.is_empty() {
+        return Plan::Pending(set.pending.iter().map(|c| c.name().to_owned()).collect());
     }
-    if !all.contains(&"sim") {
-        let reason = if all.contains(&"mini-stack") {
-            "runs on the mini-stack tier: `cargo xtask test-mini-stack`"
-        } else if all.contains(&"live") {
-            "runs on the live tier: `cargo xtask test-live --host user@box`"
-        } else if all.contains(&"contract") {
-            "runs on the contract tier: the clients against the fakes (`cargo xtask test`)"
-        } else {
-            "has no tier tag (@sim, @mini-stack, @live, @contract): nothing runs it"
+    let Some(tier) = tiers.pick(&set.tiers) else {
+        let registered = match tiers.tags().as_slice() {
+            [] => "none".to_owned(),
+            tags => tags
+                .iter()
+                .map(|t| format!("@{t}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         };
-        return Plan::OtherTier(reason.to_owned());
+        let reason = if set.tiers.is_empty() {
+            "has no tier tag (@sim, @contract, @mini-stack, @live): nothing runs it".to_owned()
+        } else {
+            let named: Vec<String> = set.tiers.iter().map(|t| format!("@{t}")).collect();
+            format!(
+                "tagged {}: no runner for that tier exists in this run (tiers with a runner: {registered})",
+                named.join(", ")
+            )
+        };
+        return Plan::OtherTier(reason);
+    };
+    Plan::Run {
+        tier,
+        quarantine: set.quarantine,
     }
-    let quarantine = tag_args(all, "quarantine");
-    Plan::Run(quarantine.first().map(|r| (*r).to_owned()))
 }
 
 fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> Key {
@@ -276,9 +359,13 @@ impl Ledger {
         feature: &gherkin::Feature,
         scenario: &gherkin::Scenario,
         ev: &event::Scenario<CatalogWorld>,
+        at: SystemTime,
     ) {
         let mut book = self.0.borrow_mut();
         let outcome = book.outcomes.entry(key(feature, scenario)).or_default();
+        if let Some(line) = step_line(ev) {
+            outcome.steps.push(line);
+        }
         let failure = match ev {
             event::Scenario::Step(step, event::Step::Failed(_, _, _, err))
             | event::Scenario::Background(step, event::Step::Failed(_, _, _, err)) => Some(
@@ -287,8 +374,13 @@ impl Ledger {
             event::Scenario::Hook(which, event::Hook::Failed(_, info)) => {
                 Some(format!("{which:?} hook panicked: {}", panic_text(info)))
             }
+            event::Scenario::Started => {
+                outcome.started = Some(at);
+                None
+            }
             event::Scenario::Finished => {
                 outcome.finished = true;
+                outcome.ended = Some(at);
                 None
             }
             _ => None,
@@ -307,8 +399,8 @@ impl Writer<CatalogWorld> for Ledger {
         ev: parser::Result<Event<event::Cucumber<CatalogWorld>>>,
         _cli: &Self::Cli,
     ) {
-        let ev = match ev {
-            Ok(ev) => ev.value,
+        let (ev, at) = match ev {
+            Ok(ev) => (ev.value, ev.at),
             Err(err) => {
                 self.0.borrow_mut().parse_errors.push(err.to_string());
                 return;
@@ -320,14 +412,29 @@ impl Writer<CatalogWorld> for Ledger {
             | event::Feature::Rule(_, event::Rule::Scenario(sc, ev)),
         ) = ev
         {
-            self.record(&feature, &sc, &ev.event);
+            self.record(&feature, &sc, &ev.event, at);
         }
     }
 }
 
 impl writer::NonTransforming for Ledger {}
 
-/// Runs the catalog in `options.features` on the simulation tier and reports.
+/// A step that ended, as one line of the scenario's log.
+fn step_line(ev: &event::Scenario<CatalogWorld>) -> Option<String> {
+    let (step, ev) = match ev {
+        event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => (step, ev),
+        _ => return None,
+    };
+    let what = format!("{} {}", step.keyword.trim(), step.value);
+    match ev {
+        event::Step::Passed(..) => Some(format!("passed: {what}")),
+        event::Step::Skipped => Some(format!("skipped (matches no step definition): {what}")),
+        event::Step::Failed(_, _, _, err) => Some(format!("FAILED: {what}: {err}")),
+        event::Step::Started => None,
+    }
+}
+
+/// Runs the catalog in `options.features` on the tiers of `options.tiers` and reports.
 ///
 /// Blocks the calling thread (the simulation runs its own tokio runtimes, so this must not be
 /// called from inside an async runtime).
@@ -341,12 +448,17 @@ pub fn run(options: Options) -> Report {
         pretty,
         junit,
         show_record,
+        tiers,
     } = options;
+    let registered = tiers.tags();
+    let tiers = Rc::new(tiers);
 
-    let book = Rc::new(RefCell::new(Book::default()));
+    let book = Rc::new(RefCell::new(Book {
+        only: only.clone(),
+        ..Book::default()
+    }));
     let writer = writer::Basic::raw(pretty, Coloring::Auto, Verbosity::Default)
         .summarized()
-        .tee::<CatalogWorld, _>(writer::JUnit::for_tee(junit, Verbosity::Default))
         .tee::<CatalogWorld, _>(
             Ledger(Rc::clone(&book))
                 .discard_stats_writes()
@@ -355,24 +467,39 @@ pub fn run(options: Options) -> Report {
         .normalized();
 
     let filter_book = Rc::clone(&book);
+    let filter_tiers = Rc::clone(&tiers);
+    let hook_book = Rc::clone(&book);
     let filter = move |feature: &gherkin::Feature,
                        rule: Option<&gherkin::Rule>,
                        scenario: &gherkin::Scenario| {
         let mut book = filter_book.borrow_mut();
-        if let Some(only) = only.as_deref() {
-            if !scenario.name.contains(only) && !feature.name.contains(only) {
-                book.unselected += 1;
-                return false;
-            }
-        }
         let key = key(feature, scenario);
         let title = format!(
             "{} › {} ({}:{})",
             feature.name, scenario.name, key.file, key.line
         );
-        let plan = plan(&tags(feature, rule, scenario));
-        let runs = matches!(plan, Plan::Run(_));
-        book.entries.insert(key, Entry { title, plan });
+        let selected = only
+            .as_deref()
+            .is_none_or(|only| scenario.name.contains(only) || feature.name.contains(only));
+        let plan = if selected {
+            plan(tags(feature, rule, scenario), &filter_tiers)
+        } else {
+            book.unselected += 1;
+            Plan::Unselected
+        };
+        let runs = matches!(plan, Plan::Run { .. });
+        let entry = Entry {
+            title,
+            feature: feature.name.clone(),
+            path: feature
+                .path
+                .as_deref()
+                .map_or_else(|| key.file.clone(), |p| p.display().to_string()),
+            scenario: scenario.name.clone(),
+            column: scenario.position.col,
+            plan,
+        };
+        book.entries.insert(key, entry);
         runs
     };
 
@@ -385,8 +512,29 @@ pub fn run(options: Options) -> Report {
         // thread with another running world.
         .max_concurrent_scenarios(1)
         .before(move |feature, _rule, scenario, world| {
-            let seed = seed.unwrap_or_else(|| scenario_seed(&feature.name, &scenario.name));
-            *world = CatalogWorld::on(Box::new(SimTier::new(seed)), &scenario.name);
+            let planned = hook_book
+                .borrow()
+                .entries
+                .get(&key(feature, scenario))
+                .map(|e| e.plan.clone());
+            let cx = ScenarioContext {
+                feature: &feature.name,
+                scenario: &scenario.name,
+                seed: seed.unwrap_or_else(|| scenario_seed(&feature.name, &scenario.name)),
+            };
+            *world = match planned {
+                Some(Plan::Run { tier, .. }) => match tiers.make(tier, &cx) {
+                    Ok(driver) => CatalogWorld::on(driver, &scenario.name),
+                    Err(e) => CatalogWorld::unavailable(
+                        &scenario.name,
+                        format!("the {tier} tier could not be made: {e}"),
+                    ),
+                },
+                _ => CatalogWorld::unavailable(
+                    &scenario.name,
+                    "the runner planned no tier for this scenario".to_owned(),
+                ),
+            };
             async {}.boxed_local()
         })
         .after(move |_feature, _rule, scenario, _finished, world| {
@@ -402,25 +550,28 @@ pub fn run(options: Options) -> Report {
     let mut report = Report {
         unselected: book.unselected,
         parse_errors: book.parse_errors.clone(),
+        tiers: registered,
         ..Report::default()
     };
+    if let Err(e) = junit::write(&book, junit) {
+        report
+            .parse_errors
+            .push(format!("the JUnit XML was not written: {e}"));
+    }
     for (key, entry) in &book.entries {
         let title = entry.title.clone();
         match &entry.plan {
+            Plan::Invalid(why) => report.invalid.push((title, why.clone())),
+            Plan::Unselected => {}
             Plan::Pending(capabilities) => report
                 .pending
                 .entry(capabilities.join(" + "))
                 .or_default()
                 .push(title),
             Plan::OtherTier(reason) => report.other_tier.push((title, reason.clone())),
-            Plan::Run(quarantine) => {
+            Plan::Run { quarantine, .. } => {
                 let outcome = book.outcomes.get(key).cloned().unwrap_or_default();
-                let failure = match (outcome.failure, outcome.finished) {
-                    (Some(why), _) => Some(why),
-                    (None, true) => None,
-                    (None, false) => Some("did not finish".to_owned()),
-                };
-                match (quarantine, failure) {
+                match (quarantine, outcome.failure()) {
                     (Some(reason), failure) => {
                         report.quarantined.push((title, reason.clone(), failure));
                     }
@@ -444,38 +595,74 @@ pub fn run(options: Options) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::TierError;
+
+    fn sim_and_live() -> Registry {
+        let refuse = |_: &ScenarioContext<'_>| -> Result<Box<dyn crate::driver::Tier>, TierError> {
+            Err(TierError::Check("unit test".into()))
+        };
+        Registry::empty()
+            .with(TierTag::Sim, refuse)
+            .with(TierTag::Live, refuse)
+    }
 
     #[test]
     fn pending_wins_over_every_tier_and_lists_each_capability() {
         assert_eq!(
-            plan(&["sim", "pending(live-matrix)", "pending(cli)"]),
+            plan(
+                ["@sim", "@pending(live-matrix)", "@pending(cli)"],
+                &sim_and_live()
+            ),
             Plan::Pending(vec!["cli".into(), "live-matrix".into()])
         );
     }
 
     #[test]
-    fn scenarios_without_sim_name_the_tier_that_runs_them() {
-        let Plan::OtherTier(reason) = plan(&["mini-stack", "live"]) else {
-            panic!("a mini-stack scenario must be skipped here");
+    fn scenarios_without_a_registered_tier_say_so_and_point_at_no_command() {
+        let Plan::OtherTier(reason) = plan(["@mini-stack", "@contract"], &sim_and_live()) else {
+            panic!("a mini-stack scenario must be skipped when no mini-stack runner exists");
         };
-        assert!(reason.contains("cargo xtask test-mini-stack"), "{reason}");
-        let Plan::OtherTier(reason) = plan(&["live"]) else {
-            panic!("a live scenario must be skipped here");
+        assert!(reason.contains("@contract, @mini-stack"), "{reason}");
+        assert!(reason.contains("no runner for that tier"), "{reason}");
+        assert!(
+            reason.contains("tiers with a runner: @sim, @live"),
+            "{reason}"
+        );
+        assert!(!reason.contains("cargo xtask"), "{reason}");
+        let Plan::OtherTier(reason) = plan(["@sim"], &Registry::empty()) else {
+            panic!("nothing runs without a registered tier");
         };
-        assert!(reason.contains("test-live"), "{reason}");
-        let Plan::OtherTier(reason) = plan(&["section-B"]) else {
+        assert!(reason.contains("tiers with a runner: none"), "{reason}");
+        let Plan::OtherTier(reason) = plan(["@section-B"], &sim_and_live()) else {
             panic!("an untiered scenario must be reported");
         };
         assert!(reason.contains("nothing runs it"), "{reason}");
     }
 
     #[test]
-    fn quarantine_still_runs_with_its_reason() {
+    fn the_cheapest_registered_tier_runs_it_and_quarantine_keeps_its_reason() {
         assert_eq!(
-            plan(&["sim", "quarantine(flaky #12)"]),
-            Plan::Run(Some("flaky #12".into()))
+            plan(["@sim", "@quarantine(flaky #12)"], &sim_and_live()),
+            Plan::Run {
+                tier: TierTag::Sim,
+                quarantine: Some("flaky #12".into())
+            }
         );
-        assert_eq!(plan(&["sim", "mini-stack"]), Plan::Run(None));
+        assert_eq!(
+            plan(["@live", "@mini-stack"], &sim_and_live()),
+            Plan::Run {
+                tier: TierTag::Live,
+                quarantine: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_tag_outside_the_grammar_is_a_failure_naming_it() {
+        let Plan::Invalid(why) = plan(["@sim", "@pending(teleport)"], &sim_and_live()) else {
+            panic!("an unknown capability must not be skipped quietly");
+        };
+        assert!(why.contains("pending(teleport)"), "{why}");
     }
 
     #[test]

@@ -1,26 +1,33 @@
 //! The cucumber world: one scenario's tier driver.
 
 use std::fmt;
+use std::time::Duration;
 
-use crate::driver::Tier;
-use crate::sim_driver::SimTier;
+use futures::FutureExt as _;
 
-/// What every step receives: the driver of the tier this run uses.
+use crate::driver::{Chain, Condition, Node, Reachability, Setting, Tier, TierError, TierFuture};
+
+/// What every step receives: the driver of the tier the scenario runs on.
 ///
-/// The catalog runner ([`crate::runner`]), before each scenario, replaces it with a fresh
-/// simulation tier seeded from the scenario's name ([`crate::scenario_seed`]), so every scenario
-/// replays on its own seed.
+/// The catalog runner ([`crate::runner`]), before each scenario, replaces it with a fresh driver
+/// made by the scenario's tier factory ([`crate::tiers::Registry`]); until then (and when the
+/// factory fails) every step fails with the reason.
 #[derive(cucumber::World)]
-#[world(init = Self::on_sim)]
+#[world(init = Self::without_tier)]
 pub struct CatalogWorld {
     tier: Box<dyn Tier>,
     scenario: String,
 }
 
 impl CatalogWorld {
-    /// A world on the simulation tier with the default seed.
-    pub fn on_sim() -> Self {
-        Self::on(Box::new(SimTier::new(crate::DEFAULT_SEED)), "")
+    /// A world with no tier driver yet: every step fails, saying so.
+    pub fn without_tier() -> Self {
+        Self::unavailable("", "no tier driver was set for this scenario".to_owned())
+    }
+
+    /// A world whose tier could not be made: every step fails with `why`.
+    pub fn unavailable(scenario: &str, why: String) -> Self {
+        Self::on(Box::new(NoTier(why)), scenario)
     }
 
     /// A world on `tier`, running `scenario` (for messages).
@@ -48,5 +55,66 @@ impl fmt::Debug for CatalogWorld {
             .field("tier", &self.tier.name())
             .field("scenario", &self.scenario)
             .finish()
+    }
+}
+
+/// The stand-in before a tier exists: refuses every step with the reason.
+struct NoTier(String);
+
+impl NoTier {
+    fn refuse(&self) -> TierFuture<'_> {
+        let error = TierError::Tier {
+            tier: "no",
+            message: self.0.clone(),
+        };
+        async move { Err(error) }.boxed_local()
+    }
+}
+
+impl Tier for NoTier {
+    fn name(&self) -> &'static str {
+        "no"
+    }
+    fn configure(&mut self, _: Setting) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn set_chain(&mut self, _: Node, _: Chain) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn set_reachability(&mut self, _: Node, _: Reachability) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn change_chain(&mut self, _: Node, _: Chain) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn change_reachability(&mut self, _: Node, _: Reachability) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn set_p2pool_network_height(&mut self, _: u64) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn refuse_docker_calls(&mut self, _: u32) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn release_miners(&mut self) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn restart_runtime(&mut self) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn advance(&mut self, _: Duration) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn expect(&mut self, _: Condition) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn expect_for(&mut self, _: Condition, _: Duration) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn expect_started_once(&mut self, _: &str) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
+        self.refuse()
     }
 }

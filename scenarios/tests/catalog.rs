@@ -1,4 +1,5 @@
-//! The scenario catalog on the simulation tier: every `@sim` scenario of `features/*.feature`.
+//! The scenario catalog on the tiers this crate registers (`Registry::builtin`: the simulation):
+//! every `@sim` scenario of `features/*.feature`.
 //!
 //! Run: `cargo test -p pithead-scenarios --test catalog`.
 //!
@@ -11,10 +12,11 @@
 //!   a draft).
 //! - `PITHEAD_TRACE=1` prints each scenario's simulation trace on stderr when it ends.
 //!
-//! `@pending(...)` scenarios are listed, not run; scenarios without `@sim` are listed with the
-//! tier that runs them; `@quarantine(...)` ones run and are reported apart; an unmatched step
-//! fails (see `pithead_scenarios::runner`). Output: cucumber's pretty writer on stdout, JUnit XML
-//! in `target/cucumber/junit.xml`, then the summary with the wall time. Exit code 1 on any
+//! `@pending(...)` scenarios are listed, not run; scenarios naming no tier with a runner are
+//! listed with that reason; `@quarantine(...)` ones run and are reported apart; an unmatched step
+//! or a tag outside the grammar fails (see `pithead_scenarios::runner`). Output: cucumber's
+//! pretty writer on stdout, JUnit XML in `target/cucumber/junit.xml` (every scenario; the ones
+//! not run as skipped with their reason), then the summary with the wall time. Exit code 1 on any
 //! failure outside quarantine, on a parse error, or when nothing ran. Command-line arguments are
 //! ignored (so `cargo test -- <filter>` for other test binaries does not break this one).
 
@@ -24,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pithead_scenarios::runner::{run, Options};
+use pithead_scenarios::tiers::Registry;
 
 fn junit_path() -> PathBuf {
     // The test binary lives in <target>/<profile>/deps/: honour CARGO_TARGET_DIR that way.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         pretty: Box::new(io::stdout()),
         junit: Box::new(file),
         show_record: std::env::var_os("PITHEAD_TRACE").is_some_and(|v| !v.is_empty() && v != "0"),
+        tiers: Registry::builtin(),
     });
 
     let mut out = io::stdout().lock();

@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use pithead_scenarios::runner::{run, Options, Report};
+use pithead_scenarios::tiers::Registry;
 
 fn fixture(dir: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,6 +21,7 @@ fn run_fixture(dir: &str, only: Option<&str>) -> Report {
         pretty: Box::new(io::sink()),
         junit: Box::new(io::sink()),
         show_record: false,
+        tiers: Registry::builtin(),
     })
 }
 
@@ -68,6 +70,14 @@ fn the_runner_fails_what_it_must_and_lists_what_it_skips() {
     let why = failure_of(&report, "a setting after boot");
     assert!(why.contains("after the stack booted"), "{why}");
 
+    assert_eq!(report.invalid.len(), 1, "{report:#?}");
+    let (title, why) = &report.invalid[0];
+    assert!(title.contains("an unknown capability fails"), "{title}");
+    assert!(
+        why.contains("unknown capability in \"@pending(teleport)\""),
+        "{why}"
+    );
+
     assert_eq!(report.quarantined.len(), 1, "{report:#?}");
     let (_, reason, failure) = &report.quarantined[0];
     assert_eq!(reason, "known-flake-123");
@@ -77,17 +87,21 @@ fn the_runner_fails_what_it_must_and_lists_what_it_skips() {
     );
 
     assert_eq!(report.pending_count(), 1);
-    assert!(report.pending.contains_key("teleport"), "{report:#?}");
+    assert!(report.pending.contains_key("xvb-engine"), "{report:#?}");
     assert_eq!(report.other_tier.len(), 1);
-    assert!(report.other_tier[0]
-        .1
-        .contains("cargo xtask test-mini-stack"));
+    let (_, why) = &report.other_tier[0];
+    assert!(
+        why.contains("tagged @mini-stack: no runner for that tier exists"),
+        "{why}"
+    );
 
     let mut summary = Vec::new();
     report.print(&mut summary).expect("print to a Vec");
     let summary = String::from_utf8(summary).expect("UTF-8 summary");
     assert!(
-        summary.contains("failed 7 · quarantined 1 · pending 1"),
+        summary.contains(
+            "failed 7 · quarantined 1 · pending 1 · skipped (no runner) 1 · invalid tags 1"
+        ),
         "{summary}"
     );
 

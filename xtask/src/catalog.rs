@@ -1,286 +1,66 @@
 //! `cargo xtask catalog [--check]`: the scenario catalog, generated from `features/*.feature`.
 //!
 //! The Gherkin files are the catalog's single source: each feature is one section (A–H) of the
-//! testing strategy, each scenario one situation. This module parses them with the same `gherkin`
-//! crate cucumber uses, validates their tags, checks that every runnable `@sim` step is a phrase
-//! of the shared step library, and renders `docs/scenario-catalog.md`. `--check` regenerates the
-//! document in memory and fails when the file on disk differs.
+//! testing strategy, each scenario one situation. This module parses them with the parser the
+//! runner uses, reads their tags with the runner's grammar (`pithead_scenarios::tags`), checks
+//! every step of a scenario some runner executes against the step library itself
+//! (`pithead_scenarios::steps::Vocabulary`), and renders `docs/scenario-catalog.md`. A tier is
+//! shown runnable only when the tier factory (`pithead_scenarios::tiers::Registry::builtin`) has
+//! a runner for it. `--check` regenerates the document in memory and fails when the file on disk
+//! differs.
 //!
-//! Tags a feature or scenario may carry (anything else is an error):
-//! - tier: `@sim`, `@contract` (executed by a runner on every PR, shown ✅), `@mini-stack`,
-//!   `@live` (executed only when that harness runs, shown ▶);
-//! - section: `@section-A` … `@section-H`, exactly one per feature, matching the file's prefix;
-//! - issue: `@issue-N` for the issues the strategy names;
-//! - `@pending(<capability>)`: the capability (`xvb-engine`, `dashboard`, `cli`, `mini-stack`,
-//!   `live-matrix`) is not built yet. Like the scenario runner, which skips any scenario with a
-//!   pending tag, a pending scenario is pending on every tier it names: shown `⏳ pending(..)`
-//!   and never counted as covered. `mini-stack` and `live-matrix` need their own tier tag;
-//! - `@quarantine(<reason>)`: the runner runs it but reports it apart and its failure does not
-//!   fail the build, so it is shown `⚠` and not counted as covered either;
-//! - cucumber's own `@serial` and `@allow.skipped`.
+//! On top of the grammar, the catalog's own rules: exactly one `@section-X` per feature, on the
+//! feature, matching the file's prefix; at least one tier tag per scenario; `@pending(mini-stack)`
+//! and `@pending(live-matrix)` need their own tier tag; `@quarantine` on scenarios only; no tags
+//! on an `Examples` block (the runner plans by feature and scenario tags only).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use gherkin::{GherkinEnv, StepType};
+use pithead_scenarios::gherkin::{self, GherkinEnv, StepType};
+use pithead_scenarios::steps::{StepKind, Vocabulary};
+pub use pithead_scenarios::tags::{Capability, TagSet, TierTag, SECTIONS};
+use pithead_scenarios::tiers::Registry;
 
 /// The catalog document, relative to the workspace root.
 pub const CATALOG_DOC: &str = "docs/scenario-catalog.md";
 /// Where the feature files live, relative to the workspace root.
 pub const FEATURES_DIR: &str = "features";
 
-/// The catalog sections of the testing strategy, in order.
-pub const SECTIONS: [(char, &str); 8] = [
-    ('A', "Configuration permutations"),
-    ('B', "Sync lifecycle (#35)"),
-    ('C', "Node health & failover (#31)"),
-    ('D', "Container health verdicts (pithead status)"),
-    ('E', "XvB switching engine"),
-    ('F', "Dashboard /api/state field states"),
-    ('G', "CLI lifecycle (pithead)"),
-    ('H', "Host / infrastructure (real-only)"),
-];
-
-/// Issues the strategy names; an `@issue-N` tag outside this list is a typo until added here.
-pub const KNOWN_ISSUES: [u32; 7] = [31, 32, 35, 44, 51, 70, 90];
-
-/// Cucumber's own tags, accepted as they are.
-const CUCUMBER_TAGS: [&str; 2] = ["serial", "allow.skipped"];
-
-/// The shared step library for `@sim` scenarios: a runnable `@sim` scenario may use only these
-/// phrases. `{int}` is a whole number, `"{text}"` a quoted string, `{field}` and `{value}` one
-/// bare word each (a dotted /api/state path and a JSON value). Keep in step with
-/// `scenarios/src/steps`.
-pub const SIM_STEP_PHRASES: &[(StepKind, &str)] = &[
-    (StepKind::Given, "the stack boots with default settings"),
-    (StepKind::Given, "Tari is required"),
-    (StepKind::Given, "Tari is not required"),
-    (StepKind::Given, "monerod is syncing at {int} of {int}"),
-    (StepKind::Given, "monerod is synced"),
-    (StepKind::Given, "Tari is syncing at {int} of {int}"),
-    (StepKind::Given, "Tari is synced"),
-    (StepKind::Given, "Tari is starting"),
-    (StepKind::Given, "Tari is migrating"),
-    (StepKind::Given, "p2pool reports network height 0"),
-    (StepKind::Given, "the node down window is {int} seconds"),
-    (StepKind::Given, "the recovery window is {int} seconds"),
-    (StepKind::Given, "the update interval is {int} seconds"),
-    (StepKind::Given, "the miners have been released"),
-    (
-        StepKind::Given,
-        "the docker engine refuses the next {int} calls",
-    ),
-    (StepKind::Given, "monerod was never reachable"),
-    (StepKind::When, "monerod becomes synced"),
-    (StepKind::When, "Tari becomes synced"),
-    (StepKind::When, "monerod goes down"),
-    (StepKind::When, "monerod comes back"),
-    (StepKind::When, "monerod becomes busy"),
-    (StepKind::When, "Tari goes down"),
-    (StepKind::When, "Tari comes back"),
-    (StepKind::When, "Tari becomes starting"),
-    (StepKind::When, "Tari becomes migrating"),
-    (StepKind::When, "Tari becomes syncing"),
-    (StepKind::When, "the runtime restarts"),
-    (StepKind::When, "{int} seconds pass"),
-    (StepKind::Then, "the miners are held"),
-    (StepKind::Then, "the miners stay held for {int} seconds"),
-    (StepKind::Then, "the miners are released"),
-    (StepKind::Then, "p2pool is running"),
-    (StepKind::Then, "p2pool is stopped"),
-    (StepKind::Then, "xmrig-proxy is running"),
-    (StepKind::Then, "xmrig-proxy is stopped"),
-    (StepKind::Then, "workers are rejected"),
-    (StepKind::Then, "workers are accepted"),
-    (StepKind::Then, "workers stay accepted for {int} seconds"),
-    (StepKind::Then, "workers stay rejected for {int} seconds"),
-    (StepKind::Then, "the badge \"{text}\" is shown"),
-    (StepKind::Then, "the badge \"{text}\" is not shown"),
-    (StepKind::Then, "the api reports {field} as {value}"),
-    (StepKind::Then, "p2pool was started exactly once"),
-    (StepKind::Then, "xmrig-proxy was started exactly once"),
-    (StepKind::Then, "no container was stopped after the release"),
-];
-
-/// A step's kind after `And`/`But` are resolved (mirrors `gherkin::StepType`, which is not `Ord`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StepKind {
-    /// A `Given` step: the situation.
-    Given,
-    /// A `When` step: the trigger.
-    When,
-    /// A `Then` step: the expected outcome.
-    Then,
+/// What the catalog learns from the scenarios crate: the step library and the tiers with a
+/// runner.
+#[derive(Debug, Clone)]
+pub struct Library {
+    /// Every step definition the runner registers.
+    pub vocabulary: Vocabulary,
+    /// The tiers the tier factory can run.
+    pub runners: BTreeSet<TierTag>,
 }
 
-impl From<StepType> for StepKind {
-    fn from(ty: StepType) -> Self {
-        match ty {
-            StepType::Given => StepKind::Given,
-            StepType::When => StepKind::When,
-            StepType::Then => StepKind::Then,
+impl Library {
+    /// The scenarios crate's own: its step library and [`Registry::builtin`].
+    pub fn of_scenarios() -> Self {
+        Self::with_runners(&Registry::builtin().tags())
+    }
+
+    /// The step library with a runner for exactly `tiers` (to try a tier that does not exist).
+    pub fn with_runners(tiers: &[TierTag]) -> Self {
+        Self {
+            vocabulary: Vocabulary::of_library(),
+            runners: tiers.iter().copied().collect(),
         }
     }
-}
-
-/// Where a scenario can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Tier {
-    /// The deterministic simulation (every PR).
-    Sim,
-    /// Real clients against the fakes (every PR).
-    Contract,
-    /// Real containers against the fakes (when that harness runs).
-    MiniStack,
-    /// A real, synced box (when the live matrix runs).
-    Live,
-}
-
-impl Tier {
-    /// All tiers, cheapest first.
-    pub const ALL: [Tier; 4] = [Tier::Sim, Tier::Contract, Tier::MiniStack, Tier::Live];
-
-    /// The tag (without `@`) that names this tier.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Tier::Sim => "sim",
-            Tier::Contract => "contract",
-            Tier::MiniStack => "mini-stack",
-            Tier::Live => "live",
-        }
-    }
-
-    /// Whether a runner executes this tier on every PR (✅) rather than only when its harness
-    /// runs (▶).
-    pub fn runs_every_pr(self) -> bool {
-        matches!(self, Tier::Sim | Tier::Contract)
-    }
-}
-
-/// A capability that is not built yet, named by `@pending(<capability>)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Capability {
-    /// The XvB switching engine (section E).
-    XvbEngine,
-    /// The dashboard read model beyond the sync block and the gate/failover badges.
-    Dashboard,
-    /// The `pithead` CLI (status verdicts, config, lifecycle).
-    Cli,
-    /// The container mini-stack harness (tier 3).
-    MiniStack,
-    /// The live matrix against a real box (tier 4).
-    LiveMatrix,
-}
-
-impl Capability {
-    /// Every capability, in tag order.
-    pub const ALL: [Capability; 5] = [
-        Capability::XvbEngine,
-        Capability::Dashboard,
-        Capability::Cli,
-        Capability::MiniStack,
-        Capability::LiveMatrix,
-    ];
-
-    /// The name used inside `@pending(..)`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Capability::XvbEngine => "xvb-engine",
-            Capability::Dashboard => "dashboard",
-            Capability::Cli => "cli",
-            Capability::MiniStack => "mini-stack",
-            Capability::LiveMatrix => "live-matrix",
-        }
-    }
-
-    /// The tier a harness capability provides; `None` for a product capability.
-    pub fn harness_tier(self) -> Option<Tier> {
-        match self {
-            Capability::MiniStack => Some(Tier::MiniStack),
-            Capability::LiveMatrix => Some(Tier::Live),
-            Capability::XvbEngine | Capability::Dashboard | Capability::Cli => None,
-        }
-    }
-}
-
-/// One parsed tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tag {
-    /// `@sim`, `@contract`, `@mini-stack`, `@live`.
-    Tier(Tier),
-    /// `@section-X`.
-    Section(char),
-    /// `@issue-N`.
-    Issue(u32),
-    /// `@pending(<capability>)`.
-    Pending(Capability),
-    /// `@quarantine(<reason>)`.
-    Quarantine(String),
-    /// A tag cucumber itself interprets (`@serial`, `@allow.skipped`).
-    Cucumber,
-}
-
-/// Parses one tag, with or without its leading `@`. Unknown tags are errors that name the tag.
-pub fn parse_tag(raw: &str) -> anyhow::Result<Tag> {
-    let tag = raw.strip_prefix('@').unwrap_or(raw);
-    if let Some(tier) = Tier::ALL.into_iter().find(|t| t.tag() == tag) {
-        return Ok(Tag::Tier(tier));
-    }
-    if CUCUMBER_TAGS.contains(&tag) {
-        return Ok(Tag::Cucumber);
-    }
-    if let Some(letter) = tag.strip_prefix("section-") {
-        let mut chars = letter.chars();
-        return match (chars.next(), chars.next()) {
-            (Some(c), None) if SECTIONS.iter().any(|(s, _)| *s == c) => Ok(Tag::Section(c)),
-            _ => bail!("unknown section tag \"@{tag}\" (sections are A to H)"),
-        };
-    }
-    if let Some(number) = tag.strip_prefix("issue-") {
-        let n: u32 = number
-            .parse()
-            .with_context(|| format!("issue tag \"@{tag}\" does not name an issue number"))?;
-        if !KNOWN_ISSUES.contains(&n) {
-            bail!("issue tag \"@{tag}\" names an issue the strategy does not (known: {KNOWN_ISSUES:?})");
-        }
-        return Ok(Tag::Issue(n));
-    }
-    if let Some(reason) = tag
-        .strip_prefix("quarantine(")
-        .and_then(|t| t.strip_suffix(')'))
-    {
-        if reason.is_empty() {
-            bail!("\"@{tag}\" needs a reason inside the parentheses");
-        }
-        return Ok(Tag::Quarantine(reason.to_owned()));
-    }
-    if let Some(inner) = tag
-        .strip_prefix("pending(")
-        .and_then(|t| t.strip_suffix(')'))
-    {
-        return match Capability::ALL.into_iter().find(|c| c.name() == inner) {
-            Some(c) => Ok(Tag::Pending(c)),
-            None => {
-                let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
-                bail!(
-                    "unknown capability in \"@{tag}\" (known: {})",
-                    known.join(", ")
-                )
-            }
-        };
-    }
-    bail!("unknown tag \"@{tag}\"")
 }
 
 /// How one tier of one scenario stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
-    /// Executed by a runner on every PR.
+    /// Executed by that tier's runner.
     Covered,
-    /// Executed when its harness (mini-stack, live matrix) runs.
-    Harness,
+    /// Named, but no runner for that tier exists: nothing executes it there.
+    NoRunner,
     /// Executed, but its failure does not fail the build (`@quarantine`).
     Quarantined(String),
     /// Waiting on the named capabilities.
@@ -305,7 +85,9 @@ pub struct Row {
     /// The `When` steps, in order, with the passage of time left out.
     pub triggers: Vec<String>,
     /// The tiers the scenario names (its own and its feature's tags).
-    pub tiers: BTreeSet<Tier>,
+    pub tiers: BTreeSet<TierTag>,
+    /// The tiers a runner exists for (see [`Library::runners`]).
+    pub runners: BTreeSet<TierTag>,
     /// The capabilities it waits on.
     pub pending: BTreeSet<Capability>,
     /// The issues it belongs to.
@@ -321,14 +103,14 @@ impl Row {
     }
 
     /// The state of one of its tiers, or `None` when the scenario does not name that tier.
-    pub fn cell(&self, tier: Tier) -> Option<Cell> {
+    pub fn cell(&self, tier: TierTag) -> Option<Cell> {
         if !self.tiers.contains(&tier) {
             return None;
         }
         Some(if !self.pending.is_empty() {
             Cell::Pending(self.pending.iter().copied().collect())
-        } else if !tier.runs_every_pr() {
-            Cell::Harness
+        } else if !self.runners.contains(&tier) {
+            Cell::NoRunner
         } else if let Some(reason) = &self.quarantine {
             Cell::Quarantined(reason.clone())
         } else {
@@ -336,9 +118,9 @@ impl Row {
         })
     }
 
-    /// Executed by a runner on every PR (at least one ✅ tier).
+    /// Executed by a runner (at least one ✅ tier).
     pub fn is_runnable(&self) -> bool {
-        Tier::ALL
+        TierTag::ALL
             .iter()
             .any(|t| self.cell(*t) == Some(Cell::Covered))
     }
@@ -348,10 +130,10 @@ impl Row {
         !self.pending.is_empty()
     }
 
-    /// Runs on every PR only under quarantine.
+    /// Runs only under quarantine.
     pub fn is_quarantined(&self) -> bool {
         !self.is_runnable()
-            && Tier::ALL
+            && TierTag::ALL
                 .iter()
                 .any(|t| matches!(self.cell(*t), Some(Cell::Quarantined(_))))
     }
@@ -365,37 +147,20 @@ fn is_time_passing(step: &str) -> bool {
     }
 }
 
-/// Parses one feature file's text into catalog rows, validating its tags and, for runnable
-/// `@sim` scenarios, its step phrases.
-pub fn parse_feature(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
+/// Parses one feature file's text into catalog rows, validating its tags and, for scenarios a
+/// runner executes, that every step is a phrase of the step library.
+pub fn parse_feature(file: &str, text: &str, library: &Library) -> anyhow::Result<Vec<Row>> {
     let feature = gherkin::Feature::parse(text, GherkinEnv::default())
         .map_err(|e| anyhow::anyhow!("{file}: not valid Gherkin: {e}"))?;
-    let mut section = None;
-    let mut feature_tiers = BTreeSet::new();
-    let mut feature_pending = BTreeSet::new();
-    let mut feature_issues = BTreeSet::new();
-    for raw in &feature.tags {
-        match parse_tag(raw).with_context(|| format!("{file}: feature tags"))? {
-            Tag::Section(c) => {
-                if let Some(previous) = section.replace(c) {
-                    bail!("{file}: two section tags (@section-{previous} and @section-{c})");
-                }
-            }
-            Tag::Tier(t) => {
-                feature_tiers.insert(t);
-            }
-            Tag::Pending(c) => {
-                feature_pending.insert(c);
-            }
-            Tag::Issue(n) => {
-                feature_issues.insert(n);
-            }
-            Tag::Quarantine(_) => bail!("{file}: quarantine a scenario, not a whole feature"),
-            Tag::Cucumber => {}
-        }
+    let shared = TagSet::parse(feature.tags.iter().map(String::as_str))
+        .with_context(|| format!("{file}: feature tags"))?;
+    if shared.quarantine.is_some() {
+        bail!("{file}: quarantine a scenario, not a whole feature");
     }
-    let Some(section) = section else {
-        bail!("{file}: the feature has no @section-X tag");
+    let section = match shared.sections.iter().collect::<Vec<_>>()[..] {
+        [] => bail!("{file}: the feature has no @section-X tag"),
+        [c] => *c,
+        [a, b, ..] => bail!("{file}: two section tags (@section-{a} and @section-{b})"),
     };
     let prefix = file.chars().next().map(|c| c.to_ascii_uppercase());
     if prefix != Some(section) {
@@ -416,33 +181,18 @@ pub fn parse_feature(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
     for scenario in &feature.scenarios {
         let line = scenario.position.line;
         let at = format!("{file}:{line} \"{}\"", scenario.name);
-        let mut tiers = feature_tiers.clone();
-        let mut pending = feature_pending.clone();
-        let mut issues = feature_issues.clone();
-        let mut quarantine = None;
         if scenario.examples.iter().any(|e| !e.tags.is_empty()) {
             // The runner plans by feature and scenario tags only; an Examples tag would make
             // the catalog and the run disagree.
             bail!("{at}: tag the scenario outline, not its Examples block");
         }
-        for raw in &scenario.tags {
-            match parse_tag(raw).with_context(|| at.clone())? {
-                Tag::Section(c) => {
-                    bail!("{at}: @section-{c} belongs on the feature, not a scenario")
-                }
-                Tag::Tier(t) => {
-                    tiers.insert(t);
-                }
-                Tag::Pending(c) => {
-                    pending.insert(c);
-                }
-                Tag::Issue(n) => {
-                    issues.insert(n);
-                }
-                Tag::Quarantine(reason) => quarantine = Some(reason),
-                Tag::Cucumber => {}
-            }
+        let own =
+            TagSet::parse(scenario.tags.iter().map(String::as_str)).with_context(|| at.clone())?;
+        if let Some(c) = own.sections.first() {
+            bail!("{at}: @section-{c} belongs on the feature, not a scenario");
         }
+        let tiers: BTreeSet<TierTag> = shared.tiers.union(&own.tiers).copied().collect();
+        let pending: BTreeSet<Capability> = shared.pending.union(&own.pending).copied().collect();
         if tiers.is_empty() {
             bail!("{at}: no tier tag (@sim, @contract, @mini-stack or @live)");
         }
@@ -493,15 +243,16 @@ pub fn parse_feature(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
                 .filter_map(|r| r.first().cloned())
                 .collect(),
             triggers,
+            runners: tiers.intersection(&library.runners).copied().collect(),
             tiers,
             pending,
-            issues,
-            quarantine,
+            issues: shared.issues.union(&own.issues).copied().collect(),
+            quarantine: own.quarantine,
         };
-        if matches!(
-            row.cell(Tier::Sim),
-            Some(Cell::Covered | Cell::Quarantined(_))
-        ) {
+        let executed = TierTag::ALL
+            .iter()
+            .any(|t| matches!(row.cell(*t), Some(Cell::Covered | Cell::Quarantined(_))));
+        if executed {
             let steps: Vec<(StepKind, String)> = background
                 .iter()
                 .cloned()
@@ -513,12 +264,10 @@ pub fn parse_feature(file: &str, text: &str) -> anyhow::Result<Vec<Row>> {
                 )
                 .collect();
             for (kind, text) in expand_outline(&steps, scenario) {
-                if !matches_library(kind, &text) {
-                    bail!(
-                        "{at}: \"{kind:?} {text}\" is not a phrase of the @sim step library \
-                         (see SIM_STEP_PHRASES in xtask/src/catalog.rs)"
-                    );
-                }
+                library
+                    .vocabulary
+                    .find(kind, &text)
+                    .with_context(|| at.clone())?;
             }
         }
         rows.push(row);
@@ -557,55 +306,6 @@ fn expand_outline(
     out
 }
 
-/// Whether `text` is one of the library's phrases for `kind`.
-pub fn matches_library(kind: StepKind, text: &str) -> bool {
-    SIM_STEP_PHRASES
-        .iter()
-        .any(|(k, phrase)| *k == kind && matches_phrase(phrase, text))
-}
-
-/// Matches a step against one phrase template (`{int}`, `"{text}"`, `{field}`, `{value}`).
-pub fn matches_phrase(phrase: &str, text: &str) -> bool {
-    let mut rest = text;
-    let mut pattern = phrase;
-    while !pattern.is_empty() {
-        let Some(open) = pattern.find('{') else {
-            return rest == pattern;
-        };
-        let (literal, after) = pattern.split_at(open);
-        let Some(tail) = rest.strip_prefix(literal) else {
-            return false;
-        };
-        let Some(close) = after.find('}') else {
-            return false;
-        };
-        let placeholder = &after[1..close];
-        pattern = &after[close + 1..];
-        // The placeholder's value runs to the next literal character of the pattern (or the
-        // end); the values allowed never contain it.
-        let stop = pattern.chars().next();
-        let end = match stop {
-            Some(c) => match tail.find(c) {
-                Some(i) => i,
-                None => return false,
-            },
-            None => tail.len(),
-        };
-        let value = &tail[..end];
-        let ok = match placeholder {
-            "int" => !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()),
-            "text" => !value.is_empty() && !value.contains('"'),
-            "field" | "value" => !value.is_empty() && !value.contains(char::is_whitespace),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-        rest = &tail[end..];
-    }
-    rest.is_empty()
-}
-
 /// Escapes text for a Markdown table cell outside code spans.
 fn cell_text(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -622,7 +322,7 @@ fn code(s: &str) -> String {
 /// The tiers column: each named tier with its state, or for a pending scenario the
 /// capabilities it waits on and the tiers it will run on.
 pub fn render_tiers(row: &Row) -> String {
-    let named: Vec<Tier> = Tier::ALL
+    let named: Vec<TierTag> = TierTag::ALL
         .into_iter()
         .filter(|t| row.tiers.contains(t))
         .collect();
@@ -636,7 +336,7 @@ pub fn render_tiers(row: &Row) -> String {
         .filter_map(|t| {
             row.cell(*t).map(|c| match c {
                 Cell::Covered => format!("{} ✅", t.tag()),
-                Cell::Harness => format!("{} ▶", t.tag()),
+                Cell::NoRunner => format!("{} (no runner)", t.tag()),
                 Cell::Quarantined(reason) => {
                     format!("{} ⚠ quarantined({})", t.tag(), cell_text(&reason))
                 }
@@ -654,11 +354,11 @@ pub struct Totals {
     pub rows: usize,
     /// Scenarios, outlines expanded.
     pub scenarios: usize,
-    /// Scenarios a runner executes on every PR.
+    /// Scenarios a runner executes.
     pub runnable: usize,
-    /// Scenarios that run only with the mini-stack or the live matrix.
-    pub harness_only: usize,
-    /// Scenarios that run on every PR only under quarantine.
+    /// Scenarios, not pending, that name only tiers no runner exists for: nothing executes them.
+    pub no_runner: usize,
+    /// Scenarios a runner executes only under quarantine.
     pub quarantined: usize,
     /// Scenarios no tier can run yet.
     pub pending: usize,
@@ -676,7 +376,7 @@ impl Totals {
         } else if row.is_quarantined() {
             self.quarantined += n;
         } else {
-            self.harness_only += n;
+            self.no_runner += n;
         }
     }
 
@@ -685,7 +385,7 @@ impl Totals {
             rows: self.rows + o.rows,
             scenarios: self.scenarios + o.scenarios,
             runnable: self.runnable + o.runnable,
-            harness_only: self.harness_only + o.harness_only,
+            no_runner: self.no_runner + o.no_runner,
             quarantined: self.quarantined + o.quarantined,
             pending: self.pending + o.pending,
         }
@@ -718,8 +418,43 @@ pub fn check_sections(rows: &[Row]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Renders the catalog document.
-pub fn render(rows: &[Row]) -> String {
+/// `sim, contract`, or `none`.
+fn tier_names(tiers: &BTreeSet<TierTag>) -> String {
+    if tiers.is_empty() {
+        return "none".to_owned();
+    }
+    let names: Vec<String> = tiers.iter().map(|t| format!("`{t}`")).collect();
+    names.join(", ")
+}
+
+/// The step vocabulary section: every phrase of the step library, by kind.
+fn render_vocabulary(out: &mut String, vocabulary: &Vocabulary) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "## Step vocabulary");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Generated from the step library (`scenarios/src/steps`): a scenario a runner executes may \
+         use only these phrases (an unknown step fails the run, and this catalog refuses it). \
+         `N` is a whole number, `TEXT` text without quotes, `PATH` a dotted `/api/state` path, \
+         `VALUE` a JSON value or a bare word; `a|b` is one of them, `[not ]` optional."
+    );
+    for kind in [StepKind::Given, StepKind::When, StepKind::Then] {
+        let phrases: Vec<String> = vocabulary
+            .definitions()
+            .iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| format!("`{}`", d.phrase()))
+            .collect();
+        let _ = writeln!(out);
+        let _ = writeln!(out, "- {kind}: {}", phrases.join(" · "));
+    }
+}
+
+/// Renders the catalog document; `library` says which tiers a runner exists for and what the
+/// step library's phrases are.
+pub fn render(rows: &[Row], library: &Library) -> String {
+    let runners = &library.runners;
     let totals = totals(rows);
     let mut out = String::new();
     let _ = writeln!(out, "# Scenario catalog");
@@ -738,20 +473,24 @@ pub fn render(rows: &[Row]) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Tiers: `sim` = the deterministic simulation and `contract` = real clients against the \
-         fakes (✅ run on every PR); `mini-stack` = real containers against the fakes and `live` \
-         = the live matrix on a real box (▶ run when that harness runs). \
-         ⏳ `pending(<capability>)` marks a scenario waiting on a capability that is not built \
-         yet, and ⚠ `quarantined(<reason>)` one that runs but may not fail the build; neither is \
-         ever counted as covered. The trigger is the scenario's `When` steps without the passage \
-         of time."
+        "Tiers: `sim` = the deterministic simulation, `contract` = real clients against the \
+         fakes, `mini-stack` = real containers against the fakes, `live` = a real box. A tier is \
+         marked ✅ only when the scenario runner has a runner for it (the tier factory, \
+         `pithead_scenarios::tiers::Registry::builtin`; `cargo test -p pithead-scenarios --test \
+         catalog`, part of `cargo xtask test`, executes them); today that is {}. A tier a \
+         scenario names but no runner exists for yet is shown `(no runner)`: nothing executes \
+         the scenario there. ⏳ `pending(<capability>)` marks a scenario waiting on a capability \
+         that is not built yet, and ⚠ `quarantined(<reason>)` one that runs but may not fail \
+         the build; none of these is ever counted as covered. The trigger is the scenario's \
+         `When` steps without the passage of time.",
+        tier_names(runners)
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "## Totals");
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| Section | Rows | Scenarios | Runnable (✅) | Harness only (▶) | Quarantined (⚠) | Pending (⏳) |"
+        "| Section | Rows | Scenarios | Runnable (✅) | No runner yet | Quarantined (⚠) | Pending (⏳) |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     let mut all = Totals::default();
@@ -761,13 +500,13 @@ pub fn render(rows: &[Row]) -> String {
         let _ = writeln!(
             out,
             "| {letter}. {title} | {} | {} | {} | {} | {} | {} |",
-            t.rows, t.scenarios, t.runnable, t.harness_only, t.quarantined, t.pending
+            t.rows, t.scenarios, t.runnable, t.no_runner, t.quarantined, t.pending
         );
     }
     let _ = writeln!(
         out,
         "| **All** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |",
-        all.rows, all.scenarios, all.runnable, all.harness_only, all.quarantined, all.pending
+        all.rows, all.scenarios, all.runnable, all.no_runner, all.quarantined, all.pending
     );
 
     for (letter, title) in SECTIONS {
@@ -823,11 +562,12 @@ pub fn render(rows: &[Row]) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "**{letter} totals:** {} scenarios in {} rows — {} runnable, {} harness only, \
+            "**{letter} totals:** {} scenarios in {} rows — {} runnable, {} without a runner, \
              {} quarantined, {} pending.",
-            t.scenarios, t.rows, t.runnable, t.harness_only, t.quarantined, t.pending
+            t.scenarios, t.rows, t.runnable, t.no_runner, t.quarantined, t.pending
         );
     }
+    render_vocabulary(&mut out, &library.vocabulary);
     out
 }
 
@@ -838,7 +578,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Reads and parses every `features/*.feature` under `root`, in file-name order.
-pub fn load_rows(root: &Path) -> anyhow::Result<Vec<Row>> {
+pub fn load_rows(root: &Path, library: &Library) -> anyhow::Result<Vec<Row>> {
     let dir = root.join(FEATURES_DIR);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -854,7 +594,7 @@ pub fn load_rows(root: &Path) -> anyhow::Result<Vec<Row>> {
             .unwrap_or_default();
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        rows.extend(parse_feature(&name, &text)?);
+        rows.extend(parse_feature(&name, &text, library)?);
     }
     check_sections(&rows)?;
     Ok(rows)
@@ -908,16 +648,17 @@ pub fn write_or_check(
 /// `cargo xtask catalog [--check]`.
 pub fn run_catalog(check: bool) -> anyhow::Result<()> {
     let root = workspace_root();
-    let rows = load_rows(&root)?;
-    let doc = render(&rows);
+    let library = Library::of_scenarios();
+    let rows = load_rows(&root, &library)?;
+    let doc = render(&rows, &library);
     write_or_check(&root.join(CATALOG_DOC), &doc, check, "cargo xtask catalog")?;
     let totals = totals(&rows);
     for (letter, _) in SECTIONS {
         let t = totals.get(&letter).copied().unwrap_or_default();
         println!(
-            "{letter}: {} scenarios ({} rows) — {} runnable, {} harness only, {} quarantined, \
+            "{letter}: {} scenarios ({} rows) — {} runnable, {} without a runner, {} quarantined, \
              {} pending",
-            t.scenarios, t.rows, t.runnable, t.harness_only, t.quarantined, t.pending
+            t.scenarios, t.rows, t.runnable, t.no_runner, t.quarantined, t.pending
         );
     }
     println!(
@@ -930,6 +671,10 @@ pub fn run_catalog(check: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sim() -> Library {
+        Library::with_runners(&[TierTag::Sim])
+    }
 
     const SAMPLE: &str = r#"
 @section-B @issue-35
@@ -968,13 +713,13 @@ Feature: Sample
 
     #[test]
     fn a_feature_becomes_rows_with_triggers_tiers_and_counts() {
-        let rows = parse_feature("b_sample.feature", SAMPLE).expect("parses");
+        let rows = parse_feature("b_sample.feature", SAMPLE, &sim()).expect("parses");
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].name, "Cold start holds");
         assert!(rows[0].triggers.is_empty(), "time passing is not a trigger");
-        assert_eq!(rows[0].cell(Tier::Sim), Some(Cell::Covered));
-        assert_eq!(rows[0].cell(Tier::MiniStack), Some(Cell::Harness));
-        assert_eq!(rows[0].cell(Tier::Live), None);
+        assert_eq!(rows[0].cell(TierTag::Sim), Some(Cell::Covered));
+        assert_eq!(rows[0].cell(TierTag::MiniStack), Some(Cell::NoRunner));
+        assert_eq!(rows[0].cell(TierTag::Live), None);
         assert!(rows[0].issues.contains(&35), "feature tags are inherited");
         assert_eq!(rows[1].examples, Some(2));
         assert_eq!(rows[1].example_values, vec!["monerod", "Tari"]);
@@ -986,7 +731,7 @@ Feature: Sample
         assert!(rows[2].is_pending());
         assert!(!rows[2].is_runnable());
         assert_eq!(
-            rows[3].cell(Tier::Sim),
+            rows[3].cell(TierTag::Sim),
             Some(Cell::Quarantined("issue-12".to_owned()))
         );
         assert!(rows[3].is_quarantined() && !rows[3].is_runnable());
@@ -997,7 +742,7 @@ Feature: Sample
                 rows: 4,
                 scenarios: 5,
                 runnable: 3,
-                harness_only: 0,
+                no_runner: 0,
                 quarantined: 1,
                 pending: 1
             }
@@ -1005,46 +750,57 @@ Feature: Sample
     }
 
     #[test]
-    fn pending_tags_parse_and_unknown_tags_are_refused() {
+    fn a_tier_is_runnable_only_when_the_registry_has_a_runner_for_it() {
+        let text = "@section-B\nFeature: F\n\n  @mini-stack @live\n  Scenario: S\n    Given the stack boots with default settings\n    Then the moon is full\n";
+        let rows = parse_feature("b.feature", text, &sim()).expect("no runner: steps unchecked");
+        assert_eq!(rows[0].cell(TierTag::MiniStack), Some(Cell::NoRunner));
+        assert!(!rows[0].is_runnable() && !rows[0].is_pending());
         assert_eq!(
-            parse_tag("@pending(xvb-engine)").unwrap(),
-            Tag::Pending(Capability::XvbEngine)
+            render_tiers(&rows[0]),
+            "mini-stack (no runner) · live (no runner)"
         );
-        assert_eq!(
-            parse_tag("pending(live-matrix)").unwrap(),
-            Tag::Pending(Capability::LiveMatrix)
+        assert_eq!(totals(&rows)[&'B'].no_runner, 1);
+
+        let mini = Library::with_runners(&[TierTag::Sim, TierTag::MiniStack]);
+        let err = format!(
+            "{:#}",
+            parse_feature("b.feature", text, &mini).expect_err("a runner checks the steps")
         );
-        assert_eq!(parse_tag("@section-H").unwrap(), Tag::Section('H'));
-        assert_eq!(
-            parse_tag("@quarantine(issue-12)").unwrap(),
-            Tag::Quarantine("issue-12".to_owned())
-        );
-        assert_eq!(parse_tag("@issue-70").unwrap(), Tag::Issue(70));
-        assert_eq!(
-            parse_tag("@mini-stack").unwrap(),
-            Tag::Tier(Tier::MiniStack)
-        );
-        for bad in [
-            "@pending(warp-drive)",
-            "@section-Z",
-            "@issue-9999",
-            "@issue-x",
-            "@slow",
-            "@pending",
-            "@quarantine()",
+        assert!(err.contains("the moon is full"), "{err}");
+        let text = text.replace("    Then the moon is full\n", "");
+        let rows = parse_feature("b.feature", &text, &mini).expect("parses");
+        assert_eq!(rows[0].cell(TierTag::MiniStack), Some(Cell::Covered));
+        assert_eq!(render_tiers(&rows[0]), "mini-stack ✅ · live (no runner)");
+    }
+
+    #[test]
+    fn the_catalog_reads_tags_with_the_runners_grammar() {
+        for (tag, needle) in [
+            ("@pending(warp-drive)", "unknown capability"),
+            ("@issue-9999", "names an issue the strategy does not"),
+            ("@slow", "unknown tag \"@slow\""),
         ] {
-            let err = parse_tag(bad).expect_err(bad).to_string();
-            assert!(err.contains(bad.trim_start_matches('@')), "{bad}: {err}");
+            let text =
+                format!("@section-B\nFeature: F\n  @sim {tag}\n  Scenario: S\n    Given x\n");
+            let err = format!(
+                "{:#}",
+                parse_feature("b.feature", &text, &sim()).expect_err(tag)
+            );
+            let from_the_grammar = TagSet::parse([tag]).expect_err(tag).to_string();
+            assert!(
+                err.contains(&from_the_grammar) && err.contains(needle),
+                "{err}"
+            );
         }
     }
 
     #[test]
     fn any_pending_tag_holds_back_every_tier_as_the_runner_skips_it() {
         let text = "@section-C\nFeature: F\n\n  @sim @live @pending(live-matrix)\n  Scenario: S\n    Given the stack boots with default settings\n    Then the miners are held\n";
-        let rows = parse_feature("c.feature", text).expect("parses");
+        let rows = parse_feature("c.feature", text, &sim()).expect("parses");
         let pending = Some(Cell::Pending(vec![Capability::LiveMatrix]));
-        assert_eq!(rows[0].cell(Tier::Sim), pending);
-        assert_eq!(rows[0].cell(Tier::Live), pending);
+        assert_eq!(rows[0].cell(TierTag::Sim), pending);
+        assert_eq!(rows[0].cell(TierTag::Live), pending);
         assert!(rows[0].is_pending() && !rows[0].is_runnable());
         assert_eq!(
             render_tiers(&rows[0]),
@@ -1059,13 +815,15 @@ Feature: Sample
             ("c.feature", "@section-B\nFeature: F\n  @sim\n  Scenario: S\n    Given the stack boots with default settings\n", "file name"),
             ("b.feature", "@section-B\nFeature: F\n  Scenario: S\n    Given the stack boots with default settings\n", "no tier tag"),
             ("b.feature", "@section-B\nFeature: F\n  @sim @flaky\n  Scenario: S\n    Given x\n", "unknown tag"),
-            ("b.feature", "@section-B\nFeature: F\n  @sim\n  Scenario: S\n    Given the moon is full\n", "step library"),
+            ("b.feature", "@section-B\nFeature: F\n  @sim\n  Scenario: S\n    Given the moon is full\n", "\"Given the moon is full\" matches no definition of the step library"),
+            ("b.feature", "@section-B @section-C\nFeature: F\n  @sim\n  Scenario: S\n    Given x\n", "two section tags"),
+            ("b.feature", "@section-B\nFeature: F\n  @sim @section-B\n  Scenario: S\n    Given x\n", "belongs on the feature"),
             ("b.feature", "@section-B\nFeature: F\n  @sim @pending(mini-stack)\n  Scenario: S\n    Given x\n", "without the @mini-stack tier tag"),
             ("b.feature", "@section-B @quarantine(x)\nFeature: F\n  @sim\n  Scenario: S\n    Given x\n", "not a whole feature"),
             ("b.feature", "@section-B\nFeature: F\n  @sim\n  Scenario Outline: O <n>\n    When <n> seconds pass\n\n    @pending(cli)\n    Examples:\n      | n |\n      | 1 |\n", "not its Examples block"),
         ];
         for (file, text, needle) in cases {
-            let err = format!("{:#}", parse_feature(file, text).expect_err(needle));
+            let err = format!("{:#}", parse_feature(file, text, &sim()).expect_err(needle));
             assert!(err.contains(needle), "expected {needle:?} in {err:?}");
         }
     }
@@ -1075,51 +833,40 @@ Feature: Sample
         let text = "@section-B\nFeature: F\n  @sim\n  Scenario Outline: O\n    When <node> goes down\n\n    Examples:\n      | node |\n      | monerod |\n      | the moon |\n";
         let err = format!(
             "{:#}",
-            parse_feature("b.feature", text).expect_err("the moon")
+            parse_feature("b.feature", text, &sim()).expect_err("the moon")
         );
         assert!(err.contains("the moon goes down"), "{err}");
     }
 
     #[test]
-    fn phrase_templates_match_their_parameters_only() {
-        assert!(matches_phrase(
-            "monerod is syncing at {int} of {int}",
-            "monerod is syncing at 10 of 100"
-        ));
-        assert!(!matches_phrase(
-            "monerod is syncing at {int} of {int}",
-            "monerod is syncing at ten of 100"
-        ));
-        assert!(!matches_phrase(
-            "monerod is syncing at {int} of {int}",
-            "monerod is syncing at 10 of 100 now"
-        ));
-        assert!(matches_phrase(
-            "the badge \"{text}\" is shown",
-            "the badge \"Miner held (sync)\" is shown"
-        ));
-        assert!(!matches_phrase(
-            "the badge \"{text}\" is shown",
-            "the badge \"x\" is not shown"
-        ));
-        assert!(matches_phrase(
-            "the api reports {field} as {value}",
-            "the api reports sync.monero.state as syncing"
-        ));
-        assert!(!matches_phrase(
-            "the api reports {field} as {value}",
-            "the api reports sync state as syncing"
-        ));
-        assert!(matches_library(StepKind::When, "90 seconds pass"));
-        assert!(
-            !matches_library(StepKind::Given, "90 seconds pass"),
-            "kind matters"
-        );
+    fn steps_are_checked_against_the_library_itself() {
+        let feature =
+            |step: &str| format!("@section-B\nFeature: F\n  @sim\n  Scenario: S\n    {step}\n");
+        for ok in [
+            "Given monerod is syncing at 10 of 100",
+            "Then the badge \"Miner held (sync)\" is shown",
+            "Then the api reports sync.monero.state as syncing",
+            "When 90 seconds pass",
+        ] {
+            parse_feature("b.feature", &feature(ok), &sim()).expect(ok);
+        }
+        for bad in [
+            "Given monerod is syncing at ten of 100",
+            "Given monerod is syncing at 10 of 100 now",
+            "Then the api reports sync state as syncing",
+            "Given 90 seconds pass",
+        ] {
+            let err = format!(
+                "{:#}",
+                parse_feature("b.feature", &feature(bad), &sim()).expect_err(bad)
+            );
+            assert!(err.contains(bad) && err.contains("no definition"), "{err}");
+        }
     }
 
     #[test]
     fn render_marks_tiers_and_totals_and_escapes_cells() {
-        let mut rows = parse_feature("b_sample.feature", SAMPLE).expect("parses");
+        let mut rows = parse_feature("b_sample.feature", SAMPLE, &sim()).expect("parses");
         for (letter, _) in SECTIONS {
             if letter != 'B' {
                 let mut r = rows[0].clone();
@@ -1128,10 +875,21 @@ Feature: Sample
             }
         }
         check_sections(&rows).expect("all sections present");
-        let doc = render(&rows);
+        let doc = render(&rows, &sim());
         assert!(
-            doc.contains("| Cold start holds | steady state | sim ✅ · mini-stack ▶ | #35 |"),
+            doc.contains(
+                "| Cold start holds | steady state | sim ✅ · mini-stack (no runner) | #35 |"
+            ),
             "{doc}"
+        );
+        assert!(doc.contains("today that is `sim`."), "{doc}");
+        assert!(
+            !doc.contains('▶'),
+            "no tier is shown run by a harness that does not exist"
+        );
+        assert!(
+            doc.contains("- When: `N seconds pass` · `monerod|Tari becomes synced`"),
+            "the vocabulary comes from the step library: {doc}"
         );
         assert!(doc.contains("| &lt;who&gt; comes back *(outline: monerod · Tari)* | `<who> goes down` → `<who> comes back` | sim ✅ | #35 |"), "{doc}");
         assert!(
@@ -1146,7 +904,7 @@ Feature: Sample
         );
         assert!(
             doc.contains(
-                "**B totals:** 5 scenarios in 4 rows — 3 runnable, 0 harness only, 1 quarantined, 1 pending."
+                "**B totals:** 5 scenarios in 4 rows — 3 runnable, 0 without a runner, 1 quarantined, 1 pending."
             ),
             "{doc}"
         );
@@ -1162,7 +920,7 @@ Feature: Sample
 
     #[test]
     fn a_missing_section_fails_the_check() {
-        let rows = parse_feature("b_sample.feature", SAMPLE).expect("parses");
+        let rows = parse_feature("b_sample.feature", SAMPLE, &sim()).expect("parses");
         let err = check_sections(&rows)
             .expect_err("A and C–H missing")
             .to_string();
@@ -1181,7 +939,13 @@ Feature: Sample
 
     #[test]
     fn the_repository_features_parse_and_cover_every_section() {
-        let rows = load_rows(&workspace_root()).expect("features/ parses");
+        let library = Library::of_scenarios();
+        assert_eq!(
+            library.runners,
+            BTreeSet::from([TierTag::Sim]),
+            "the tier factory's registry: update the catalog's expectations with it"
+        );
+        let rows = load_rows(&workspace_root(), &library).expect("features/ parses");
         let t = totals(&rows);
         assert!(
             rows.iter().all(|r| r.quarantine.is_none()),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use syn::visit::Visit;
 
-use crate::catalog::{self, Cell, Row, Tier};
+use crate::catalog::{self, Cell, Row, TierTag};
 
 /// The inventory document, relative to the workspace root.
 pub const INVENTORY_DOC: &str = "docs/test-inventory.md";
@@ -32,14 +32,10 @@ pub enum Kind {
     Integration,
     /// Everything in `sim/`: the deterministic whole-system simulation.
     Sim,
-    /// Gherkin scenarios a runner executes on the simulation.
-    ScenariosSim,
-    /// Gherkin scenarios a runner executes against the fakes.
-    ScenariosContract,
-    /// Gherkin scenarios run when the mini-stack runs.
-    ScenariosMiniStack,
-    /// Gherkin scenarios run when the live matrix runs.
-    ScenariosLive,
+    /// Gherkin scenarios a runner executes on this tier (0 while no runner for it exists).
+    ScenariosOn(TierTag),
+    /// Gherkin scenarios, not pending, that name only tiers no runner exists for.
+    ScenariosNoRunner,
     /// Gherkin scenarios that run only under quarantine.
     ScenariosQuarantined,
     /// Gherkin scenarios no tier can run yet.
@@ -48,32 +44,31 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in document order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Unit,
         Kind::Contract,
         Kind::Integration,
         Kind::Sim,
-        Kind::ScenariosSim,
-        Kind::ScenariosContract,
-        Kind::ScenariosMiniStack,
-        Kind::ScenariosLive,
+        Kind::ScenariosOn(TierTag::Sim),
+        Kind::ScenariosOn(TierTag::Contract),
+        Kind::ScenariosOn(TierTag::MiniStack),
+        Kind::ScenariosOn(TierTag::Live),
+        Kind::ScenariosNoRunner,
         Kind::ScenariosQuarantined,
         Kind::ScenariosPending,
     ];
 
     /// The name shown in the document and in floor failures.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Kind::Unit => "unit",
-            Kind::Contract => "contract",
-            Kind::Integration => "integration",
-            Kind::Sim => "sim",
-            Kind::ScenariosSim => "scenarios: sim ✅",
-            Kind::ScenariosContract => "scenarios: contract ✅",
-            Kind::ScenariosMiniStack => "scenarios: mini-stack ▶",
-            Kind::ScenariosLive => "scenarios: live ▶",
-            Kind::ScenariosQuarantined => "scenarios: quarantined ⚠",
-            Kind::ScenariosPending => "scenarios: pending ⏳",
+            Kind::Unit => "unit".to_owned(),
+            Kind::Contract => "contract".to_owned(),
+            Kind::Integration => "integration".to_owned(),
+            Kind::Sim => "sim".to_owned(),
+            Kind::ScenariosOn(tier) => format!("scenarios run on {tier}"),
+            Kind::ScenariosNoRunner => "scenarios: no runner yet".to_owned(),
+            Kind::ScenariosQuarantined => "scenarios: quarantined ⚠".to_owned(),
+            Kind::ScenariosPending => "scenarios: pending ⏳".to_owned(),
         }
     }
 }
@@ -84,7 +79,7 @@ pub const FLOORS: &[(Kind, usize)] = &[
     (Kind::Unit, 90),
     (Kind::Contract, 50),
     (Kind::Sim, 15),
-    (Kind::ScenariosSim, 54),
+    (Kind::ScenariosOn(TierTag::Sim), 54),
 ];
 
 /// How a Rust test is declared.
@@ -269,20 +264,17 @@ pub fn counts(tests: &RustTests, rows: &[Row]) -> BTreeMap<Kind, usize> {
     }
     for row in rows {
         let n = row.scenario_count();
-        for (tier, kind) in [
-            (Tier::Sim, Kind::ScenariosSim),
-            (Tier::Contract, Kind::ScenariosContract),
-            (Tier::MiniStack, Kind::ScenariosMiniStack),
-            (Tier::Live, Kind::ScenariosLive),
-        ] {
-            if matches!(row.cell(tier), Some(Cell::Covered | Cell::Harness)) {
-                *out.entry(kind).or_default() += n;
+        for tier in TierTag::ALL {
+            if row.cell(tier) == Some(Cell::Covered) {
+                *out.entry(Kind::ScenariosOn(tier)).or_default() += n;
             }
         }
         if row.is_pending() {
             *out.entry(Kind::ScenariosPending).or_default() += n;
         } else if row.is_quarantined() {
             *out.entry(Kind::ScenariosQuarantined).or_default() += n;
+        } else if !row.is_runnable() {
+            *out.entry(Kind::ScenariosNoRunner).or_default() += n;
         }
     }
     out
@@ -397,7 +389,7 @@ pub fn render(tests: &RustTests, rows: &[Row], floors: &[(Kind, usize)]) -> Stri
 pub fn run_inventory(check: bool) -> anyhow::Result<()> {
     let root = catalog::workspace_root();
     let tests = scan_workspace(&root)?;
-    let rows = catalog::load_rows(&root)?;
+    let rows = catalog::load_rows(&root, &catalog::Library::of_scenarios())?;
     let doc = render(&tests, &rows, FLOORS);
     let counts = counts(&tests, &rows);
     for kind in Kind::ALL {
@@ -530,7 +522,8 @@ mod tests {
             scan_rust("#[test] fn s() {}").expect("parses"),
         );
         let feature = "@section-B\nFeature: F\n  @sim @mini-stack\n  Scenario Outline: O <n>\n    When <n> seconds pass\n\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n\n  @live @pending(live-matrix)\n  Scenario: L\n    Given a box\n";
-        let rows = catalog::parse_feature("b.feature", feature).expect("parses");
+        let library = catalog::Library::with_runners(&[TierTag::Sim]);
+        let rows = catalog::parse_feature("b.feature", feature, &library).expect("parses");
         (tests, rows)
     }
 
@@ -541,13 +534,18 @@ mod tests {
         assert_eq!(c[&Kind::Unit], 2);
         assert_eq!(c[&Kind::Sim], 1);
         assert_eq!(c[&Kind::Contract], 0);
-        assert_eq!(c[&Kind::ScenariosSim], 2);
-        assert_eq!(c[&Kind::ScenariosMiniStack], 2);
+        assert_eq!(c[&Kind::ScenariosOn(TierTag::Sim)], 2);
         assert_eq!(
-            c[&Kind::ScenariosLive],
+            c[&Kind::ScenariosOn(TierTag::MiniStack)],
+            0,
+            "no runner exists for the mini-stack: nothing runs there"
+        );
+        assert_eq!(
+            c[&Kind::ScenariosOn(TierTag::Live)],
             0,
             "a pending live scenario is not counted as live"
         );
+        assert_eq!(c[&Kind::ScenariosNoRunner], 0, "the outline runs on sim");
         assert_eq!(c[&Kind::ScenariosPending], 1);
     }
 
@@ -582,7 +580,7 @@ mod tests {
         );
         assert!(doc.contains("## contract tests\n\nNone yet."), "{doc}");
         assert!(
-            doc.contains("- O &lt;n&gt; *(outline × 2)* — sim ✅ · mini-stack ▶"),
+            doc.contains("- O &lt;n&gt; *(outline × 2)* — sim ✅ · mini-stack (no runner)"),
             "{doc}"
         );
         assert!(

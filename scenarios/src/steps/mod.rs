@@ -3,12 +3,17 @@
 //! No logic and no waits here: waiting lives in the driver ([`crate::driver`]). The words
 //! steps accept are the catalog's fixed vocabulary (see `features/*.feature`); a step that
 //! matches nothing fails the run, so a typo in a feature file never passes silently.
+//! [`Vocabulary`] reads the same definitions the runner registers, so `xtask catalog` checks a
+//! feature's steps against the library itself.
 //!
 //! [`Tier`]: crate::driver::Tier
 
 pub mod given;
 pub mod then;
+mod vocabulary;
 pub mod when;
+
+pub use vocabulary::{StepDef, StepError, StepKind, Vocabulary};
 
 use std::str::FromStr;
 use std::time::Duration;
