@@ -12,7 +12,7 @@
 //!   retries: a flaky scenario is investigated, not retried);
 //! - a step that matches no definition fails its scenario (cucumber's `fail_on_skipped`).
 //!
-//! Output: cucumber's pretty writer, JUnit XML ([`junit`]: every scenario, the ones not run as
+//! Output: cucumber's pretty writer, JUnit XML (`junit`: every scenario, the ones not run as
 //! skipped with their reason), and [`Report::print`].
 
 use std::cell::RefCell;
