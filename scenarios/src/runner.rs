@@ -317,8 +317,13 @@ fn plan<'a>(raw: impl IntoIterator<Item = &'a str>, tiers: &Registry) -> Plan {
             "has no tier tag (@sim, @contract, @mini-stack, @live): nothing runs it".to_owned()
         } else {
             let named: Vec<String> = set.tiers.iter().map(|t| format!("@{t}")).collect();
+            let which = if named.len() == 1 {
+                "that tier"
+            } else {
+                "any of those tiers"
+            };
             format!(
-                "tagged {}: no runner for that tier exists in this run (tiers with a runner: {registered})",
+                "tagged {}: no runner for {which} exists in this run (tiers with a runner: {registered})",
                 named.join(", ")
             )
         };
@@ -623,7 +628,10 @@ mod tests {
             panic!("a mini-stack scenario must be skipped when no mini-stack runner exists");
         };
         assert!(reason.contains("@contract, @mini-stack"), "{reason}");
-        assert!(reason.contains("no runner for that tier"), "{reason}");
+        assert!(
+            reason.contains("no runner for any of those tiers"),
+            "{reason}"
+        );
         assert!(
             reason.contains("tiers with a runner: @sim, @live"),
             "{reason}"
