@@ -188,6 +188,30 @@ async fn the_fake_engine_has_the_recorded_shapes() {
         not_found["body"]["message"],
         fixture("docker/inspect.not_found.json")["body"]["message"]
     );
+
+    // The fake's refusal (500) uses the engine's one error body, `{"message": string}`, which
+    // the 404 recording shows.
+    let refusing = FakeDocker::new(&["rec"]);
+    refusing.refuse_next(1);
+    let reply = rawhttp::router(
+        refusing.router(),
+        "POST",
+        "/v1.41/containers/rec/stop",
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 500);
+    let rules = Rules::exact();
+    let drifts = compare(
+        &Shape::of(&fixture("docker/stop.not_found.json")["body"], &rules),
+        &Shape::of(&reply.json(), &rules),
+        &rules,
+    );
+    assert!(
+        drifts.is_empty(),
+        "the fake's 500 body:\n  {}",
+        lines(&drifts)
+    );
 }
 
 #[test]
