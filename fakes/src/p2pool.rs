@@ -186,7 +186,8 @@ impl P2poolState {
             "current_effort": 0.0,
             "connections": self.stratum_connections,
             "incoming_connections": self.stratum_connections,
-            "block_reward_share_percent": self.block_reward_share_percent,
+            // p2pool writes this `double` with "%.3f": always a JSON float, never an integer.
+            "block_reward_share_percent": self.block_reward_share_percent as f64,
             "wallet": self.wallet,
             "workers": self.workers,
         })

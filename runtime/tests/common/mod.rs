@@ -4,3 +4,5 @@
 #![allow(dead_code)]
 
 pub mod monerod;
+pub mod rawhttp;
+pub mod shape;
