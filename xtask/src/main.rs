@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod catalog;
 mod demo;
 mod inventory;
+mod mutants;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Pithead's automation")]
@@ -42,6 +43,9 @@ enum Task {
     },
     /// The 30-simulated-day soak (release build).
     Soak,
+    /// Mutation testing of runtime/src/control, runtime/src/store and the cycle with
+    /// cargo-mutants (installed on first use); prints caught / missed / unviable per file.
+    Mutants(mutants::MutantsArgs),
     /// Regenerates docs/scenario-catalog.md from features/ (or checks it with --check).
     Catalog {
         /// Fail when the file on disk is stale instead of writing it.
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Task::Swarm { args } => sim_binary("swarm", &args),
         Task::BenchSim { args } => sim_binary("bench", &args),
         Task::Soak => soak(),
+        Task::Mutants(args) => mutants::run(&args),
         Task::Catalog { check } => catalog::run_catalog(check),
         Task::Inventory { check } => inventory::run_inventory(check),
     };
