@@ -69,3 +69,84 @@ impl StateReader {
         self.read().clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::control::{ChainReading, Desired, FailoverDecision, GateObservation, SyncGate};
+
+    #[test]
+    fn the_document_before_the_first_cycle_is_pinned_byte_for_byte() {
+        let (_writer, reader) = read_model();
+        let loading = r#"{"state":"loading","percent":0,"current":0,"target":0,"remaining":0}"#;
+        let expected = format!(
+            concat!(
+                r#"{{"syncing":true,"sync":{{"monero":{loading},"tari":{loading}}},"#,
+                r#""monero":{{"mode":"Unknown","db_size":"—"}},"miner_released":false,"#,
+                r#""workers_rejected":false,"miner_held":true,"nodes":{{}},"containers":{{}},"#,
+                r#""badges":[{{"text":"Starting...","variant":"warn"}}],"#,
+                r#""cycle":{{"count":0,"last_wall_ms":0,"errors":[]}}}}"#
+            ),
+            loading = loading
+        );
+        assert_eq!(serde_json::to_string(&reader.get()).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_recorded_cycle_is_what_readers_see() {
+        let (writer, reader) = read_model();
+        let mut gate = SyncGate::new(false, false, false);
+        let view = gate.step(&GateObservation {
+            monero: Some(ChainReading {
+                height: 3_000,
+                target: 3_000,
+                syncing: false,
+            }),
+            ..GateObservation::default()
+        });
+        let failover = FailoverDecision {
+            rejected: true,
+            event: None,
+            monero_down: true,
+            tari_down: false,
+        };
+        let containers = BTreeMap::from([("xmrig-proxy".to_owned(), Desired::Stopped)]);
+        writer.record(&RenderInput {
+            gate: &view,
+            failover: &failover,
+            monero_reachable: false,
+            monero_ever_up: true,
+            tari_enabled: false,
+            tari_reachable: false,
+            tari_ever_up: false,
+            monero_local: true,
+            monero_prune: true,
+            monero_db_bytes: Some(85_000_000_000),
+            containers: &containers,
+            cycle: CycleSection {
+                count: 7,
+                last_wall_ms: 1_000,
+                errors: vec!["stop xmrig-proxy failed".to_owned()],
+            },
+        });
+        let json = serde_json::to_string(&*reader.read()).unwrap();
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"syncing":false,"sync":{"monero":{"state":"done","percent":100,"current":3000,"#,
+                r#""target":3000,"remaining":0},"tari":{"state":"done","percent":100,"current":0,"#,
+                r#""target":0,"remaining":0}},"monero":{"mode":"Pruned","db_size":"85.0 GB"},"#,
+                r#""miner_released":true,"workers_rejected":true,"miner_held":false,"#,
+                r#""nodes":{"monero":{"reachable":false,"down":true,"ever_up":true}},"#,
+                r#""containers":{"xmrig-proxy":"stopped"},"badges":[{"text":"monerod DOWN","#,
+                r#""variant":"bad","title":"monerod has been unreachable for longer than the down window"},"#,
+                r#"{"text":"Workers rejected","variant":"bad","#,
+                r#""title":"xmrig-proxy is stopped so miners fail over to their backup pools"},"#,
+                r#"{"text":"XMR Pruned","variant":"outline"}],"#,
+                r#""cycle":{"count":7,"last_wall_ms":1000,"errors":["stop xmrig-proxy failed"]}}"#
+            )
+        );
+    }
+}
