@@ -1,14 +1,13 @@
-//! The runtime's entry point: wires the edges, the cycle and the HTTP server.
+//! The runtime's entry point: wires the edges, the cycle, the read model and the HTTP server.
 //!
 //! Production (`bin/pithead-runtime.rs`) and the simulation both call [`App::build`] and
 //! [`App::run`]; they differ only in the [`Edges`] and the listener they pass.
 
-use std::sync::{Arc, RwLock};
-
-use crate::api::{self, ApiState, SharedState};
+use crate::api;
 use crate::config::Config;
-use crate::cycle::{Clients, Cycle};
+use crate::cycle::{Clients, ClientsError, Cycle};
 use crate::io::{SharedClock, SharedConnector};
+use crate::view::{self, StateReader};
 
 /// The injectable edges of one runtime.
 #[derive(Clone)]
@@ -19,19 +18,33 @@ pub struct Edges {
     pub clock: SharedClock,
 }
 
+/// Why the runtime cannot be built or stopped running.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A client cannot be built from the configuration (the message names the variable).
+    #[error(transparent)]
+    Clients(#[from] ClientsError),
+    /// The HTTP server failed: `/api/state` would no longer answer.
+    #[error("the HTTP server stopped: {0}")]
+    ServerFailed(#[source] std::io::Error),
+    /// The HTTP server's task ended without an error (or panicked).
+    #[error("the HTTP server stopped")]
+    ServerStopped,
+}
+
 /// A built runtime, ready to run.
 pub struct App {
     config: Config,
     cycle: Cycle,
-    state: SharedState,
+    state: StateReader,
 }
 
 impl App {
     /// Builds the clients and loads the snapshot. Fails only on unusable configuration.
-    pub fn build(config: Config, edges: Edges) -> anyhow::Result<Self> {
-        let state: SharedState = Arc::new(RwLock::new(ApiState::default()));
+    pub fn build(config: Config, edges: Edges) -> Result<Self, AppError> {
+        let (writer, state) = view::read_model();
         let clients = Clients::new(&config, edges.connector.clone())?;
-        let cycle = Cycle::new(config.clone(), edges.clock, clients, state.clone());
+        let cycle = Cycle::new(config.clone(), edges.clock, clients, writer);
         Ok(Self {
             config,
             cycle,
@@ -40,12 +53,12 @@ impl App {
     }
 
     /// The read model the server answers from (the simulation's invariants read it too).
-    pub fn state(&self) -> SharedState {
+    pub fn state(&self) -> StateReader {
         self.state.clone()
     }
 
     /// Serves the API on `listener` and runs a cycle every `UPDATE_INTERVAL`, forever.
-    pub async fn run<L>(self, listener: L) -> anyhow::Result<()>
+    pub async fn run<L>(self, listener: L) -> Result<(), AppError>
     where
         L: axum::serve::Listener,
         L::Addr: std::fmt::Debug,
@@ -62,7 +75,10 @@ impl App {
             ticks.tick().await;
             cycle.run_once().await;
             if server.is_finished() {
-                anyhow::bail!("the HTTP server stopped");
+                return Err(match server.await {
+                    Ok(Err(e)) => AppError::ServerFailed(e),
+                    Ok(Ok(())) | Err(_) => AppError::ServerStopped,
+                });
             }
         }
     }

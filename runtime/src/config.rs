@@ -3,9 +3,12 @@
 //! Every knob of the domain's §2 table, with its default. A bad value is a startup error that
 //! names the variable and the value (secrets are never echoed).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use url::Url;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +23,133 @@ pub enum ConfigError {
         /// What was expected.
         reason: String,
     },
+    /// A call's deadline would outlast the down window: one hanging call would span it.
+    #[error(
+        "RPC_TIMEOUT_SEC ({rpc_timeout_secs}) must be below NODE_DOWN_AFTER_SEC \
+         ({down_after_secs}): a call that hangs until its deadline would outlast the down window"
+    )]
+    TimeoutNotBelowDownWindow {
+        /// `RPC_TIMEOUT_SEC`.
+        rpc_timeout_secs: u64,
+        /// `NODE_DOWN_AFTER_SEC`.
+        down_after_secs: u64,
+    },
+}
+
+/// A `host:port` address (`TARI_GRPC_ADDRESS`), optionally written `http://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    host: String,
+    port: u16,
+    text: String,
+}
+
+impl HostPort {
+    /// Parses `host:port` (also `http://host:port`, `[v6]:port`); the error says what is wrong.
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let trimmed = value.trim();
+        let rest = trimmed.strip_prefix("http://").unwrap_or(trimmed);
+        let rest = rest.trim_end_matches('/');
+        if rest.contains("://") {
+            return Err("only host:port or http://host:port is supported");
+        }
+        if rest.contains('/') || rest.contains('@') {
+            return Err("expected host:port");
+        }
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or("no port (expected host:port)")?;
+        let port = port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or("the port is not a number 1-65535")?;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if bare.is_empty() {
+            return Err("no host");
+        }
+        Ok(Self {
+            host: bare.to_owned(),
+            port,
+            text: format!("{host}:{port}"),
+        })
+    }
+
+    /// The host, without IPv6 brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `host:port` as written (IPv6 hosts keep their brackets).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A docker container name: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most
+/// [`ContainerName::MAX_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerName(String);
+
+impl ContainerName {
+    /// The longest name accepted.
+    pub const MAX_LEN: usize = 255;
+
+    /// `name`, when it is a valid container name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::is_valid(name).then(|| Self(name.to_owned()))
+    }
+
+    /// Whether `name` is a valid container name (the one rule; every other check calls this).
+    pub fn is_valid(name: &str) -> bool {
+        let mut chars = name.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && name.len() <= Self::MAX_LEN
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ContainerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ContainerName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ContainerName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// Where p2pool's data-api is read (`P2POOL_API`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum P2poolApi {
+    /// Over HTTP (`http://host:port`).
+    Http(Url),
+    /// From a directory shared with p2pool.
+    Dir(PathBuf),
 }
 
 /// Typed runtime configuration.
@@ -27,8 +157,8 @@ pub enum ConfigError {
 pub struct Config {
     /// `UPDATE_INTERVAL`: one observe → decide → act cycle.
     pub update_interval: Duration,
-    /// `MONERO_RPC_URL`.
-    pub monero_rpc_url: String,
+    /// `MONERO_RPC_URL` (`http://`, with a host).
+    pub monero_rpc_url: Url,
     /// `MONERO_RPC_USER` / `MONERO_RPC_PASSWORD`: digest-auth credentials, when both are set.
     pub monero_rpc_credentials: Option<(String, String)>,
     /// `MONERO_NODE_HOST` equals `LOCAL_MONERO_HOST`: the node is the box's own.
@@ -36,16 +166,16 @@ pub struct Config {
     /// `MONERO_PRUNE`.
     pub monero_prune: bool,
     /// `TARI_GRPC_ADDRESS` (`host:port`); `None` when set empty (no Tari in the stack).
-    pub tari_grpc_address: Option<String>,
+    pub tari_grpc_address: Option<HostPort>,
     /// `TARI_REQUIRED`.
     pub tari_required: bool,
-    /// `DOCKER_CONTROL_URL`.
-    pub docker_control_url: String,
+    /// `DOCKER_CONTROL_URL` (`http://`, with a host).
+    pub docker_control_url: Url,
     /// `SYNC_GATE_CONTAINERS`.
-    pub sync_gate_containers: Vec<String>,
+    pub sync_gate_containers: Vec<ContainerName>,
     /// `REJECT_WORKERS_CONTAINER`.
-    pub reject_workers_container: String,
-    /// `NODE_DOWN_AFTER_SEC`.
+    pub reject_workers_container: ContainerName,
+    /// `NODE_DOWN_AFTER_SEC`; always longer than `rpc_timeout`.
     pub node_down_after: Duration,
     /// `NODE_RECOVERY_AFTER_SEC`.
     pub node_recovery_after: Duration,
@@ -56,8 +186,9 @@ pub struct Config {
     /// `DASHBOARD_BIND`.
     pub dashboard_bind: SocketAddr,
     /// `P2POOL_API`: p2pool's data-api, a directory or an `http://` URL; unset = not read.
-    pub p2pool_api: Option<String>,
-    /// `RPC_TIMEOUT_SEC`: deadline of every client call.
+    pub p2pool_api: Option<P2poolApi>,
+    /// `RPC_TIMEOUT_SEC`: deadline of every client call; always shorter than
+    /// `node_down_after`.
     pub rpc_timeout: Duration,
 }
 
@@ -65,7 +196,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("update_interval", &self.update_interval)
-            .field("monero_rpc_url", &redact_url(&self.monero_rpc_url))
+            .field("monero_rpc_url", &redact_url(self.monero_rpc_url.as_str()))
             .field(
                 "monero_rpc_credentials",
                 &self.monero_rpc_credentials.as_ref().map(|_| "<set>"),
@@ -74,7 +205,10 @@ impl std::fmt::Debug for Config {
             .field("monero_prune", &self.monero_prune)
             .field("tari_grpc_address", &self.tari_grpc_address)
             .field("tari_required", &self.tari_required)
-            .field("docker_control_url", &redact_url(&self.docker_control_url))
+            .field(
+                "docker_control_url",
+                &redact_url(self.docker_control_url.as_str()),
+            )
             .field("sync_gate_containers", &self.sync_gate_containers)
             .field("reject_workers_container", &self.reject_workers_container)
             .field("node_down_after", &self.node_down_after)
@@ -82,18 +216,26 @@ impl std::fmt::Debug for Config {
             .field("xvb_enabled", &self.xvb_enabled)
             .field("data_dir", &self.data_dir)
             .field("dashboard_bind", &self.dashboard_bind)
-            .field("p2pool_api", &self.p2pool_api)
+            .field(
+                "p2pool_api",
+                &self.p2pool_api.as_ref().map(|api| match api {
+                    P2poolApi::Http(url) => redact_url(url.as_str()),
+                    P2poolApi::Dir(dir) => dir.display().to_string(),
+                }),
+            )
             .field("rpc_timeout", &self.rpc_timeout)
             .finish()
     }
 }
 
-/// Replaces `user:password@` in a URL with `***@`.
+/// Replaces the userinfo (`user:password@`) of a URL, with or without a scheme, by `***@`.
+/// The one redaction: every message or log line that may echo a URL passes it through here.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}***{}", &url[..scheme_end + 3], &url[at..])
         }
+        (None, Some(at)) => format!("***{}", &url[at..]),
         _ => url.to_owned(),
     }
 }
@@ -117,8 +259,10 @@ impl Config {
         let text = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
 
         let update_interval = seconds(&get, "UPDATE_INTERVAL", 30, 1)?;
-        let monero_rpc_url = text("MONERO_RPC_URL", "http://monerod:18081");
-        check_http_url("MONERO_RPC_URL", &monero_rpc_url)?;
+        let monero_rpc_url = http_url(
+            "MONERO_RPC_URL",
+            &text("MONERO_RPC_URL", "http://monerod:18081"),
+        )?;
         let monero_rpc_credentials = match (get("MONERO_RPC_USER"), lookup("MONERO_RPC_PASSWORD")) {
             (Some(user), Some(password)) if !user.is_empty() => Some((user, password)),
             _ => None,
@@ -131,21 +275,24 @@ impl Config {
         let tari_grpc_address = if tari.is_empty() {
             None
         } else {
-            check_host_port("TARI_GRPC_ADDRESS", &tari)?;
-            Some(tari)
+            let address = HostPort::parse(&tari)
+                .map_err(|reason| invalid("TARI_GRPC_ADDRESS", &tari, reason))?;
+            Some(address)
         };
         let tari_required = boolean(&get, "TARI_REQUIRED", true)?;
-        let docker_control_url = text("DOCKER_CONTROL_URL", "http://docker-control:2375");
-        check_http_url("DOCKER_CONTROL_URL", &docker_control_url)?;
+        let docker_control_url = http_url(
+            "DOCKER_CONTROL_URL",
+            &text("DOCKER_CONTROL_URL", "http://docker-control:2375"),
+        )?;
         let sync_gate_containers = names(&get, "SYNC_GATE_CONTAINERS", "p2pool,xmrig-proxy")?;
-        let reject_workers_container = text("REJECT_WORKERS_CONTAINER", "xmrig-proxy");
-        if !valid_container_name(&reject_workers_container) {
-            return Err(invalid(
+        let reject = text("REJECT_WORKERS_CONTAINER", "xmrig-proxy");
+        let reject_workers_container = ContainerName::parse(&reject).ok_or_else(|| {
+            invalid(
                 "REJECT_WORKERS_CONTAINER",
-                &reject_workers_container,
-                "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-            ));
-        }
+                &reject,
+                "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 characters)",
+            )
+        })?;
         let node_down_after = seconds(&get, "NODE_DOWN_AFTER_SEC", 90, 1)?;
         let node_recovery_after = seconds(&get, "NODE_RECOVERY_AFTER_SEC", 60, 1)?;
         let xvb_enabled = boolean(&get, "XVB_ENABLED", false)?;
@@ -154,8 +301,20 @@ impl Config {
         let dashboard_bind = bind
             .parse()
             .map_err(|_| invalid("DASHBOARD_BIND", &bind, "an address like 127.0.0.1:8000"))?;
-        let p2pool_api = get("P2POOL_API").filter(|v| !v.is_empty());
+        let p2pool_api = match get("P2POOL_API").filter(|v| !v.is_empty()) {
+            Some(api) if api.starts_with("http://") => {
+                Some(P2poolApi::Http(http_url("P2POOL_API", &api)?))
+            }
+            Some(dir) => Some(P2poolApi::Dir(dir.into())),
+            None => None,
+        };
         let rpc_timeout = seconds(&get, "RPC_TIMEOUT_SEC", 10, 1)?;
+        if rpc_timeout >= node_down_after {
+            return Err(ConfigError::TimeoutNotBelowDownWindow {
+                rpc_timeout_secs: rpc_timeout.as_secs(),
+                down_after_secs: node_down_after.as_secs(),
+            });
+        }
         Ok(Self {
             update_interval,
             monero_rpc_url,
@@ -228,43 +387,30 @@ fn names(
     get: &dyn Fn(&str) -> Option<String>,
     var: &'static str,
     default: &str,
-) -> Result<Vec<String>, ConfigError> {
+) -> Result<Vec<ContainerName>, ConfigError> {
     let raw = get(var).unwrap_or_else(|| default.to_owned());
-    let mut out = Vec::new();
+    let mut out: Vec<ContainerName> = Vec::new();
     for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        if !valid_container_name(name) {
-            return Err(invalid(var, &raw, "comma-separated container names"));
-        }
-        if !out.iter().any(|n| n == name) {
-            out.push(name.to_owned());
+        let name = ContainerName::parse(name).ok_or_else(|| {
+            invalid(
+                var,
+                &raw,
+                "comma-separated container names (each at most 255 characters)",
+            )
+        })?;
+        if !out.contains(&name) {
+            out.push(name);
         }
     }
     Ok(out)
 }
 
-fn valid_container_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn check_http_url(var: &'static str, value: &str) -> Result<(), ConfigError> {
-    let parsed = url::Url::parse(value).map_err(|_| invalid(var, value, "an http:// URL"))?;
+fn http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let parsed = Url::parse(value).map_err(|_| invalid(var, value, "an http:// URL"))?;
     if parsed.scheme() != "http" || parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid(var, value, "an http:// URL with a host"));
     }
-    Ok(())
-}
-
-fn check_host_port(var: &'static str, value: &str) -> Result<(), ConfigError> {
-    let ok = value
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(var, value, "host:port"))
-    }
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -285,11 +431,12 @@ mod tests {
     fn defaults_match_the_domain_table() {
         let c = with(&[]).unwrap();
         assert_eq!(c.update_interval, Duration::from_secs(30));
-        assert_eq!(c.monero_rpc_url, "http://monerod:18081");
-        assert_eq!(c.tari_grpc_address.as_deref(), Some("tari:18142"));
+        assert_eq!(c.monero_rpc_url.as_str(), "http://monerod:18081/");
+        let tari = c.tari_grpc_address.as_ref().unwrap();
+        assert_eq!((tari.host(), tari.port()), ("tari", 18142));
         assert!(c.tari_required);
         assert!(c.monero_prune);
-        assert_eq!(c.docker_control_url, "http://docker-control:2375");
+        assert_eq!(c.docker_control_url.as_str(), "http://docker-control:2375/");
         assert_eq!(c.sync_gate_containers, ["p2pool", "xmrig-proxy"]);
         assert_eq!(c.reject_workers_container, "xmrig-proxy");
         assert_eq!(c.node_down_after, Duration::from_secs(90));
@@ -299,6 +446,8 @@ mod tests {
         assert_eq!(c.dashboard_bind.to_string(), "127.0.0.1:8000");
         assert!(c.monero_rpc_credentials.is_none());
         assert!(!c.monero_node_local);
+        assert_eq!(c.rpc_timeout, Duration::from_secs(10));
+        assert!(c.p2pool_api.is_none());
     }
 
     #[test]
@@ -307,6 +456,7 @@ mod tests {
             ("UPDATE_INTERVAL", "2"),
             ("NODE_DOWN_AFTER_SEC", "4"),
             ("NODE_RECOVERY_AFTER_SEC", "3"),
+            ("RPC_TIMEOUT_SEC", "3"),
             ("TARI_REQUIRED", "no"),
             ("TARI_GRPC_ADDRESS", ""),
             ("MONERO_PRUNE", "off"),
@@ -326,6 +476,108 @@ mod tests {
         assert_eq!(c.sync_gate_containers, ["p2pool", "xmrig-proxy"]);
         assert!(c.monero_node_local);
         assert_eq!(c.monero_rpc_credentials, Some(("u".into(), "p".into())));
+        assert_eq!(c.rpc_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn p2pool_api_is_a_url_or_a_directory() {
+        let http = with(&[("P2POOL_API", "http://p2pool:3380")]).unwrap();
+        assert!(
+            matches!(&http.p2pool_api, Some(P2poolApi::Http(url)) if url.host_str() == Some("p2pool"))
+        );
+        let dir = with(&[("P2POOL_API", "/p2pool/api")]).unwrap();
+        assert_eq!(
+            dir.p2pool_api,
+            Some(P2poolApi::Dir(PathBuf::from("/p2pool/api")))
+        );
+        let err = with(&[("P2POOL_API", "http://")]).unwrap_err().to_string();
+        assert!(err.starts_with("P2POOL_API"), "{err}");
+    }
+
+    #[test]
+    fn host_port_accepts_the_forms_operators_write() {
+        for (value, host, port) in [
+            ("tari:18142", "tari", 18142),
+            ("http://tari:18142/", "tari", 18142),
+            ("[::1]:18142", "::1", 18142),
+            ("10.0.0.2:1", "10.0.0.2", 1),
+        ] {
+            let parsed = HostPort::parse(value).unwrap();
+            assert_eq!((parsed.host(), parsed.port()), (host, port), "{value}");
+        }
+        assert_eq!(
+            HostPort::parse("[::1]:18142").unwrap().as_str(),
+            "[::1]:18142"
+        );
+        for bad in [
+            "tari",
+            ":18142",
+            "tari:0",
+            "tari:65536",
+            "tari:x",
+            "https://tari:18142",
+            "tari:18142/path",
+            "u:p@tari:18142",
+        ] {
+            assert!(HostPort::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn container_names_follow_dockers_rule_up_to_255_characters() {
+        let longest = format!("a{}", "b".repeat(254));
+        assert_eq!(longest.len(), ContainerName::MAX_LEN);
+        assert!(ContainerName::is_valid(&longest));
+        assert!(!ContainerName::is_valid(&format!("{longest}c")));
+        for good in ["p2pool", "xmrig-proxy", "a", "9.x_y-z"] {
+            assert!(ContainerName::is_valid(good), "{good}");
+        }
+        for bad in ["", "-p2pool", ".x", "_x", "bad name", "p2pool/1", "ünï"] {
+            assert!(!ContainerName::is_valid(bad), "{bad:?}");
+        }
+        let ok = with(&[("REJECT_WORKERS_CONTAINER", longest.as_str())]).unwrap();
+        assert_eq!(ok.reject_workers_container.as_str(), longest);
+        let too_long = format!("{longest}c");
+        for var in ["REJECT_WORKERS_CONTAINER", "SYNC_GATE_CONTAINERS"] {
+            let err = with(&[(var, too_long.as_str())]).unwrap_err().to_string();
+            assert!(err.starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_not_below_the_down_window_is_refused_naming_both() {
+        for (timeout, down) in [("90", "90"), ("120", "90"), ("31", "30")] {
+            let err =
+                with(&[("RPC_TIMEOUT_SEC", timeout), ("NODE_DOWN_AFTER_SEC", down)]).unwrap_err();
+            assert_eq!(
+                err,
+                ConfigError::TimeoutNotBelowDownWindow {
+                    rpc_timeout_secs: timeout.parse().unwrap(),
+                    down_after_secs: down.parse().unwrap(),
+                }
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("RPC_TIMEOUT_SEC ({timeout})")),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!("NODE_DOWN_AFTER_SEC ({down})")),
+                "{text}"
+            );
+        }
+        let ok = with(&[("RPC_TIMEOUT_SEC", "29"), ("NODE_DOWN_AFTER_SEC", "30")]).unwrap();
+        assert!(ok.rpc_timeout < ok.node_down_after);
+    }
+
+    #[test]
+    fn redaction_hides_userinfo_with_or_without_a_scheme() {
+        assert_eq!(
+            redact_url("http://alice:pw@node:1/x"),
+            "http://***@node:1/x"
+        );
+        assert_eq!(redact_url("alice:pw@node:1"), "***@node:1");
+        assert_eq!(redact_url("http://node:1/"), "http://node:1/");
     }
 
     #[test]

@@ -1,26 +1,24 @@
 //! One update cycle: observe → decide → act → record.
 //!
-//! The only driver of the control machines. Observation and action are I/O (clients, docker);
-//! the decision is [`Machines::decide`], a pure function of the observations and `now`.
+//! The only driver of the control machines ([`Machines`]): it reads the nodes through the
+//! clients, hands the readings and `now` to [`Machines::decide`], executes the owed docker
+//! calls, persists the latch, and records the pass in the read model ([`StateWriter`]).
+//!
+//! Architecture invariant: no decision here and no HTTP serving; the cycle knows the clients,
+//! the control machines, the store and the read model's writer, nothing of `api`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tokio::time::Instant;
-
-use crate::api::state::{render, CycleSection, RenderInput};
-use crate::api::SharedState;
-use crate::config::Config;
-use crate::control::{
-    ChainReading, ContainerAction, ContainerPlan, Failover, FailoverDecision, FailoverObservation,
-    GateObservation, GateView, SyncGate,
-};
+use crate::config::{Config, P2poolApi};
+use crate::control::{ChainReading, ContainerAction, Decision, Machines, Readings};
 use crate::io::{SharedClock, SharedConnector};
-use crate::observe::docker::{DockerApi, DockerController};
-use crate::observe::monero::{MoneroClient, MoneroInfo};
-use crate::observe::p2pool::{P2poolClient, P2poolSource};
-use crate::observe::tari::{TariClient, TariStatus};
+use crate::observe::docker::{DockerApi, DockerController, DockerError};
+use crate::observe::monero::{MoneroClient, MoneroError, MoneroInfo};
+use crate::observe::p2pool::{P2poolClient, P2poolError, P2poolSource};
+use crate::observe::tari::{TariClient, TariError, TariStatus};
 use crate::store::{Rearm, Snapshot, SnapshotStore};
+use crate::view::{CycleSection, RenderInput, StateWriter};
 
 /// What the clients returned this cycle, already reduced to what decisions need.
 #[derive(Debug, Clone, Default)]
@@ -33,75 +31,16 @@ pub struct Observations {
     pub p2pool_network_height: Option<u64>,
 }
 
-/// Everything one decision produced.
-#[derive(Debug, Clone)]
-pub struct Decision {
-    /// The gate's verdict.
-    pub gate: GateView,
-    /// The failover's verdict.
-    pub failover: FailoverDecision,
-    /// Docker calls owed.
-    pub owed: Vec<ContainerAction>,
-}
-
-/// The control machines of one runtime.
-#[derive(Debug, Clone)]
-pub struct Machines {
-    /// The sync gate.
-    pub gate: SyncGate,
-    /// Node health + failover.
-    pub failover: Failover,
-    /// Desired container states.
-    pub plan: ContainerPlan,
-    tari_enabled: bool,
-}
-
-impl Machines {
-    /// Machines for `config`, with the latch from the snapshot.
-    pub fn new(config: &Config, released: bool) -> Self {
-        let tari_enabled = config.tari_grpc_address.is_some();
-        Self {
-            gate: SyncGate::new(tari_enabled, config.tari_required, released),
-            failover: Failover::new(
-                config.node_down_after,
-                config.node_recovery_after,
-                tari_enabled,
-                config.tari_required,
-            ),
-            plan: ContainerPlan::new(
-                config.sync_gate_containers.clone(),
-                config.reject_workers_container.clone(),
-            ),
-            tari_enabled,
-        }
-    }
-
-    /// Decides from one cycle's observations. Pure.
-    pub fn decide(&mut self, observations: &Observations, now: Instant) -> Decision {
-        let monero = observations.monero.as_ref().map(monero_reading);
-        let tari = observations
+/// The control machines' view of one cycle's observations.
+fn readings(observations: &Observations) -> Readings {
+    Readings {
+        monero: observations.monero.as_ref().map(monero_reading),
+        tari: observations
             .tari
             .as_ref()
             .filter(|s| s.reachable)
-            .map(tari_reading);
-        let gate = self.gate.step(&GateObservation {
-            monero,
-            tari,
-            p2pool_network_height: observations.p2pool_network_height,
-        });
-        let failover = self.failover.step(
-            FailoverObservation {
-                monero_reachable: observations.monero.is_some(),
-                tari_reachable: self.tari_enabled && tari.is_some(),
-            },
-            now,
-        );
-        let owed = self.plan.step(gate.holding, failover.rejected);
-        Decision {
-            gate,
-            failover,
-            owed,
-        }
+            .map(tari_reading),
+        p2pool_network_height: observations.p2pool_network_height,
     }
 }
 
@@ -128,6 +67,23 @@ fn tari_reading(status: &TariStatus) -> ChainReading {
     }
 }
 
+/// A client that cannot be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsError {
+    /// monerod's client (the message names `MONERO_RPC_URL`).
+    #[error(transparent)]
+    Monero(#[from] MoneroError),
+    /// The Tari client (the message names `TARI_GRPC_ADDRESS`).
+    #[error(transparent)]
+    Tari(#[from] TariError),
+    /// p2pool's data-api client.
+    #[error(transparent)]
+    P2pool(#[from] P2poolError),
+    /// The docker engine's client (the message names `DOCKER_CONTROL_URL`).
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+}
+
 /// The clients one runtime observes and acts through.
 pub struct Clients {
     /// monerod.
@@ -142,37 +98,36 @@ pub struct Clients {
 
 impl Clients {
     /// Production clients for `config`, dialling through `connector`.
-    pub fn new(config: &Config, connector: SharedConnector) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, connector: SharedConnector) -> Result<Self, ClientsError> {
         let exchange = crate::io::http::Exchange {
             timeout: config.rpc_timeout,
             limit_bytes: 1024 * 1024,
         };
         let monero = MoneroClient::new(
             connector.clone(),
-            &config.monero_rpc_url,
+            config.monero_rpc_url.as_str(),
             config.monero_rpc_credentials.clone(),
             exchange.clone(),
         )?;
         let tari = config
             .tari_grpc_address
-            .as_deref()
-            .map(|address| TariClient::new(connector.clone(), address, config.rpc_timeout))
+            .as_ref()
+            .map(|address| TariClient::new(connector.clone(), address.as_str(), config.rpc_timeout))
             .transpose()?;
         let p2pool = config
             .p2pool_api
-            .as_deref()
+            .as_ref()
             .map(|api| {
-                let source = if api.starts_with("http://") {
-                    P2poolSource::Http(api.to_owned())
-                } else {
-                    P2poolSource::Dir(api.into())
+                let source = match api {
+                    P2poolApi::Http(url) => P2poolSource::Http(url.as_str().to_owned()),
+                    P2poolApi::Dir(dir) => P2poolSource::Dir(dir.clone()),
                 };
                 P2poolClient::new(connector.clone(), source, exchange.clone())
             })
             .transpose()?;
         let docker = Arc::new(DockerController::new(
             connector,
-            &config.docker_control_url,
+            config.docker_control_url.as_str(),
             config.rpc_timeout,
         )?);
         Ok(Self {
@@ -228,13 +183,14 @@ pub struct Cycle {
     machines: Machines,
     store: SnapshotStore,
     persisted: Snapshot,
-    state: SharedState,
+    view: StateWriter,
     count: u64,
 }
 
 impl Cycle {
-    /// Loads the snapshot (and the operator's re-arm marker) and builds the machines.
-    pub fn new(config: Config, clock: SharedClock, clients: Clients, state: SharedState) -> Self {
+    /// Loads the snapshot (and the operator's re-arm marker) and builds the machines; each pass
+    /// is recorded through `view`.
+    pub fn new(config: Config, clock: SharedClock, clients: Clients, view: StateWriter) -> Self {
         let store = SnapshotStore::new(&config.data_dir);
         let on_disk = match store.load() {
             Ok(snapshot) => snapshot.unwrap_or_default(),
@@ -265,16 +221,18 @@ impl Cycle {
             machines,
             store,
             persisted: on_disk,
-            state,
+            view,
             count: 0,
         }
     }
 
     /// Runs one observe → decide → act → record pass.
     pub async fn run_once(&mut self) {
-        let observations = self.clients.observe().await;
+        // The observation instant is when the calls are sent, not when they return: a node
+        // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
-        let mut decision = self.machines.decide(&observations, now);
+        let observations = self.clients.observe().await;
+        let mut decision = self.machines.decide(&readings(&observations), now);
         let mut errors = Vec::new();
 
         // Read back the containers that must stay stopped: one started behind our back (by
@@ -346,7 +304,7 @@ impl Cycle {
     fn record(&self, observations: &Observations, decision: &Decision, cycle: CycleSection) {
         let containers: BTreeMap<_, _> = self.machines.plan.desired().clone();
         let tari = observations.tari.as_ref();
-        let rendered = render(&RenderInput {
+        self.view.record(&RenderInput {
             gate: &decision.gate,
             failover: &decision.failover,
             monero_reachable: observations.monero.is_some(),
@@ -360,10 +318,6 @@ impl Cycle {
             containers: &containers,
             cycle,
         });
-        match self.state.write() {
-            Ok(mut guard) => *guard = rendered,
-            Err(poisoned) => *poisoned.into_inner() = rendered,
-        }
     }
 
     /// The machines (for inspection in tests and the simulation's invariants).
@@ -382,6 +336,8 @@ fn verb(action: &ContainerAction) -> &'static str {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use tokio::time::Instant;
 
     use super::*;
     use crate::observe::tari::TariNodeState;
@@ -426,7 +382,7 @@ mod tests {
         let t0 = Instant::now();
         let mut last = None;
         for s in (from_secs..=to_secs).step_by(10) {
-            last = Some(machines.decide(obs, t0 + Duration::from_secs(s)));
+            last = Some(machines.decide(&readings(obs), t0 + Duration::from_secs(s)));
         }
         last.unwrap()
     }

@@ -5,7 +5,8 @@
 //! - [`io`]: the injectable edges (network connector, clock).
 //! - [`store`]: what survives a restart.
 //! - [`cycle`]: one observe → decide → act → record pass.
-//! - [`api`]: the HTTP server (`/healthz`, `/api/state`).
+//! - [`view`]: the read model (the `/api/state` document) the cycle writes and the rest reads.
+//! - [`api`]: the HTTP server (`/healthz`, `/api/state`), serving the read model.
 //! - [`app`]: the entry point shared by the daemon and the simulation.
 //! - [`config`]: the environment, read once.
 #![warn(missing_docs)]
@@ -18,3 +19,4 @@ pub mod cycle;
 pub mod io;
 pub mod observe;
 pub mod store;
+pub mod view;

@@ -53,3 +53,17 @@ fn credentials_never_reach_the_output() {
     );
     assert!(!all.contains(secret), "the password leaked: {all}");
 }
+
+#[test]
+fn a_timeout_not_below_the_down_window_stops_the_start_naming_both() {
+    let out = daemon()
+        .env("RPC_TIMEOUT_SEC", "60")
+        .env("NODE_DOWN_AFTER_SEC", "45")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("RPC_TIMEOUT_SEC (60)"), "{stderr}");
+    assert!(stderr.contains("NODE_DOWN_AFTER_SEC (45)"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

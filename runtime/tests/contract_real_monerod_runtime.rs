@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use common::monerod::{free_port, mined_source_node, monerod_available, Monerod};
 use pithead_fakes::docker::{DockerAction, FakeDocker, Outcome, Verb};
-use pithead_runtime::api::ApiState;
 use pithead_runtime::app::{App, Edges};
 use pithead_runtime::config::Config;
 use pithead_runtime::io::{SystemClock, TokioConnector};
+use pithead_runtime::view::{ApiState, StateReader};
 use tokio::time::Instant;
 
 /// Blocks node A mines before B exists.
@@ -48,17 +48,14 @@ struct Seen {
 }
 
 struct Probe {
-    state: pithead_runtime::api::SharedState,
+    state: StateReader,
     docker: FakeDocker,
     seen: Vec<Seen>,
 }
 
 impl Probe {
     fn read(&mut self) -> Seen {
-        let s: ApiState = match self.state.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let s: ApiState = self.state.get();
         let node = s.nodes.get("monero").copied().unwrap_or_default();
         let seen = Seen {
             cycle: s.cycle.count,

@@ -29,11 +29,11 @@ use pithead_fakes::p2pool::FakeP2pool;
 use pithead_fakes::tari::{FakeTari, TariMode};
 use pithead_fakes::xmrig_proxy::FakeXmrigProxy;
 use pithead_fakes::xvb::FakeXvb;
-use pithead_runtime::api::{ApiState, SharedState};
 use pithead_runtime::app::{App, Edges};
 use pithead_runtime::config::Config;
 use pithead_runtime::control::Desired;
 use pithead_runtime::io::http::{request, send, Exchange};
+use pithead_runtime::view::{ApiState, StateReader};
 use tokio::sync::Notify;
 
 use crate::clock::SimClock;
@@ -284,7 +284,7 @@ pub struct World {
     xmrig_proxy: FakeXmrigProxy,
     xvb: FakeXvb,
     tap: DockerTap,
-    runtime_state: Shared<Option<SharedState>>,
+    runtime_state: Shared<Option<StateReader>>,
     runtime_starts: Shared<u64>,
     open_connections: Arc<AtomicUsize>,
     probe: Shared<ProbeLog>,
@@ -355,13 +355,13 @@ impl World {
         let config = config.unwrap_or_default();
 
         let hosts = Hosts {
-            monerod: url_host_port(&config.monero_rpc_url, 80)
+            monerod: url_host_port(config.monero_rpc_url.as_str(), 80)
                 .unwrap_or_else(|| (MONEROD.to_owned(), 18081)),
             tari: config
                 .tari_grpc_address
-                .as_deref()
-                .and_then(address_host_port),
-            docker: url_host_port(&config.docker_control_url, 80)
+                .as_ref()
+                .and_then(|a| address_host_port(a.as_str())),
+            docker: url_host_port(config.docker_control_url.as_str(), 80)
                 .unwrap_or_else(|| (DOCKER.to_owned(), 2375)),
         };
         let dashboard_port = config.dashboard_bind.port();
@@ -378,9 +378,13 @@ impl World {
             (Some(_), None) => Some(FakeTari::new(TariMode::Synced { height: 90_000 })),
             (None, _) => None,
         };
-        let mut managed = config.sync_gate_containers.clone();
-        if !managed.contains(&config.reject_workers_container) {
-            managed.push(config.reject_workers_container.clone());
+        let mut managed: Vec<String> = config
+            .sync_gate_containers
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if !managed.contains(&config.reject_workers_container.to_string()) {
+            managed.push(config.reject_workers_container.to_string());
         }
         let containers = b
             .containers
@@ -448,7 +452,7 @@ impl World {
             });
         }
 
-        let runtime_state: Shared<Option<SharedState>> = Arc::default();
+        let runtime_state: Shared<Option<StateReader>> = Arc::default();
         let runtime_starts: Shared<u64> = Arc::default();
         let open_connections: Arc<AtomicUsize> = Arc::default();
         {
@@ -570,8 +574,12 @@ impl World {
         }
         let checker = Checker::new(
             t,
-            checked.sync_gate_containers.clone(),
-            checked.reject_workers_container.clone(),
+            checked
+                .sync_gate_containers
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            checked.reject_workers_container.to_string(),
             nodes,
             chains,
         );
@@ -783,7 +791,7 @@ impl World {
     /// crashed).
     pub fn state(&self) -> ApiState {
         match lock(&self.runtime_state).as_ref() {
-            Some(state) => state.read().unwrap_or_else(PoisonError::into_inner).clone(),
+            Some(state) => state.get(),
             None => ApiState::default(),
         }
     }
@@ -796,13 +804,7 @@ impl World {
     /// Cycles completed by the current runtime process.
     pub fn cycles(&self) -> u64 {
         match lock(&self.runtime_state).as_ref() {
-            Some(state) => {
-                state
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .cycle
-                    .count
-            }
+            Some(state) => state.read().cycle.count,
             None => 0,
         }
     }
@@ -1206,7 +1208,7 @@ impl World {
     fn read_view(&mut self) -> Option<RuntimeView> {
         let slot = lock(&self.runtime_state);
         let state = slot.as_ref()?;
-        let s = state.read().unwrap_or_else(PoisonError::into_inner);
+        let s = state.read();
         if s.cycle.count == self.last_count {
             return None;
         }

@@ -10,10 +10,10 @@ use anyhow::{bail, Context};
 use pithead_fakes::docker::FakeDocker;
 use pithead_fakes::monerod::{FakeMonerod, MoneroMode};
 use pithead_fakes::tari::{FakeTari, TariMode};
-use pithead_runtime::api::{ApiState, SharedState};
 use pithead_runtime::app::{App, Edges};
 use pithead_runtime::config::Config;
 use pithead_runtime::io::{SystemClock, TokioConnector};
+use pithead_runtime::view::{ApiState, StateReader};
 
 /// Options of `cargo xtask demo`.
 #[derive(clap::Args, Debug)]
@@ -154,7 +154,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<()> {
     }
     println!("\ndemo: done; still serving http://{bound}/ — Ctrl-C to stop");
     tokio::select! {
-        result = server => result.context("runtime task")?,
+        result = server => Ok(result.context("runtime task")??),
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }
@@ -194,16 +194,13 @@ fn step(text: &str) {
     println!("▶ {text}");
 }
 
-fn read(state: &SharedState) -> ApiState {
-    match state.read() {
-        Ok(guard) => guard.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    }
+fn read(state: &StateReader) -> ApiState {
+    state.get()
 }
 
 /// Polls the runtime's read model every 250 ms until `done` holds, printing progress lines.
 async fn wait(
-    state: &SharedState,
+    state: &StateReader,
     timeout: Duration,
     what: &str,
     mut done: impl FnMut(&ApiState) -> bool,

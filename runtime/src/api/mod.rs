@@ -1,10 +1,9 @@
-//! The HTTP server: `/healthz` and `/api/state`, generic over the listener so the simulation
-//! serves the same router on a turmoil socket.
+//! The HTTP server: `/healthz`, `/api/state` and the dashboard page, generic over the listener
+//! so the simulation serves the same router on a turmoil socket.
+//!
+//! Architecture invariant: reads the read model ([`crate::view`]) and renders nothing itself.
 
 mod page;
-pub mod state;
-
-use std::sync::{Arc, RwLock};
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -12,13 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-pub use state::{ApiState, Badge, BadgeVariant};
+use crate::view::StateReader;
 
-/// The read model the cycle writes and the server reads.
-pub type SharedState = Arc<RwLock<ApiState>>;
-
-/// The runtime's router.
-pub fn router(state: SharedState) -> Router {
+/// The runtime's router, answering from `state`.
+pub fn router(state: StateReader) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
@@ -33,14 +29,8 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn api_state(State(state): State<SharedState>) -> Response {
-    // A poisoned lock only means a writer panicked mid-update; the last value is still the best
-    // answer we have, and `/api/state` must always answer.
-    let snapshot = match state.read() {
-        Ok(guard) => guard.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    (StatusCode::OK, Json(snapshot)).into_response()
+async fn api_state(State(state): State<StateReader>) -> Response {
+    (StatusCode::OK, Json(state.get())).into_response()
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -71,7 +61,7 @@ mod tests {
     use super::*;
 
     async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let state: SharedState = Arc::new(RwLock::new(ApiState::default()));
+        let (_writer, state) = crate::view::read_model();
         let response = router(state)
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await

@@ -42,7 +42,7 @@ async fn run() -> anyhow::Result<()> {
     };
     let app = App::build(config, edges)?;
     tokio::select! {
-        result = app.run(listener) => result,
+        result = app.run(listener) => Ok(result?),
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted: stopping");
             Ok(())

@@ -4,11 +4,13 @@
 //! The update cycle ([`crate::cycle`]) is the only driver.
 
 pub mod failover;
+pub mod machines;
 pub mod node_health;
 pub mod plan;
 pub mod sync_gate;
 
 pub use failover::{Failover, FailoverDecision, FailoverEvent, FailoverObservation};
+pub use machines::{Decision, Machines, Readings};
 pub use node_health::{HealthEvent, NodeHealth};
 pub use plan::{ContainerAction, ContainerPlan, Desired};
 pub use sync_gate::{
