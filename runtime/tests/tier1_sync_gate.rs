@@ -6,6 +6,7 @@ use pithead_runtime::control::{
     ChainProgress, ChainReading, ContainerAction, ContainerPlan, GateObservation, GateView,
     ProgressState, SyncGate,
 };
+use pithead_runtime::store::{Snapshot, SnapshotStore};
 
 const P2POOL: &str = "p2pool";
 const PROXY: &str = "xmrig-proxy";
@@ -365,15 +366,61 @@ fn p2pool_height_zero_override_does_not_deadlock() {
     assert!(gate.released());
 }
 
+/// A gate as the cycle builds it after a restart: the latch comes from the snapshot on disk.
+fn gate_from_snapshot(store: &SnapshotStore) -> SyncGate {
+    let released = store
+        .load()
+        .expect("snapshot readable")
+        .unwrap_or_default()
+        .miner_released;
+    SyncGate::new(true, true, released)
+}
+
+/// Persists the latch the way the cycle does, before acting on it.
+fn persist(store: &SnapshotStore, view: &GateView) {
+    store
+        .save(&Snapshot {
+            miner_released: view.released,
+            ..Snapshot::default()
+        })
+        .expect("snapshot written");
+}
+
 #[test]
 fn restart_mid_sync_holds_then_releases_once() {
-    let mut gate = SyncGate::new(true, true, false);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SnapshotStore::new(dir.path());
+
+    // First process: still syncing, persists a held latch, then dies.
+    let mut gate = gate_from_snapshot(&store);
     let first = gate.step(&obs(syncing(2_000_000, 3_000_000), synced(50_000)));
     assert!(first.holding);
-    assert!(!first.released);
-    let second = gate.step(&obs(synced(3_000_000), synced(50_000)));
-    assert!(second.newly_released);
-    assert!(!second.holding);
+    persist(&store, &first);
+    drop(gate);
+
+    // Second process: only the snapshot survives; still mid-sync, so it keeps holding.
+    let mut gate = gate_from_snapshot(&store);
+    let resumed = gate.step(&obs(syncing(2_500_000, 3_000_000), synced(50_000)));
+    assert!(resumed.holding, "a restart mid-sync released the miners");
+    assert!(!resumed.released);
+    let synced_view = gate.step(&obs(synced(3_000_000), synced(50_000)));
+    assert!(synced_view.newly_released);
+    assert!(!synced_view.holding);
+    persist(&store, &synced_view);
+    drop(gate);
+
+    // Third process: released from the snapshot, never released a second time, never re-holds
+    // even when the chains look behind again.
+    let mut gate = gate_from_snapshot(&store);
+    for observation in [
+        obs(syncing(10, 3_000_000), syncing(10, 50_000)),
+        obs(None, None),
+        obs(synced(3_000_000), synced(50_000)),
+    ] {
+        let view = gate.step(&observation);
+        assert!(!view.holding, "re-held after a restart post-release");
+        assert!(!view.newly_released, "released twice across a restart");
+    }
 }
 
 #[test]
