@@ -12,14 +12,15 @@ use crate::api::state::{render, CycleSection, RenderInput};
 use crate::api::SharedState;
 use crate::config::Config;
 use crate::control::{
-    ChainReading, ContainerAction, ContainerPlan, Failover, FailoverDecision, FailoverObservation,
-    GateObservation, GateView, SyncGate,
+    chain, ChainReading, ContainerAction, ContainerPlan, Failover, FailoverDecision,
+    FailoverObservation, GateObservation, GateView, SyncGate, TariLastGood, TariStatus,
 };
 use crate::io::{SharedClock, SharedConnector};
 use crate::observe::docker::{DockerApi, DockerController};
 use crate::observe::monero::{MoneroClient, MoneroInfo};
 use crate::observe::p2pool::{P2poolClient, P2poolSource};
-use crate::observe::tari::{TariClient, TariStatus};
+use crate::observe::tari::TariClient;
+use crate::observe::SetupError;
 use crate::store::{Rearm, Snapshot, SnapshotStore};
 
 /// What the clients returned this cycle, already reduced to what decisions need.
@@ -27,7 +28,8 @@ use crate::store::{Rearm, Snapshot, SnapshotStore};
 pub struct Observations {
     /// monerod's `get_info` when it answered with `status: OK`.
     pub monero: Option<MoneroInfo>,
-    /// Tari's status (`reachable: false` when it did not answer).
+    /// Tari's status (`reachable: false` when it did not answer; then the last good reading,
+    /// flagged stale, per [`TariLastGood`]).
     pub tari: Option<TariStatus>,
     /// p2pool's network height, when read.
     pub p2pool_network_height: Option<u64>,
@@ -106,26 +108,11 @@ impl Machines {
 }
 
 fn monero_reading(info: &MoneroInfo) -> ChainReading {
-    let syncing = info.is_syncing();
-    ChainReading {
-        height: info.height,
-        // A synced node often reports target_height 0; show its own height as the target.
-        // A syncing one with target 0 has no peer yet: the target is unknown (loading).
-        target: if info.target_height == 0 && !syncing {
-            info.height
-        } else {
-            info.target_height
-        },
-        syncing,
-    }
+    chain::monero_chain(info)
 }
 
 fn tari_reading(status: &TariStatus) -> ChainReading {
-    ChainReading {
-        height: status.local_height,
-        target: status.tip_height,
-        syncing: status.is_syncing(),
-    }
+    chain::tari_chain(&status.reading)
 }
 
 /// The clients one runtime observes and acts through.
@@ -134,6 +121,9 @@ pub struct Clients {
     pub monero: MoneroClient,
     /// The Tari base node, when part of the stack.
     pub tari: Option<TariClient>,
+    /// What a failed Tari read leaves on display (the control side's policy, applied as each
+    /// read arrives).
+    pub tari_last_good: TariLastGood,
     /// p2pool's data-api, when configured (`P2POOL_API`).
     pub p2pool: Option<P2poolClient>,
     /// The docker engine (start/stop).
@@ -142,7 +132,7 @@ pub struct Clients {
 
 impl Clients {
     /// Production clients for `config`, dialling through `connector`.
-    pub fn new(config: &Config, connector: SharedConnector) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, connector: SharedConnector) -> Result<Self, SetupError> {
         let exchange = crate::io::http::Exchange {
             timeout: config.rpc_timeout,
             limit_bytes: 1024 * 1024,
@@ -178,6 +168,7 @@ impl Clients {
         Ok(Self {
             monero,
             tari,
+            tari_last_good: TariLastGood::default(),
             p2pool,
             docker,
         })
@@ -205,6 +196,12 @@ impl Clients {
             }
         };
         let (monero, tari, p2pool_network_height) = tokio::join!(monero, tari, p2pool);
+        let tari = tari.map(|read| {
+            if let Err(e) = &read {
+                tracing::debug!(error = %e, "Tari base node gave no reading");
+            }
+            self.tari_last_good.observe(&read)
+        });
         let monero = match monero {
             Ok(info) => Some(info),
             Err(e) => {
@@ -413,12 +410,14 @@ mod tests {
     fn tari(state: TariNodeState, reachable: bool) -> TariStatus {
         TariStatus {
             reachable,
-            state,
-            local_height: 10,
-            tip_height: 100,
-            initial_sync_achieved: state == TariNodeState::Listening,
             stale: !reachable,
-            migration_percent: None,
+            reading: crate::observe::tari::TariReading {
+                state,
+                local_height: 10,
+                tip_height: 100,
+                initial_sync_achieved: state == TariNodeState::Listening,
+                migration_percent: None,
+            },
         }
     }
 
