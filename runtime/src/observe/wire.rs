@@ -181,6 +181,7 @@ impl<'de> serde::Deserialize<'de> for Finite {
 /// 2^64 as `f64` is exact; anything at or above it does not fit a `u64`.
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 
+#[derive(Clone, Copy)]
 struct CountVisitor;
 
 impl Visitor<'_> for CountVisitor {
@@ -210,6 +211,7 @@ impl Visitor<'_> for CountVisitor {
     }
 }
 
+#[derive(Clone, Copy)]
 struct FiniteVisitor;
 
 impl Visitor<'_> for FiniteVisitor {
@@ -261,19 +263,6 @@ impl<'de, V: Visitor<'de> + Copy> Visitor<'de> for OptionOf<V> {
         d.deserialize_any(self.0).map(Some)
     }
 }
-
-impl Clone for CountVisitor {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl Copy for CountVisitor {}
-impl Clone for FiniteVisitor {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl Copy for FiniteVisitor {}
 
 #[cfg(test)]
 mod tests {
