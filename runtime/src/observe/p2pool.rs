@@ -483,28 +483,30 @@ mod tests {
             parse_network_stats(b""),
             Err(P2poolError::Malformed { .. })
         ));
-        let e = parse_pool_stats(br#"{"pool_list":[]}"#).unwrap_err();
-        assert!(
-            e.to_string().contains("missing field `pool_statistics`"),
-            "{e}"
-        );
-        let e = parse_pool_stats(br#"{"pool_statistics":{"hashRate":1,"miners":-2}}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("pool_statistics.miners: invalid value: integer `-2`"),
-            "{e}"
-        );
-        let e = parse_local_stratum(br#"{"hashrate_15m":"fast"}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("hashrate_15m: invalid type: string \"fast\""),
-            "{e}"
-        );
-        let e = parse_local_stratum(
-            br#"{"hashrate_15m":1,"hashrate_1h":1,"hashrate_24h":1,"shares_found":1,"workers":{}}"#,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("workers: invalid type: map"), "{e}");
+        for (error, needle) in [
+            (
+                parse_pool_stats(br#"{"pool_list":[]}"#).unwrap_err(),
+                "missing field `pool_statistics`",
+            ),
+            (
+                parse_pool_stats(br#"{"pool_statistics":{"hashRate":1,"miners":-2}}"#).unwrap_err(),
+                "pool_statistics.miners: invalid value: integer `-2`",
+            ),
+            (
+                parse_local_stratum(br#"{"hashrate_15m":"fast"}"#).unwrap_err(),
+                "hashrate_15m: invalid type: string \"fast\"",
+            ),
+            (
+                parse_local_stratum(
+                    br#"{"hashrate_15m":1,"hashrate_1h":1,"hashrate_24h":1,"shares_found":1,"workers":{}}"#,
+                )
+                .unwrap_err(),
+                "workers: invalid type: map",
+            ),
+        ] {
+            let e = error.to_string();
+            assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+        }
         let nulls = parse_local_stratum(
             br#"{"hashrate_15m":1.5,"hashrate_1h":1,"hashrate_24h":1,"shares_found":1,"workers":null,"connections":null}"#,
         )

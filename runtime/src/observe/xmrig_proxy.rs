@@ -465,30 +465,27 @@ mod tests {
         assert_eq!(w[0].accepted, 50);
         assert_eq!(w[0].last_share_ms, 1_716_000_000_000);
         assert_eq!(w[0].hashrate_khs, vec![5.5, 5.4, 5.3, 5.2, 5.1]);
-        let e = parse_workers(br#"{"workers":[["x","y",1]]}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("workers[0]: invalid length 3, expected a worker row of at least 8"),
-            "{e}"
-        );
-        let e = parse_workers(br#"{"workers":[[1,"y",1,1,1,1,1,1]]}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("workers[0][0]: name: invalid type: integer `1`"),
-            "{e}"
-        );
-        let e = parse_workers(br#"{"workers":[["x",null,1,1,-1,1,1,1]]}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("workers[0][4]: rejected: invalid value"),
-            "{e}"
-        );
-        let e = parse_workers(br#"{"workers":[["x",null,1,1,1,1,1,1.5,null]]}"#).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("workers[0][8]: hashrate[0]: invalid type: null"),
-            "{e}"
-        );
+        for (body, needle) in [
+            (
+                &br#"{"workers":[["x","y",1]]}"#[..],
+                "workers[0]: invalid length 3, expected a worker row of at least 8",
+            ),
+            (
+                br#"{"workers":[[1,"y",1,1,1,1,1,1]]}"#,
+                "workers[0][0]: name: invalid type: integer `1`",
+            ),
+            (
+                br#"{"workers":[["x",null,1,1,-1,1,1,1]]}"#,
+                "workers[0][4]: rejected: invalid value",
+            ),
+            (
+                br#"{"workers":[["x",null,1,1,1,1,1,1.5,null]]}"#,
+                "workers[0][8]: hashrate[0]: invalid type: null",
+            ),
+        ] {
+            let e = parse_workers(body).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+        }
         let w = parse_workers(br#"{"workers":[[null,null,1,1,1,1,1,1.5]]}"#).unwrap();
         assert_eq!((w[0].name.as_str(), w[0].last_share_ms), ("", 1));
     }
