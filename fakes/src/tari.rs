@@ -42,7 +42,7 @@ use crate::{
     sync::lock,
 };
 
-/// Code generated from `runtime/proto/base_node.proto` (package `tari.rpc`).
+/// Code generated from `proto/base_node.proto` (package `tari.rpc`).
 pub mod proto {
     #![allow(missing_docs, clippy::all, clippy::pedantic)]
     tonic::include_proto!("tari.rpc");

@@ -5,8 +5,9 @@
 
 use crate::api;
 use crate::config::Config;
-use crate::cycle::{Clients, ClientsError, Cycle};
+use crate::cycle::{Clients, Cycle};
 use crate::io::{SharedClock, SharedConnector};
+use crate::observe::SetupError;
 use crate::view::{self, StateReader};
 
 /// The injectable edges of one runtime.
@@ -23,7 +24,7 @@ pub struct Edges {
 pub enum AppError {
     /// A client cannot be built from the configuration (the message names the variable).
     #[error(transparent)]
-    Clients(#[from] ClientsError),
+    Clients(#[from] SetupError),
     /// The HTTP server failed: `/api/state` would no longer answer.
     #[error("the HTTP server stopped: {0}")]
     ServerFailed(#[source] std::io::Error),

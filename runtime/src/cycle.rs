@@ -11,12 +11,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::{Config, P2poolApi};
-use crate::control::{ChainReading, ContainerAction, Decision, Machines, Readings};
+use crate::control::{
+    chain, ChainReading, ContainerAction, Decision, Machines, Readings, TariLastGood, TariStatus,
+};
 use crate::io::{SharedClock, SharedConnector};
-use crate::observe::docker::{DockerApi, DockerController, DockerError};
-use crate::observe::monero::{MoneroClient, MoneroError, MoneroInfo};
-use crate::observe::p2pool::{P2poolClient, P2poolError, P2poolSource};
-use crate::observe::tari::{TariClient, TariError, TariStatus};
+use crate::observe::docker::{DockerApi, DockerController};
+use crate::observe::monero::{MoneroClient, MoneroInfo};
+use crate::observe::p2pool::{P2poolClient, P2poolSource};
+use crate::observe::tari::TariClient;
+use crate::observe::SetupError;
 use crate::store::{Rearm, Snapshot, SnapshotStore};
 use crate::view::{CycleSection, RenderInput, StateWriter};
 
@@ -25,7 +28,8 @@ use crate::view::{CycleSection, RenderInput, StateWriter};
 pub struct Observations {
     /// monerod's `get_info` when it answered with `status: OK`.
     pub monero: Option<MoneroInfo>,
-    /// Tari's status (`reachable: false` when it did not answer).
+    /// Tari's status (`reachable: false` when it did not answer; then the last good reading,
+    /// flagged stale, per [`TariLastGood`]).
     pub tari: Option<TariStatus>,
     /// p2pool's network height, when read.
     pub p2pool_network_height: Option<u64>,
@@ -45,43 +49,11 @@ fn readings(observations: &Observations) -> Readings {
 }
 
 fn monero_reading(info: &MoneroInfo) -> ChainReading {
-    let syncing = info.is_syncing();
-    ChainReading {
-        height: info.height,
-        // A synced node often reports target_height 0; show its own height as the target.
-        // A syncing one with target 0 has no peer yet: the target is unknown (loading).
-        target: if info.target_height == 0 && !syncing {
-            info.height
-        } else {
-            info.target_height
-        },
-        syncing,
-    }
+    chain::monero_chain(info)
 }
 
 fn tari_reading(status: &TariStatus) -> ChainReading {
-    ChainReading {
-        height: status.local_height,
-        target: status.tip_height,
-        syncing: status.is_syncing(),
-    }
-}
-
-/// A client that cannot be built from the configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientsError {
-    /// monerod's client (the message names `MONERO_RPC_URL`).
-    #[error(transparent)]
-    Monero(#[from] MoneroError),
-    /// The Tari client (the message names `TARI_GRPC_ADDRESS`).
-    #[error(transparent)]
-    Tari(#[from] TariError),
-    /// p2pool's data-api client.
-    #[error(transparent)]
-    P2pool(#[from] P2poolError),
-    /// The docker engine's client (the message names `DOCKER_CONTROL_URL`).
-    #[error(transparent)]
-    Docker(#[from] DockerError),
+    chain::tari_chain(&status.reading)
 }
 
 /// The clients one runtime observes and acts through.
@@ -90,6 +62,9 @@ pub struct Clients {
     pub monero: MoneroClient,
     /// The Tari base node, when part of the stack.
     pub tari: Option<TariClient>,
+    /// What a failed Tari read leaves on display (the control side's policy, applied as each
+    /// read arrives).
+    pub tari_last_good: TariLastGood,
     /// p2pool's data-api, when configured (`P2POOL_API`).
     pub p2pool: Option<P2poolClient>,
     /// The docker engine (start/stop).
@@ -98,7 +73,7 @@ pub struct Clients {
 
 impl Clients {
     /// Production clients for `config`, dialling through `connector`.
-    pub fn new(config: &Config, connector: SharedConnector) -> Result<Self, ClientsError> {
+    pub fn new(config: &Config, connector: SharedConnector) -> Result<Self, SetupError> {
         let exchange = crate::io::http::Exchange {
             timeout: config.rpc_timeout,
             limit_bytes: 1024 * 1024,
@@ -133,6 +108,7 @@ impl Clients {
         Ok(Self {
             monero,
             tari,
+            tari_last_good: TariLastGood::default(),
             p2pool,
             docker,
         })
@@ -160,6 +136,12 @@ impl Clients {
             }
         };
         let (monero, tari, p2pool_network_height) = tokio::join!(monero, tari, p2pool);
+        let tari = tari.map(|read| {
+            if let Err(e) = &read {
+                tracing::debug!(error = %e, "Tari base node gave no reading");
+            }
+            self.tari_last_good.observe(&read)
+        });
         let monero = match monero {
             Ok(info) => Some(info),
             Err(e) => {
@@ -369,12 +351,14 @@ mod tests {
     fn tari(state: TariNodeState, reachable: bool) -> TariStatus {
         TariStatus {
             reachable,
-            state,
-            local_height: 10,
-            tip_height: 100,
-            initial_sync_achieved: state == TariNodeState::Listening,
             stale: !reachable,
-            migration_percent: None,
+            reading: crate::observe::tari::TariReading {
+                state,
+                local_height: 10,
+                tip_height: 100,
+                initial_sync_achieved: state == TariNodeState::Listening,
+                migration_percent: None,
+            },
         }
     }
 

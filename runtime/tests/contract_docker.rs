@@ -9,8 +9,10 @@ use std::time::Duration;
 use axum::{http::StatusCode, response::IntoResponse, Router};
 use pithead_fakes::docker::{ContainerStatus as FakeStatus, FakeDocker, Health, Outcome, Verb};
 use pithead_fakes::Behaviour;
-use pithead_runtime::io::{SharedConnector, TokioConnector};
-use pithead_runtime::observe::docker::{Applied, DockerApi, DockerController, DockerError};
+use pithead_runtime::io::{SharedConnector, TokioConnector, TransportError};
+use pithead_runtime::observe::docker::{
+    Applied, DockerApi, DockerController, DockerError, MAX_BODY_BYTES,
+};
 
 async fn serve(router: Router) -> SocketAddr {
     let (addr, _task) = pithead_fakes::serve::spawn_local(router)
@@ -29,10 +31,19 @@ async fn start_stop_outcomes_are_recorded_by_the_engine() {
     let fake = FakeDocker::with_state(&[("p2pool", false), ("xmrig-proxy", true)]);
     let d = controller(serve(fake.router()).await, Duration::from_secs(5));
 
-    assert_eq!(d.start("p2pool").await, Ok(Applied::Changed));
-    assert_eq!(d.start("p2pool").await, Ok(Applied::AlreadyInState));
-    assert_eq!(d.stop("xmrig-proxy").await, Ok(Applied::Changed));
-    assert_eq!(d.stop("xmrig-proxy").await, Ok(Applied::AlreadyInState));
+    assert_eq!(d.start("p2pool").await.expect("applied"), Applied::Changed);
+    assert_eq!(
+        d.start("p2pool").await.expect("applied"),
+        Applied::AlreadyInState
+    );
+    assert_eq!(
+        d.stop("xmrig-proxy").await.expect("applied"),
+        Applied::Changed
+    );
+    assert_eq!(
+        d.stop("xmrig-proxy").await.expect("applied"),
+        Applied::AlreadyInState
+    );
     assert_eq!(fake.is_running("p2pool"), Some(true));
     assert_eq!(fake.is_running("xmrig-proxy"), Some(false));
 
@@ -61,7 +72,10 @@ async fn start_stop_outcomes_are_recorded_by_the_engine() {
 
     // Through the trait object the cycle holds.
     let api: Arc<dyn DockerApi> = Arc::new(d);
-    assert_eq!(api.start("xmrig-proxy").await, Ok(Applied::Changed));
+    assert_eq!(
+        api.start("xmrig-proxy").await.expect("applied"),
+        Applied::Changed
+    );
     assert_eq!(fake.is_running("xmrig-proxy"), Some(true));
 }
 
@@ -69,18 +83,18 @@ async fn start_stop_outcomes_are_recorded_by_the_engine() {
 async fn missing_refused_and_invalid_names() {
     let fake = FakeDocker::new(&["p2pool"]);
     let d = controller(serve(fake.router()).await, Duration::from_secs(5));
-    assert_eq!(
+    assert!(matches!(
         d.start("ghost").await,
-        Err(DockerError::NotFound("ghost".into()))
-    );
-    assert_eq!(
+        Err(DockerError::NotFound(name)) if name == "ghost"
+    ));
+    assert!(matches!(
         d.stop("ghost").await,
-        Err(DockerError::NotFound("ghost".into()))
-    );
-    assert_eq!(
+        Err(DockerError::NotFound(name)) if name == "ghost"
+    ));
+    assert!(matches!(
         d.inspect("ghost").await,
-        Err(DockerError::NotFound("ghost".into()))
-    );
+        Err(DockerError::NotFound(name)) if name == "ghost"
+    ));
 
     fake.refuse_next(1);
     match d.stop("p2pool").await {
@@ -92,7 +106,7 @@ async fn missing_refused_and_invalid_names() {
     }
     // A refusal changes nothing; the retry lands.
     assert_eq!(fake.is_running("p2pool"), Some(true));
-    assert_eq!(d.stop("p2pool").await, Ok(Applied::Changed));
+    assert_eq!(d.stop("p2pool").await.expect("applied"), Applied::Changed);
 
     let calls_before = fake.calls().len();
     assert!(matches!(
@@ -137,13 +151,20 @@ async fn misbehaving_engine_is_typed() {
     let d = controller(addr, Duration::from_millis(400));
 
     fake.set_behaviour(Behaviour::Down);
-    assert!(matches!(
-        d.start("p2pool").await,
-        Err(DockerError::Unreachable { .. })
-    ));
+    let err = d.start("p2pool").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DockerError::Transport(
+                TransportError::Protocol { .. } | TransportError::Unreachable { .. }
+            )
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("unreachable"), "{err}");
     assert!(matches!(
         d.inspect("p2pool").await,
-        Err(DockerError::Unreachable { .. })
+        Err(DockerError::Transport(TransportError::Protocol { .. }))
     ));
 
     fake.set_behaviour(Behaviour::Garbage);
@@ -154,17 +175,17 @@ async fn misbehaving_engine_is_typed() {
 
     fake.set_behaviour(Behaviour::Oversized);
     assert!(
-        matches!(d.inspect("p2pool").await, Err(DockerError::Malformed { reason }) if reason.contains("larger than"))
+        matches!(d.inspect("p2pool").await, Err(DockerError::Transport(TransportError::TooLarge { limit_bytes, .. })) if limit_bytes == MAX_BODY_BYTES)
     );
 
     fake.set_behaviour(Behaviour::slow_secs(3));
     assert!(matches!(
         d.start("p2pool").await,
-        Err(DockerError::Timeout { .. })
+        Err(DockerError::Transport(TransportError::Timeout { .. }))
     ));
     assert!(matches!(
         d.inspect("p2pool").await,
-        Err(DockerError::Timeout { .. })
+        Err(DockerError::Transport(TransportError::Timeout { .. }))
     ));
 
     // Nothing listening at all.
@@ -178,7 +199,7 @@ async fn misbehaving_engine_is_typed() {
     );
     assert!(matches!(
         gone.stop("p2pool").await,
-        Err(DockerError::Unreachable { .. })
+        Err(DockerError::Transport(TransportError::Unreachable { .. }))
     ));
 }
 
@@ -226,8 +247,14 @@ async fn wire_paths_are_unversioned_and_stop_waits_ten_seconds() {
         }
     });
     let d = controller(serve(router).await, Duration::from_secs(5));
-    assert_eq!(d.stop("xmrig-proxy").await, Ok(Applied::Changed));
-    assert_eq!(d.start("xmrig-proxy").await, Ok(Applied::Changed));
+    assert_eq!(
+        d.stop("xmrig-proxy").await.expect("applied"),
+        Applied::Changed
+    );
+    assert_eq!(
+        d.start("xmrig-proxy").await.expect("applied"),
+        Applied::Changed
+    );
     assert_eq!(
         *seen.lock().unwrap(),
         vec![

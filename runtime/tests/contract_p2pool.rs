@@ -7,7 +7,7 @@ use std::time::Duration;
 use pithead_fakes::p2pool::{FakeP2pool, P2poolState};
 use pithead_fakes::Behaviour;
 use pithead_runtime::io::http::Exchange;
-use pithead_runtime::io::{SharedConnector, TokioConnector};
+use pithead_runtime::io::{SharedConnector, TokioConnector, TransportError};
 use pithead_runtime::observe::p2pool::{
     Document, P2poolClient, P2poolError, P2poolReading, P2poolSource, MAX_DOCUMENT_BYTES,
 };
@@ -94,12 +94,12 @@ async fn data_dir_every_behaviour() {
 
     fake.update(|s| s.behaviour = Behaviour::Down);
     fake.write_data_dir(dir.path()).unwrap();
-    assert_eq!(
+    assert!(matches!(
         c.read().await.unwrap_err(),
         P2poolError::Missing {
             document: Document::NetworkStats
         }
-    );
+    ));
 }
 
 #[tokio::test]
@@ -125,14 +125,19 @@ async fn http_every_behaviour() {
     fake.update(|s| s.behaviour = Behaviour::Oversized);
     assert!(matches!(
         c.pool_stats().await,
-        Err(P2poolError::TooLarge { .. })
+        Err(P2poolError::Transport(TransportError::TooLarge { .. }))
     ));
     fake.update(|s| s.behaviour = Behaviour::slow_secs(3));
-    assert!(matches!(c.read().await, Err(P2poolError::Timeout { .. })));
+    assert!(matches!(
+        c.read().await,
+        Err(P2poolError::Transport(TransportError::Timeout { .. }))
+    ));
     fake.update(|s| s.behaviour = Behaviour::Down);
     assert!(matches!(
         c.read().await,
-        Err(P2poolError::Unreachable { .. })
+        Err(P2poolError::Transport(
+            TransportError::Unreachable { .. } | TransportError::Protocol { .. }
+        ))
     ));
 
     // A path the server does not have is "missing".

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::monerod::{client, free_port, generate_blocks, monerod_available, wait_for, Monerod};
+use pithead_runtime::control::chain;
 use pithead_runtime::observe::monero::{MoneroClient, MoneroError, MoneroInfo};
 use tokio::time::Instant;
 
@@ -103,8 +104,8 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
         info.synchronized && info.offline && !info.restricted,
         "{info:?}"
     );
-    assert!(!info.is_syncing());
-    assert_eq!(info.percent(), 100);
+    assert!(!chain::monero_is_syncing(&info));
+    assert_eq!(chain::monero_percent(&info), 100);
     assert_eq!(info.nettype.as_deref(), Some("fakechain"));
     assert!(
         info.version
@@ -148,10 +149,10 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
     let synced = loop {
         b.assert_alive();
         if let Ok(info) = b_client.get_info().await {
-            if info.is_syncing() && info.target_height == 0 {
+            if chain::monero_is_syncing(&info) && info.target_height == 0 {
                 // Started, no peer yet: syncing towards an unknown target (0 %).
-                assert_eq!(info.percent(), 0, "{info:?}");
-            } else if info.is_syncing() {
+                assert_eq!(chain::monero_percent(&info), 0, "{info:?}");
+            } else if chain::monero_is_syncing(&info) {
                 if syncing_doc.is_none() {
                     syncing_doc = Some(raw_get_info(&b_client).await);
                 }
@@ -172,11 +173,11 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
         "the client never observed B syncing (sync too fast to catch?)"
     );
     for info in &syncing_seen {
-        assert!(info.percent() < 100, "{info:?}");
+        assert!(chain::monero_percent(info) < 100, "{info:?}");
         assert!(info.target_height > info.height, "{info:?}");
     }
-    assert!(!synced.is_syncing());
-    assert_eq!(synced.percent(), 100);
+    assert!(!chain::monero_is_syncing(&synced));
+    assert_eq!(chain::monero_percent(&synced), 100);
     let syncing_cmd = b.command_line(PASSWORD);
     if let Some(doc) = &syncing_doc {
         record_or_compare("get_info.syncing.json", doc);
@@ -188,7 +189,7 @@ async fn real_monerod_regtest_get_info_generate_sync_and_digest() {
         syncing_seen.len(),
         syncing_seen
             .iter()
-            .map(|i| (i.height, i.target_height, i.percent()))
+            .map(|i| (i.height, i.target_height, chain::monero_percent(i)))
             .collect::<Vec<_>>()
     );
     drop(b);

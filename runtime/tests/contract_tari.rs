@@ -1,7 +1,8 @@
 //! Tier 2: the real `TariClient` against the fake Tari base node over real loopback gRPC, every
-//! mode, plus the cache and reconnect rules:
+//! mode, read the way the cycle reads it (through the control side's `TariLastGood` policy and
+//! `chain` rules), plus the cache and reconnect rules:
 //! - a Tari height equal to the tip while syncing never shows 100 %;
-//! - after one good reading a down node returns the cached reading flagged unreachable;
+//! - after one good reading a down node leaves the cached reading flagged unreachable;
 //! - a node that restarts is read again on the next call.
 //!
 //! The fake serves all three RPCs the client calls (`GetNetworkState`, `GetTipInfo`,
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pithead_fakes::tari::{FakeTari, Migration, TariMode};
+use pithead_runtime::control::{TariLastGood, TariStatus};
 use pithead_runtime::io::{SharedConnector, TokioConnector};
 use pithead_runtime::observe::tari::{TariClient, TariError, TariNodeState};
 
@@ -84,9 +86,33 @@ impl Drop for Node {
     }
 }
 
-fn client(port: u16, timeout: Duration) -> TariClient {
+/// The client and the control side's stale-reading policy, as the cycle runs them.
+struct Watched {
+    client: TariClient,
+    policy: TariLastGood,
+    last_error: Option<TariError>,
+}
+
+impl Watched {
+    async fn read(&mut self) -> TariStatus {
+        let read = self.client.read().await;
+        let status = self.policy.observe(&read);
+        self.last_error = read.err();
+        status
+    }
+
+    fn last_error(&self) -> Option<&TariError> {
+        self.last_error.as_ref()
+    }
+}
+
+fn client(port: u16, timeout: Duration) -> Watched {
     let connector: SharedConnector = Arc::new(TokioConnector);
-    TariClient::new(connector, &format!("127.0.0.1:{port}"), timeout).expect("client")
+    Watched {
+        client: TariClient::new(connector, &format!("127.0.0.1:{port}"), timeout).expect("client"),
+        policy: TariLastGood::default(),
+        last_error: None,
+    }
 }
 
 fn setup(mode: TariMode) -> (FakeTari, Node) {
@@ -102,9 +128,12 @@ async fn synced_syncing_and_the_never_100_rule() {
 
     let s = c.read().await;
     assert!(s.reachable && !s.stale, "{s:?} {:?}", c.last_error());
-    assert_eq!(s.state, TariNodeState::Listening);
-    assert_eq!((s.local_height, s.tip_height), (5_000, 5_000));
-    assert!(s.initial_sync_achieved && !s.is_syncing());
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height),
+        (5_000, 5_000)
+    );
+    assert!(s.reading.initial_sync_achieved && !s.is_syncing());
     assert_eq!(s.percent(), 100);
 
     fake.set_mode(TariMode::Syncing {
@@ -112,8 +141,11 @@ async fn synced_syncing_and_the_never_100_rule() {
         tip: 5_000,
     });
     let s = c.read().await;
-    assert_eq!(s.state, TariNodeState::Syncing);
-    assert_eq!((s.local_height, s.tip_height), (1_250, 5_000));
+    assert_eq!(s.reading.state, TariNodeState::Syncing);
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height),
+        (1_250, 5_000)
+    );
     assert!(s.is_syncing());
     assert_eq!(s.percent(), 25);
 
@@ -135,32 +167,35 @@ async fn starting_and_migrating_are_reachable_not_synced() {
     // GetNetworkState readiness STARTING_UP.
     let s = c.read().await;
     assert!(s.reachable && s.is_syncing(), "{s:?} {:?}", c.last_error());
-    assert_eq!(s.state, TariNodeState::Starting);
-    assert_eq!(s.migration_percent, None);
-    assert_eq!((s.local_height, s.tip_height, s.percent()), (0, 0, 0));
+    assert_eq!(s.reading.state, TariNodeState::Starting);
+    assert_eq!(s.reading.migration_percent, None);
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height, s.percent()),
+        (0, 0, 0)
+    );
 
     // GetNetworkState readiness `migration`, with its progress.
     fake.set_mode(TariMode::Migrating);
     let s = c.read().await;
     assert!(s.reachable && s.is_syncing(), "{s:?} {:?}", c.last_error());
-    assert_eq!(s.state, TariNodeState::Migrating);
-    assert_eq!(s.migration_percent, Some(0));
+    assert_eq!(s.reading.state, TariNodeState::Migrating);
+    assert_eq!(s.reading.migration_percent, Some(0));
     fake.set_migration_progress(Migration {
         current_block: 429,
         total_blocks: 1_000,
     });
     let s = c.read().await;
-    assert_eq!(s.state, TariNodeState::Migrating);
-    assert_eq!(s.migration_percent, Some(42), "42.9 % floors to 42");
+    assert_eq!(s.reading.state, TariNodeState::Migrating);
+    assert_eq!(s.reading.migration_percent, Some(42), "42.9 % floors to 42");
 
     // Back to starting, then READY: the tip info decides.
     fake.set_mode(TariMode::Starting);
-    assert_eq!(c.read().await.state, TariNodeState::Starting);
+    assert_eq!(c.read().await.reading.state, TariNodeState::Starting);
     fake.set_mode(TariMode::Synced { height: 77 });
     let s = c.read().await;
-    assert_eq!(s.state, TariNodeState::Listening);
-    assert_eq!(s.local_height, 77);
-    assert_eq!(s.migration_percent, None);
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!(s.reading.local_height, 77);
+    assert_eq!(s.reading.migration_percent, None);
 }
 
 #[tokio::test]
@@ -172,7 +207,7 @@ async fn a_node_without_get_network_state_falls_back_to_tip_info() {
     // UNIMPLEMENTED: the START_UP tip info reads as starting (a migration is not visible).
     let s = c.read().await;
     assert!(s.reachable && s.is_syncing(), "{s:?} {:?}", c.last_error());
-    assert_eq!(s.state, TariNodeState::Starting);
+    assert_eq!(s.reading.state, TariNodeState::Starting);
     assert!(c.last_error().is_none());
     let after_first = fake.requests();
     assert_eq!(
@@ -186,16 +221,16 @@ async fn a_node_without_get_network_state_falls_back_to_tip_info() {
         tip: 1_000,
     });
     let s = c.read().await;
-    assert_eq!(s.state, TariNodeState::Syncing);
+    assert_eq!(s.reading.state, TariNodeState::Syncing);
     assert_eq!(
-        (s.local_height, s.tip_height, s.percent()),
+        (s.reading.local_height, s.reading.tip_height, s.percent()),
         (250, 1_000, 25)
     );
     assert_eq!(fake.requests(), after_first + 2);
 
     fake.set_mode(TariMode::Synced { height: 1_000 });
     let s = c.read().await;
-    assert_eq!(s.state, TariNodeState::Listening);
+    assert_eq!(s.reading.state, TariNodeState::Listening);
     assert_eq!(fake.requests(), after_first + 3, "synced: GetTipInfo only");
 }
 
@@ -212,8 +247,8 @@ async fn down_after_a_good_reading_returns_the_cache_flagged_unreachable() {
     fake.set_mode(TariMode::Down);
     let s = c.read().await;
     assert!(!s.reachable && s.stale, "{s:?}");
-    assert_eq!((s.local_height, s.tip_height), (300, 1_000));
-    assert_eq!(s.state, good.state);
+    assert_eq!((s.reading.local_height, s.reading.tip_height), (300, 1_000));
+    assert_eq!(s.reading.state, good.reading.state);
     assert_eq!(s.percent(), 30);
     assert!(
         matches!(c.last_error(), Some(TariError::Unreachable { .. })),
@@ -233,7 +268,10 @@ async fn before_any_good_reading_down_is_zero_and_unreachable() {
     let mut c = client(node.port, Duration::from_secs(5));
     let s = c.read().await;
     assert!(!s.reachable && !s.stale);
-    assert_eq!((s.local_height, s.tip_height, s.percent()), (0, 0, 0));
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height, s.percent()),
+        (0, 0, 0)
+    );
     assert!(c.last_error().is_some());
 }
 
@@ -245,9 +283,14 @@ async fn slow_node_times_out_and_keeps_the_cache() {
     fake.set_mode(TariMode::Slow { secs: 3 });
     let s = c.read().await;
     assert!(!s.reachable && s.stale);
-    assert_eq!(s.local_height, 10);
+    assert_eq!(s.reading.local_height, 10);
     assert!(
-        matches!(c.last_error(), Some(TariError::Timeout { .. })),
+        matches!(
+            c.last_error(),
+            Some(TariError::Transport(
+                pithead_runtime::io::TransportError::Timeout { .. }
+            ))
+        ),
         "{:?}",
         c.last_error()
     );
@@ -270,7 +313,7 @@ async fn a_restarted_node_is_read_again_on_the_next_call() {
     let _node = Node::start(&fake, port);
     let s = c.read().await;
     assert!(s.reachable, "{:?}", c.last_error());
-    assert_eq!(s.local_height, 2);
+    assert_eq!(s.reading.local_height, 2);
 }
 
 #[tokio::test]
@@ -285,7 +328,7 @@ async fn a_restart_between_two_calls_needs_no_failed_call() {
     // The held channel is dead; the client retries once on a fresh one within the call.
     let s = c.read().await;
     assert!(s.reachable, "{:?}", c.last_error());
-    assert_eq!(s.local_height, 3);
+    assert_eq!(s.reading.local_height, 3);
 }
 
 #[tokio::test]
@@ -336,14 +379,14 @@ enum Scope {
 }
 
 /// Messages → fields → numbers, enums → values → numbers, and the service's rpcs, from our
-/// `runtime/proto/base_node.proto` (the small subset of proto syntax it uses).
+/// `proto/base_node.proto` (the small subset of proto syntax it uses).
 #[allow(clippy::type_complexity)]
 fn our_proto() -> (
     std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
     std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
     Vec<(String, String, String)>,
 ) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/base_node.proto");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/base_node.proto");
     let text = std::fs::read_to_string(path).expect("proto");
     let mut messages: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> =
         Default::default();

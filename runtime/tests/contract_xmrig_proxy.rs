@@ -79,13 +79,13 @@ async fn summary_workers_and_config_round_trip() {
         .put_config(&serde_json::json!({"pools": []}))
         .await
         .unwrap_err();
-    assert_eq!(
+    assert!(matches!(
         err,
         XmrigProxyError::BadStatus {
             path: "/1/config",
             code: 400
         }
-    );
+    ));
     assert_eq!(fake.config_puts(), 1);
 }
 
@@ -100,12 +100,18 @@ async fn auth_and_restriction_are_typed_and_the_token_never_shows() {
 
     let none = client(&base, None);
     let err = none.summary().await.unwrap_err();
-    assert_eq!(err, XmrigProxyError::Unauthorized { path: "/1/summary" });
+    assert!(matches!(
+        err,
+        XmrigProxyError::Unauthorized { path: "/1/summary" }
+    ));
     texts.push(format!("{err} {err:?}"));
 
     let wrong = client(&base, Some("not-the-token"));
     let err = wrong.workers().await.unwrap_err();
-    assert_eq!(err, XmrigProxyError::Forbidden { path: "/1/workers" });
+    assert!(matches!(
+        err,
+        XmrigProxyError::Forbidden { path: "/1/workers" }
+    ));
     texts.push(format!("{err} {err:?}"));
 
     fake.set_restricted(true);
@@ -115,10 +121,16 @@ async fn auth_and_restriction_are_typed_and_the_token_never_shows() {
         "reads stay allowed when restricted"
     );
     let err = good.get_config().await.unwrap_err();
-    assert_eq!(err, XmrigProxyError::Forbidden { path: "/1/config" });
+    assert!(matches!(
+        err,
+        XmrigProxyError::Forbidden { path: "/1/config" }
+    ));
     texts.push(format!("{err} {err:?} {good:?}"));
     let err = good.put_config(&fake.config()).await.unwrap_err();
-    assert_eq!(err, XmrigProxyError::Forbidden { path: "/1/config" });
+    assert!(matches!(
+        err,
+        XmrigProxyError::Forbidden { path: "/1/config" }
+    ));
     assert_eq!(fake.config_puts(), 0);
 
     fake.set_restricted(false);

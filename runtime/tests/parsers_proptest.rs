@@ -4,6 +4,7 @@
 //!
 //! The parsers are pure functions over bytes, so none of this needs a network.
 
+use pithead_runtime::control::chain;
 use pithead_runtime::observe::{docker, monero, p2pool, tari, xmrig_proxy, xvb};
 use proptest::prelude::*;
 use prost::Message;
@@ -98,7 +99,11 @@ fn arb_json() -> impl Strategy<Value = Value> {
 /// panicking, and readings must keep their invariants.
 fn every_parser(bytes: &[u8]) {
     if let Ok(info) = monero::parse_get_info(bytes) {
-        assert_eq!(info.percent() == 100, !info.is_syncing(), "{info:?}");
+        assert_eq!(
+            chain::monero_percent(&info) == 100,
+            !chain::monero_is_syncing(&info),
+            "{info:?}"
+        );
     }
     let _ = p2pool::parse_network_stats(bytes);
     let _ = p2pool::parse_pool_stats(bytes);
@@ -164,7 +169,11 @@ proptest! {
                 if field != "height" { prop_assert_eq!(info.height, height); }
                 if field != "target_height" { prop_assert_eq!(info.target_height, target); }
             }
-            Err(monero::MoneroError::Malformed { reason }) => prop_assert!(!reason.is_empty()),
+            Err(monero::MoneroError::Malformed { source }) => {
+                // The message names the field that was replaced (or the status it refused).
+                let reason = source.to_string();
+                prop_assert!(reason.contains(field), "{} lacks {}", reason, field);
+            }
             Err(monero::MoneroError::Busy) => prop_assert_eq!(replacement, json!("BUSY")),
             Err(other) => prop_assert!(false, "unexpected {other:?}"),
         }
@@ -174,12 +183,13 @@ proptest! {
     fn get_info_syncing_rule_holds(height in any::<u64>(), target in any::<u64>(), synchronized in any::<bool>()) {
         let info = monero::parse_get_info(&serde_json::to_vec(&valid_get_info(height, target, synchronized)).unwrap()).unwrap();
         let expected_syncing = !(synchronized || target == 0 || height >= target);
-        prop_assert_eq!(info.is_syncing(), expected_syncing);
+        let percent = chain::monero_percent(&info);
+        prop_assert_eq!(chain::monero_is_syncing(&info), expected_syncing);
         if expected_syncing {
-            prop_assert!(info.percent() < 100);
-            prop_assert_eq!(u128::from(info.percent()), u128::from(height) * 100 / u128::from(target));
+            prop_assert!(percent < 100);
+            prop_assert_eq!(u128::from(percent), u128::from(height) * 100 / u128::from(target));
         } else {
-            prop_assert_eq!(info.percent(), 100);
+            prop_assert_eq!(percent, 100);
         }
     }
 
@@ -188,9 +198,10 @@ proptest! {
         let tip = tari::proto::TipInfoResponse::decode(bytes.as_slice()).ok();
         let progress = tari::proto::SyncProgressResponse::decode(bytes.as_slice()).ok();
         let network = tari::proto::GetNetworkStateResponse::decode(bytes.as_slice()).ok();
-        let status = tari::derive_status(network.as_ref(), tip.as_ref(), progress.as_ref());
-        prop_assert!(status.percent() <= 100);
-        prop_assert!(!status.is_syncing() || status.percent() <= 99);
+        let reading = tari::derive_reading(network.as_ref(), tip.as_ref(), progress.as_ref());
+        let percent = chain::tari_percent(&reading);
+        prop_assert!(percent <= 100);
+        prop_assert!(!chain::tari_is_syncing(&reading) || percent <= 99);
     }
 
     #[test]
@@ -216,9 +227,8 @@ proptest! {
             readiness_status: Some(tari::proto::ReadinessStatus { status: Some(status), timestamp: 0 }),
             ..Default::default()
         });
-        let s = tari::derive_status(network.as_ref(), Some(&tip_info), Some(&progress));
-        prop_assert!(s.reachable);
-        prop_assert_eq!(s.percent() == 100, !s.is_syncing());
+        let s = tari::derive_reading(network.as_ref(), Some(&tip_info), Some(&progress));
+        prop_assert_eq!(chain::tari_percent(&s) == 100, !chain::tari_is_syncing(&s));
         if s.state == tari::TariNodeState::Listening {
             let ready = network.as_ref().is_none_or(|n| tari::readiness(n).is_none());
             prop_assert!(synced && ready);
@@ -265,7 +275,7 @@ fn oversized_documents_parse_or_fail_without_panicking() {
     let long_string = format!(r#"{{"result":{{"status":"{}"}}}}"#, "A".repeat(4 << 20));
     assert!(matches!(
         monero::parse_get_info(long_string.as_bytes()),
-        Err(monero::MoneroError::Malformed { reason }) if reason.len() < 200
+        Err(monero::MoneroError::Malformed { source }) if source.to_string().len() < 200
     ));
     let many_rows = format!(r#"{{"workers":[{}]}}"#, vec!["[1]"; 500_000].join(","));
     assert!(xmrig_proxy::parse_workers(many_rows.as_bytes()).is_err());

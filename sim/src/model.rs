@@ -126,7 +126,7 @@ pub fn monero_done(mode: &MoneroMode, last_data: &MoneroMode, reach: Reach) -> R
     let done = match data {
         MoneroMode::Synced { .. } => true,
         // The fake answers `synchronized: false` while syncing: done only at a known target (a
-        // target of 0 is a node with no peer yet, see `MoneroInfo::is_syncing`).
+        // target of 0 is a node with no peer yet, see `control::chain::monero_is_syncing`).
         MoneroMode::Syncing { height, target } => *target > 0 && height >= target,
         _ => false,
     };

@@ -1,66 +1,15 @@
-//! One HTTP/1.1 exchange over an injected [`Connector`], with a deadline and a body-size limit.
-//!
-//! hyper's pooled `legacy::Client` wants a `tower::Service<Uri>` connector and keeps idle
-//! connections alive between 30-second cycles for no gain; a fresh `http1::handshake` per request
-//! keeps the code short, works unchanged over turmoil streams, and means a daemon restart never
-//! leaves us holding a dead pooled socket.
+//! Requests, base URLs and the per-call bounds the clients share; the exchange itself is
+//! [`super::HttpSession`]'s.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
+use http::{HeaderMap, Request, Response, Uri};
 
+use super::transport::{Target, TransportError};
 use super::Connector;
 
 pub use ::http::Method;
-
-/// Why an HTTP exchange produced no usable response.
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    /// The URL cannot be dialled (no host, unsupported scheme).
-    #[error("invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given (never contains credentials: callers strip userinfo).
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// TCP connect or the HTTP handshake failed.
-    #[error("cannot reach {target}: {source}")]
-    Unreachable {
-        /// `host:port`.
-        target: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// No complete response within the deadline.
-    #[error("{target} did not answer within {timeout:?}")]
-    Timeout {
-        /// `host:port`.
-        target: String,
-        /// The deadline that passed.
-        timeout: Duration,
-    },
-    /// The response body exceeded the limit.
-    #[error("{target} sent a body larger than {limit_bytes} bytes")]
-    TooLarge {
-        /// `host:port`.
-        target: String,
-        /// The limit in bytes.
-        limit_bytes: usize,
-    },
-    /// The connection broke mid-exchange.
-    #[error("{target}: HTTP exchange failed: {message}")]
-    Protocol {
-        /// `host:port`.
-        target: String,
-        /// hyper's description.
-        message: String,
-    },
-}
 
 /// A request's knobs.
 #[derive(Debug, Clone)]
@@ -127,10 +76,10 @@ pub fn parse_base_url(url: &str) -> Result<BaseUrl, &'static str> {
     })
 }
 
-/// `host:port` of an `http://` URI (default port 80).
-pub fn authority(uri: &Uri) -> Result<(String, u16), HttpError> {
-    let invalid = |reason| HttpError::InvalidUrl {
-        url: redact_userinfo(uri),
+/// The target of an `http://` URI (default port 80).
+pub fn target_of(uri: &Uri) -> Result<Target, TransportError> {
+    let invalid = |reason| TransportError::InvalidUrl {
+        url: shown(uri),
         reason,
     };
     match uri.scheme_str() {
@@ -139,109 +88,27 @@ pub fn authority(uri: &Uri) -> Result<(String, u16), HttpError> {
     }
     let host = uri.host().ok_or_else(|| invalid("no host"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    Ok((host.to_owned(), uri.port_u16().unwrap_or(80)))
+    Ok(Target::new(host, uri.port_u16().unwrap_or(80)))
 }
 
-fn redact_userinfo(uri: &Uri) -> String {
-    let text = uri.to_string();
-    match (text.find("://"), text.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &text[..scheme_end + 3], &text[at..])
-        }
-        _ => text,
+/// `uri` as errors show it: no userinfo, no query (it may carry a wallet address).
+fn shown(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
+    match uri.scheme_str() {
+        Some(scheme) => format!("{scheme}://{host}{port}{}", uri.path()),
+        None => format!("{host}{port}{}", uri.path()),
     }
 }
 
-/// Sends `request` and reads the whole body (bounded). Adds `Host` when missing.
+/// Sends `request` on a connection of its own (no session to keep it in) and reads the whole
+/// body, bounded by `exchange`. For one-off calls; clients hold a [`super::HttpSession`].
 pub async fn send(
     connector: &dyn Connector,
     request: Request<Bytes>,
     exchange: &Exchange,
-) -> Result<Response<Bytes>, HttpError> {
-    let (host, port) = authority(request.uri())?;
-    let target = format!("{host}:{port}");
-    let timeout = exchange.timeout;
-    let work = send_inner(
-        connector,
-        request,
-        host,
-        port,
-        target.clone(),
-        exchange.limit_bytes,
-    );
-    match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
-        Err(_) => Err(HttpError::Timeout { target, timeout }),
-    }
-}
-
-async fn send_inner(
-    connector: &dyn Connector,
-    request: Request<Bytes>,
-    host: String,
-    port: u16,
-    target: String,
-    limit_bytes: usize,
-) -> Result<Response<Bytes>, HttpError> {
-    let stream = connector
-        .connect(&host, port)
-        .await
-        .map_err(|source| HttpError::Unreachable {
-            target: target.clone(),
-            source,
-        })?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| HttpError::Unreachable {
-            target: target.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    let driver = tokio::spawn(async move {
-        // The connection ends when the exchange is done or the peer goes away; either way the
-        // request future below reports the outcome.
-        let _ = connection.await;
-    });
-    let (mut parts, body) = request.into_parts();
-    // Origin-form path for HTTP/1.1.
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
-    if !parts.headers.contains_key(http::header::HOST) {
-        if let Ok(value) = http::HeaderValue::from_str(&target) {
-            parts.headers.insert(http::header::HOST, value);
-        }
-    }
-    parts.uri = path.parse().unwrap_or_else(|_| Uri::from_static("/"));
-    let request = Request::from_parts(parts, Full::new(body));
-    let protocol = |e: hyper::Error| HttpError::Protocol {
-        target: target.clone(),
-        message: e.to_string(),
-    };
-    let response = sender.send_request(request).await.map_err(protocol)?;
-    let (parts, body) = response.into_parts();
-    let collected = Limited::new(body, limit_bytes).collect().await;
-    driver.abort();
-    let bytes = match collected {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return Err(HttpError::TooLarge {
-                target,
-                limit_bytes,
-            })
-        }
-        Err(e) => {
-            return Err(HttpError::Protocol {
-                target,
-                message: e.to_string(),
-            })
-        }
-    };
-    Ok(Response::from_parts(parts, bytes))
+) -> Result<Response<Bytes>, TransportError> {
+    super::session::exchange_once(connector, request, exchange.timeout, exchange.limit_bytes).await
 }
 
 /// Builds a request with an empty or JSON body.
@@ -250,22 +117,22 @@ pub fn request(
     uri: &str,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Request<Bytes>, HttpError> {
-    let parsed: Uri = uri.parse().map_err(|_| HttpError::InvalidUrl {
-        url: uri.split('@').next_back().unwrap_or_default().to_owned(),
+) -> Result<Request<Bytes>, TransportError> {
+    let parsed: Uri = uri.parse().map_err(|_| TransportError::InvalidUrl {
+        url: uri
+            .split('@')
+            .next_back()
+            .and_then(|rest| rest.split('?').next())
+            .unwrap_or_default()
+            .to_owned(),
         reason: "not a URI",
     })?;
-    let mut builder = Request::builder().method(method).uri(parsed);
+    let mut builder = Request::builder().method(method).uri(parsed.clone());
     if let Some(h) = builder.headers_mut() {
         h.extend(headers);
     }
-    builder.body(body).map_err(|_| HttpError::InvalidUrl {
-        url: uri.split('@').next_back().unwrap_or_default().to_owned(),
+    builder.body(body).map_err(|_| TransportError::InvalidUrl {
+        url: shown(&parsed),
         reason: "cannot build a request",
     })
-}
-
-/// True for 2xx.
-pub fn is_success(status: StatusCode) -> bool {
-    status.is_success()
 }

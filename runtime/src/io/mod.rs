@@ -1,4 +1,5 @@
-//! The injectable edges: the network [`Connector`] and the [`Clock`].
+//! The injectable edges: the network [`Connector`] and the [`Clock`], and the one HTTP client
+//! every daemon client speaks through ([`HttpSession`], failing with [`TransportError`]).
 //!
 //! Production passes [`TokioConnector`] and [`SystemClock`]; the simulation passes turmoil's
 //! equivalents. Only the binaries' `main` (and the simulation's world builder) choose them:
@@ -7,6 +8,10 @@
 mod clock;
 mod connector;
 pub mod http;
+mod session;
+mod transport;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use connector::{BoxedStream, Connector, SharedConnector, Stream, TokioConnector};
+pub use session::{exchange_once, Conversation, HttpSession, MAX_IDLE};
+pub use transport::{BoxError, Target, TransportError};

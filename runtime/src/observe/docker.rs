@@ -1,15 +1,15 @@
 //! Docker engine client (through the `docker-control` socket proxy): start, stop, inspect.
 //!
-//! Start and stop go through bollard over a custom transport: each request dials through the
-//! injected connector and does a hyper HTTP/1 handshake on that stream, so the simulation can
-//! hand in turmoil's network. The transport also drops bollard's `/v1.NN` path prefix: an
+//! Start and stop go through bollard over a custom transport that hands each request to the
+//! client's [`HttpSession`] (so it dials through the injected connector, and the simulation can
+//! hand in turmoil's network). The transport also drops bollard's `/v1.NN` path prefix: an
 //! unversioned path is served at the engine's own API version, which keeps the client working
 //! across engines that no longer accept old versions or do not know new ones yet (and the
 //! socket proxies accept both forms).
 //!
-//! Inspect uses a single bounded exchange ([`crate::io::http::send`]) rather than bollard,
-//! because bollard collects response bodies without a size limit; the reply is parsed by the
-//! pure [`parse_inspect`].
+//! Inspect, every cycle, is one bounded exchange on the same session's kept-alive connections
+//! rather than a bollard call, because bollard collects response bodies without a size limit;
+//! the reply is parsed by the pure [`parse_inspect`].
 //!
 //! Wire facts: `POST /containers/{name}/start|stop` → `204` done, `304` already in that state
 //! (success for us: [`Applied::AlreadyInState`]), `404` no such container. The socket proxy
@@ -26,12 +26,11 @@ use bollard::{BollardRequest, Docker};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
-use hyper_util::rt::TokioIo;
-use serde::Serialize;
+use http_body_util::{BodyExt, Limited};
+use serde::{Deserialize, Serialize};
 
-use super::json;
-use crate::io::http::{Exchange, HttpError};
-use crate::io::SharedConnector;
+use super::wire::{self, WireError};
+use crate::io::{HttpSession, SharedConnector, Target, TransportError};
 
 /// Seconds the engine waits for a container to stop before killing it.
 pub const STOP_GRACE_SECS: u16 = 10;
@@ -49,7 +48,7 @@ pub enum Applied {
 }
 
 /// Why a docker call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     /// `DOCKER_CONTROL_URL` cannot be used.
     #[error("DOCKER_CONTROL_URL: invalid URL {url:?}: {reason}")]
@@ -65,21 +64,18 @@ pub enum DockerError {
         /// The name as given.
         name: String,
     },
-    /// Connect failed or the connection broke.
-    #[error("docker engine at {target} is unreachable: {reason}")]
-    Unreachable {
-        /// `host:port`.
-        target: String,
-        /// The underlying error.
-        reason: String,
-    },
-    /// No complete answer within the deadline.
-    #[error("docker engine at {target} did not answer within {timeout:?}")]
-    Timeout {
-        /// `host:port`.
-        target: String,
-        /// The deadline that passed.
-        timeout: Duration,
+    /// No complete answer: connect failed, the connection broke, the deadline passed, or the
+    /// body was too large.
+    #[error("docker engine at {0}")]
+    Transport(#[from] TransportError),
+    /// bollard could not make sense of the exchange.
+    #[error("docker engine at {target} is unreachable: {source}")]
+    Client {
+        /// What was dialled.
+        target: Target,
+        /// bollard's error.
+        #[source]
+        source: bollard::errors::Error,
     },
     /// `404`: no such container.
     #[error("no such container: {0}")]
@@ -92,11 +88,12 @@ pub enum DockerError {
         /// The engine's message, or the first line of the proxy's page.
         message: String,
     },
-    /// A reply that is not what the engine sends.
-    #[error("docker engine sent a malformed reply: {reason}")]
+    /// An inspect reply that is not what the engine sends.
+    #[error("docker engine sent a malformed reply: {source}")]
     Malformed {
-        /// What is wrong.
-        reason: String,
+        /// What is wrong, naming the field.
+        #[from]
+        source: WireError,
     },
 }
 
@@ -134,41 +131,51 @@ pub fn valid_name(name: &str) -> bool {
         && name.len() <= 255
 }
 
+/// The part of an inspect reply Pithead reads.
+#[derive(Deserialize)]
+struct InspectWire {
+    #[serde(rename = "State", deserialize_with = "wire::object")]
+    state: StateWire,
+}
+
+#[derive(Deserialize)]
+struct StateWire {
+    #[serde(rename = "Status", default, deserialize_with = "wire::opt_text")]
+    status: Option<String>,
+    #[serde(rename = "Running", default, deserialize_with = "wire::flag")]
+    running: bool,
+    #[serde(rename = "Health", default, deserialize_with = "wire::opt_object")]
+    health: Option<HealthWire>,
+}
+
+#[derive(Deserialize)]
+struct HealthWire {
+    #[serde(rename = "Status", default, deserialize_with = "wire::opt_text")]
+    status: Option<String>,
+}
+
 /// Parses a `GET /containers/{name}/json` reply. Pure, never panics.
 pub fn parse_inspect(name: &str, body: &[u8]) -> Result<ContainerStatus, DockerError> {
-    let bad = |reason| DockerError::Malformed { reason };
-    let doc = json::parse(body).map_err(bad)?;
-    let o = json::object(&doc, "the inspect reply").map_err(bad)?;
-    let state = o
-        .get("State")
-        .ok_or_else(|| bad("State is missing".to_owned()))?;
-    let state = json::object(state, "State").map_err(bad)?;
-    let status = json::opt_string(state, "Status")
-        .map_err(bad)?
-        .ok_or_else(|| bad("State.Status is missing".to_owned()))?;
-    let running = json::bool_or(state, "Running", false).map_err(bad)?;
-    let health = match state.get("Health") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(h) => {
-            let h = json::object(h, "State.Health").map_err(bad)?;
-            json::opt_string(h, "Status").map_err(bad)?
-        }
-    };
+    let InspectWire { state } = wire::parse(body)?;
     Ok(ContainerStatus {
         name: name.to_owned(),
-        status,
-        running,
-        health,
+        status: state.status.ok_or(WireError::Missing {
+            field: "State.Status",
+        })?,
+        running: state.running,
+        health: state.health.and_then(|h| h.status),
     })
 }
 
 /// A short, printable message from an error body: the engine's `{"message":…}`, else the
 /// body's text with tags stripped, first 200 characters.
 fn refusal_message(body: &[u8]) -> String {
-    if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
-        if let Some(serde_json::Value::String(m)) = o.get("message") {
-            return m.chars().take(200).collect();
-        }
+    #[derive(Deserialize)]
+    struct EngineError {
+        message: String,
+    }
+    if let Ok(EngineError { message }) = serde_json::from_slice(body) {
+        return message.chars().take(200).collect();
     }
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
@@ -204,9 +211,8 @@ tokio::task_local! {
 #[derive(Clone)]
 pub struct DockerController {
     docker: Docker,
-    connector: SharedConnector,
+    session: HttpSession,
     base_url: String,
-    target: String,
     timeout: Duration,
 }
 
@@ -251,15 +257,13 @@ impl DockerController {
             reason,
         };
         let base = crate::io::http::parse_base_url(url).map_err(invalid)?;
-        let (host, port) = (base.host, base.port);
+        let session = HttpSession::new(connector, Target::new(base.host, base.port));
         let base_url = format!("http://{}", base.authority);
         let transport = {
-            let connector = connector.clone();
-            let host = host.clone();
+            let session = session.clone();
             move |request: BollardRequest| {
-                let connector = connector.clone();
-                let host = host.clone();
-                async move { transport(connector, host, port, request).await }
+                let session = session.clone();
+                async move { transport(&session, request).await }
             }
         };
         let secs = timeout.as_secs().max(1) + u64::from(STOP_GRACE_SECS);
@@ -272,16 +276,15 @@ impl DockerController {
         .map_err(|_| invalid("bollard refused the address"))?;
         Ok(Self {
             docker,
-            connector,
+            session,
             base_url,
-            target: format!("{host}:{port}"),
             timeout,
         })
     }
 
-    /// `host:port` this client dials.
-    pub fn target(&self) -> &str {
-        &self.target
+    /// What this client dials.
+    pub fn target(&self) -> &Target {
+        self.session.target()
     }
 
     /// Starts `name`.
@@ -312,15 +315,11 @@ impl DockerController {
     pub async fn inspect(&self, name: &str) -> Result<ContainerStatus, DockerError> {
         self.check_name(name)?;
         let url = format!("{}/containers/{name}/json", self.base_url);
-        let exchange = Exchange {
-            timeout: self.timeout,
-            limit_bytes: MAX_BODY_BYTES,
-        };
-        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())
-            .map_err(|e| self.http_error(e))?;
-        let response = crate::io::http::send(self.connector.as_ref(), request, &exchange)
-            .await
-            .map_err(|e| self.http_error(e))?;
+        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())?;
+        let response = self
+            .session
+            .send(request, self.timeout, MAX_BODY_BYTES)
+            .await?;
         match response.status() {
             StatusCode::OK => parse_inspect(name, response.body()),
             StatusCode::NOT_FOUND => Err(DockerError::NotFound(name.to_owned())),
@@ -351,24 +350,18 @@ impl DockerController {
         F: std::future::Future<Output = Result<(), bollard::errors::Error>>,
     {
         let status = Arc::new(AtomicU16::new(0));
-        let scoped = LAST_STATUS.scope(status.clone(), call);
-        let result = match tokio::time::timeout(deadline, scoped).await {
-            Ok(result) => result,
-            Err(_) => {
-                return Err(DockerError::Timeout {
-                    target: self.target.clone(),
-                    timeout: deadline,
-                })
-            }
+        let scoped = async {
+            LAST_STATUS
+                .scope(status.clone(), call)
+                .await
+                .map_err(|e| self.bollard_error(name, e, deadline))
         };
-        match result {
-            Ok(()) => Ok(if status.load(Ordering::Relaxed) == 304 {
-                Applied::AlreadyInState
-            } else {
-                Applied::Changed
-            }),
-            Err(e) => Err(self.bollard_error(name, e, deadline)),
-        }
+        self.target().within(deadline, scoped).await?;
+        Ok(if status.load(Ordering::Relaxed) == 304 {
+            Applied::AlreadyInState
+        } else {
+            Applied::Changed
+        })
     }
 
     fn bollard_error(
@@ -389,78 +382,70 @@ impl DockerController {
                 status: status_code,
                 message: refusal_message(message.as_bytes()),
             },
-            B::RequestTimeoutError => DockerError::Timeout {
-                target: self.target.clone(),
+            B::RequestTimeoutError => TransportError::Timeout {
+                target: self.target().clone(),
                 timeout: deadline,
+            }
+            .into(),
+            B::IOError { err } => match into_transport_error(err) {
+                Ok(transport) => transport.into(),
+                Err(err) => DockerError::Client {
+                    target: self.target().clone(),
+                    source: B::IOError { err },
+                },
             },
-            B::JsonDataError { message, .. } => DockerError::Malformed { reason: message },
-            other => DockerError::Unreachable {
-                target: self.target.clone(),
-                reason: other.to_string(),
-            },
-        }
-    }
-
-    fn http_error(&self, error: HttpError) -> DockerError {
-        match error {
-            HttpError::InvalidUrl { url, reason } => DockerError::InvalidUrl { url, reason },
-            HttpError::Unreachable { source, .. } => DockerError::Unreachable {
-                target: self.target.clone(),
-                reason: source.to_string(),
-            },
-            HttpError::Protocol { message, .. } => DockerError::Unreachable {
-                target: self.target.clone(),
-                reason: message,
-            },
-            HttpError::Timeout { timeout, .. } => DockerError::Timeout {
-                target: self.target.clone(),
-                timeout,
-            },
-            HttpError::TooLarge { limit_bytes, .. } => DockerError::Malformed {
-                reason: format!("the reply is larger than {limit_bytes} bytes"),
+            source => DockerError::Client {
+                target: self.target().clone(),
+                source,
             },
         }
     }
 }
 
-/// bollard's transport: one connection per request, through the connector.
+/// The [`TransportError`] that [`transport`] put inside an `io::Error` for bollard, or the
+/// `io::Error` back when it holds something else.
+fn into_transport_error(err: std::io::Error) -> Result<TransportError, std::io::Error> {
+    if !err.get_ref().is_some_and(|e| e.is::<TransportError>()) {
+        return Err(err);
+    }
+    let kind = err.kind();
+    match err
+        .into_inner()
+        .map(|inner| inner.downcast::<TransportError>())
+    {
+        Some(Ok(transport)) => Ok(*transport),
+        Some(Err(other)) => Err(std::io::Error::new(kind, other)),
+        None => Err(std::io::Error::from(kind)),
+    }
+}
+
+/// bollard's transport: the request (path unversioned) through the client's session. Request
+/// and response bodies are bounded by [`MAX_BODY_BYTES`]; the caller bounds the time.
 async fn transport(
-    connector: SharedConnector,
-    host: String,
-    port: u16,
+    session: &HttpSession,
     request: BollardRequest,
 ) -> Result<http::Response<hyper::body::Incoming>, bollard::errors::Error> {
-    let io_error = |err: std::io::Error| bollard::errors::Error::IOError { err };
+    let io_error =
+        |err: Box<dyn std::error::Error + Send + Sync>| bollard::errors::Error::IOError {
+            err: std::io::Error::other(err),
+        };
     let (mut parts, body) = request.into_parts();
     let path = parts
         .uri
         .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
-    let path = strip_version(&path).to_owned();
-    parts.uri = path
+        .map_or("/", http::uri::PathAndQuery::as_str);
+    parts.uri = strip_version(path)
         .parse()
-        .map_err(|_| io_error(std::io::Error::other("bollard built an invalid path")))?;
-    let host_header = if port == 80 {
-        host.clone()
-    } else {
-        format!("{host}:{port}")
-    };
-    if let Ok(value) = http::HeaderValue::from_str(&host_header) {
-        parts.headers.insert(http::header::HOST, value);
-    }
-    let stream = connector.connect(&host, port).await.map_err(io_error)?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .map_err(|e: http::uri::InvalidUri| io_error(e.into()))?;
+    let body = Limited::new(body, MAX_BODY_BYTES)
+        .collect()
         .await
-        .map_err(|err| bollard::errors::Error::HyperResponseError { err })?;
-    // Drives the connection until the response body is read (or dropped); then it ends.
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let response = sender
-        .send_request(http::Request::from_parts(parts, body))
+        .map_err(io_error)?
+        .to_bytes();
+    let response = session
+        .dispatch(http::Request::from_parts(parts, body))
         .await
-        .map_err(|err| bollard::errors::Error::HyperResponseError { err })?;
+        .map_err(|e| io_error(e.into()))?;
     let _ =
         LAST_STATUS.try_with(|status| status.store(response.status().as_u16(), Ordering::Relaxed));
     let declared = response
@@ -469,9 +454,13 @@ async fn transport(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return Err(io_error(std::io::Error::other(format!(
-            "the reply declares more than {MAX_BODY_BYTES} bytes"
-        ))));
+        return Err(io_error(
+            TransportError::TooLarge {
+                target: session.target().clone(),
+                limit_bytes: MAX_BODY_BYTES,
+            }
+            .into(),
+        ));
     }
     Ok(response)
 }
@@ -520,6 +509,7 @@ mod tests {
         let exited = br#"{"State":{"Status":"exited","Running":false}}"#;
         assert_eq!(parse_inspect("x", exited).unwrap().health, None);
         assert!(parse_inspect("x", br#"{"State":{}}"#).is_err());
+        assert!(parse_inspect("x", br#"{"State":["running",true]}"#).is_err());
         assert!(parse_inspect("x", b"<html>").is_err());
     }
 

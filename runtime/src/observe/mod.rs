@@ -1,9 +1,11 @@
 //! Clients that fetch and parse, deciding nothing.
 //!
-//! Each client dials through the injected [`crate::io::Connector`] (never `tokio::net`), bounds
-//! every call with a deadline and a body-size limit, and returns a typed reading or a typed error
-//! (unreachable, timeout, bad status, malformed body, too large). What an error *means* — down,
-//! busy, hold the miners — is decided in [`crate::control`], never here.
+//! Each client speaks through an [`crate::io::HttpSession`] (or, for Tari, tonic over the same
+//! injected [`crate::io::Connector`]; never `tokio::net`), bounds every call with a deadline and
+//! a body-size limit, and returns a typed reading or a typed error: the transport's
+//! [`crate::io::TransportError`] wrapped with its source, a bad status, or a malformed body whose
+//! [`wire::WireError`] names the field. Wire formats are `#[derive(Deserialize)]` structs. What
+//! an error *means* — down, busy, hold the miners — is decided in [`crate::control`], never here.
 //!
 //! Parsers are pure functions over bytes (`parse_get_info`, `parse_summary`, …) so the wire
 //! formats are tested without a network, including arbitrary and hostile input.
@@ -18,10 +20,26 @@
 //! | [`docker`] | docker engine via the socket proxy | inspect, start, stop (bollard) |
 
 pub mod docker;
-mod json;
 pub mod monero;
 pub mod p2pool;
-mod session;
 pub mod tari;
+pub mod wire;
 pub mod xmrig_proxy;
 pub mod xvb;
+
+/// Why a client could not be set up from the configuration (a URL or address it cannot use).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// `MONERO_RPC_URL`.
+    #[error(transparent)]
+    Monero(#[from] monero::MoneroError),
+    /// `TARI_GRPC_ADDRESS`.
+    #[error(transparent)]
+    Tari(#[from] tari::TariError),
+    /// `P2POOL_API`.
+    #[error(transparent)]
+    P2pool(#[from] p2pool::P2poolError),
+    /// `DOCKER_CONTROL_URL`.
+    #[error(transparent)]
+    Docker(#[from] docker::DockerError),
+}

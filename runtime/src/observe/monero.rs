@@ -13,20 +13,19 @@
 //!   *connection*: the answer must be sent on the connection that got the challenge.
 //!
 //! The client never decides: `BUSY` is [`MoneroError::Busy`], and the control code chooses to
-//! count it as unreachable.
+//! count it as unreachable; whether the node is still syncing is
+//! [`crate::control::chain::monero_is_syncing`].
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::json;
-use super::session::Session;
-use crate::io::http::{Exchange, HttpError};
-use crate::io::SharedConnector;
+use super::wire::{self, WireError};
+use crate::io::http::Exchange;
+use crate::io::{HttpSession, SharedConnector, Target, TransportError};
 
 /// The JSON-RPC request body for `get_info`.
 pub const GET_INFO_REQUEST: &str = r#"{"jsonrpc":"2.0","id":"0","method":"get_info"}"#;
@@ -34,7 +33,7 @@ pub const GET_INFO_REQUEST: &str = r#"{"jsonrpc":"2.0","id":"0","method":"get_in
 /// Why monerod gave no reading.
 ///
 /// No message ever contains the RPC password (or the username's password half of a URL).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum MoneroError {
     /// The URL cannot be used (`MONERO_RPC_URL`).
     #[error("MONERO_RPC_URL: invalid URL {url:?}: {reason}")]
@@ -44,22 +43,10 @@ pub enum MoneroError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// TCP connect, the HTTP handshake, or the connection failed.
-    #[error("monerod at {target} is unreachable: {reason}")]
-    Unreachable {
-        /// `host:port`.
-        target: String,
-        /// The underlying error.
-        reason: String,
-    },
-    /// No complete answer within the deadline.
-    #[error("monerod at {target} did not answer within {timeout:?}")]
-    Timeout {
-        /// `host:port`.
-        target: String,
-        /// The deadline that passed.
-        timeout: Duration,
-    },
+    /// No complete HTTP answer: connect failed, the connection broke, the deadline passed, or
+    /// the body was too large.
+    #[error("monerod at {0}")]
+    Transport(#[from] TransportError),
     /// An HTTP status other than `200` (and other than `401`, which is [`Self::Unauthorized`]).
     #[error("monerod answered HTTP {code}")]
     BadStatus {
@@ -67,16 +54,11 @@ pub enum MoneroError {
         code: u16,
     },
     /// The body is not a `get_info` reply.
-    #[error("monerod sent a malformed get_info reply: {reason}")]
+    #[error("monerod sent a malformed get_info reply: {source}")]
     Malformed {
         /// What is wrong, naming the field.
-        reason: String,
-    },
-    /// The body exceeded the limit.
-    #[error("monerod sent a reply larger than {limit_bytes} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit_bytes: usize,
+        #[from]
+        source: WireError,
     },
     /// `status: "BUSY"`: the core is not ready to answer.
     #[error("monerod is busy (status \"BUSY\")")]
@@ -92,8 +74,8 @@ pub enum MoneroError {
     /// `401`: no credentials configured, no digest challenge, or the credentials were refused.
     #[error("monerod at {target} refused the RPC credentials (HTTP 401): {reason}")]
     Unauthorized {
-        /// `host:port`.
-        target: String,
+        /// What was dialled.
+        target: Target,
         /// Which of the three it was.
         reason: &'static str,
     },
@@ -122,89 +104,88 @@ pub struct MoneroInfo {
     pub restricted: bool,
 }
 
-impl MoneroInfo {
-    /// Whether the node is still catching up: *not* syncing ⇔ `synchronized`, or a known
-    /// target (`target_height > 0`) that the height has reached.
-    ///
-    /// Deliberately stricter than the reference's "`target_height == 0` ⇒ synced": a real
-    /// monerod that has just started and has no peer yet answers `synchronized: false,
-    /// target_height: 0, height: 1` for a few seconds, which that rule reads as synced — the
-    /// gate would release the miners on an empty chain (caught by
-    /// `runtime/tests/contract_real_monerod_runtime.rs`). A synced node reports `synchronized:
-    /// true`, so it needs no help from the target.
-    pub fn is_syncing(&self) -> bool {
-        let reached_target = self.target_height > 0 && self.height >= self.target_height;
-        !(self.synchronized || reached_target)
-    }
+/// The JSON-RPC envelope.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default, deserialize_with = "wire::opt_object")]
+    error: Option<RpcErrorWire>,
+    #[serde(default, deserialize_with = "wire::opt_object")]
+    result: Option<GetInfoWire>,
+}
 
-    /// Sync progress: `floor(height / target_height × 100)` while syncing, `100` otherwise.
-    /// While syncing `height < target_height`, so this never shows 100 early; 0 while the
-    /// target is unknown.
-    pub fn percent(&self) -> u8 {
-        if !self.is_syncing() {
-            return 100;
-        }
-        if self.target_height == 0 {
-            // No peer has told it the network height yet.
-            return 0;
-        }
-        let percent = u128::from(self.height) * 100 / u128::from(self.target_height);
-        u8::try_from(percent.min(99)).unwrap_or(99)
-    }
+/// A JSON-RPC error object. Its fields are shown, never decided on, so any type is taken.
+#[derive(Deserialize)]
+struct RpcErrorWire {
+    #[serde(default)]
+    code: serde_json::Value,
+    #[serde(default)]
+    message: serde_json::Value,
+}
+
+/// The `result` of `get_info`, the fields Pithead uses. `status` comes first and the heights
+/// are checked only after it: a `BUSY` core's other fields mean nothing.
+#[derive(Deserialize)]
+struct GetInfoWire {
+    status: Option<String>,
+    #[serde(default, deserialize_with = "wire::opt_count")]
+    height: Option<u64>,
+    #[serde(default, deserialize_with = "wire::opt_count")]
+    target_height: Option<u64>,
+    #[serde(default, deserialize_with = "wire::flag")]
+    synchronized: bool,
+    #[serde(default, deserialize_with = "wire::flag")]
+    busy_syncing: bool,
+    #[serde(default, deserialize_with = "wire::flag")]
+    offline: bool,
+    #[serde(default, deserialize_with = "wire::opt_count")]
+    database_size: Option<u64>,
+    #[serde(default, deserialize_with = "wire::opt_text")]
+    nettype: Option<String>,
+    #[serde(default, deserialize_with = "wire::opt_text")]
+    version: Option<String>,
+    #[serde(default, deserialize_with = "wire::flag")]
+    restricted: bool,
 }
 
 /// Parses a `/json_rpc` `get_info` reply body. Pure: no I/O, never panics.
 pub fn parse_get_info(body: &[u8]) -> Result<MoneroInfo, MoneroError> {
-    let malformed = |reason: String| MoneroError::Malformed { reason };
-    let doc = json::parse(body).map_err(malformed)?;
-    let top = json::object(&doc, "the reply").map_err(malformed)?;
-    if let Some(error) = top.get("error").filter(|e| !e.is_null()) {
-        let error = json::object(error, "error").map_err(malformed)?;
-        let code = error
-            .get("code")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0);
-        let message = match error.get("message") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            _ => String::new(),
-        };
-        return Err(MoneroError::Rpc { code, message });
+    let envelope: Envelope = wire::parse(body)?;
+    if let Some(error) = envelope.error {
+        return Err(MoneroError::Rpc {
+            code: error.code.as_i64().unwrap_or(0),
+            message: error.message.as_str().unwrap_or_default().to_owned(),
+        });
     }
-    let result = top
-        .get("result")
-        .ok_or_else(|| malformed("result is missing".to_owned()))?;
-    parse_get_info_result(result)
-}
-
-/// Parses the `result` object of `get_info` (also what the plain `/get_info` path answers).
-pub fn parse_get_info_result(result: &serde_json::Value) -> Result<MoneroInfo, MoneroError> {
-    let malformed = |reason: String| MoneroError::Malformed { reason };
-    let r = json::object(result, "result").map_err(malformed)?;
-    match r.get("status") {
-        Some(serde_json::Value::String(s)) if s == "OK" => {}
-        Some(serde_json::Value::String(s)) if s == "BUSY" => return Err(MoneroError::Busy),
-        Some(serde_json::Value::String(s)) => {
-            let shown: String = s.chars().take(64).collect();
-            return Err(malformed(format!("status is {shown:?} (expected \"OK\")")));
-        }
+    let r = envelope
+        .result
+        .ok_or(WireError::Missing { field: "result" })?;
+    match r.status.as_deref() {
+        Some("OK") => {}
+        Some("BUSY") => return Err(MoneroError::Busy),
         Some(other) => {
-            return Err(malformed(format!(
-                "status is {} (expected a string)",
-                json::kind(other)
-            )))
+            return Err(WireError::refused("result.status", other, "expected \"OK\"").into())
         }
-        None => return Err(malformed("status is missing".to_owned())),
+        None => {
+            return Err(WireError::Missing {
+                field: "result.status",
+            }
+            .into())
+        }
     }
     Ok(MoneroInfo {
-        height: json::req_u64(r, "height").map_err(malformed)?,
-        target_height: json::req_u64(r, "target_height").map_err(malformed)?,
-        synchronized: json::bool_or(r, "synchronized", false).map_err(malformed)?,
-        busy_syncing: json::bool_or(r, "busy_syncing", false).map_err(malformed)?,
-        offline: json::bool_or(r, "offline", false).map_err(malformed)?,
-        database_size: json::opt_u64(r, "database_size").map_err(malformed)?,
-        nettype: json::opt_string(r, "nettype").map_err(malformed)?,
-        version: json::opt_string(r, "version").map_err(malformed)?,
-        restricted: json::bool_or(r, "restricted", false).map_err(malformed)?,
+        height: r.height.ok_or(WireError::Missing {
+            field: "result.height",
+        })?,
+        target_height: r.target_height.ok_or(WireError::Missing {
+            field: "result.target_height",
+        })?,
+        synchronized: r.synchronized,
+        busy_syncing: r.busy_syncing,
+        offline: r.offline,
+        database_size: r.database_size,
+        nettype: r.nettype,
+        version: r.version,
+        restricted: r.restricted,
     })
 }
 
@@ -224,13 +205,10 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// A monerod RPC client. Cheap to clone.
+/// A monerod RPC client. Cheap to clone (clones share the kept-alive connections).
 #[derive(Clone)]
 pub struct MoneroClient {
-    connector: SharedConnector,
-    host: String,
-    port: u16,
-    target: String,
+    session: HttpSession,
     /// `http://host:port/…/json_rpc`.
     json_rpc_url: String,
     /// Origin-form path of `json_rpc_url` (the digest `uri`).
@@ -284,14 +262,10 @@ impl MoneroClient {
         if base.has_query {
             return Err(invalid("a query string is not expected"));
         }
-        let (host, port, base_path) = (base.host.as_str(), base.port, base.path.as_str());
-        let json_rpc_path = format!("{base_path}/json_rpc");
+        let json_rpc_path = format!("{}/json_rpc", base.path);
         let json_rpc_url = format!("http://{}{json_rpc_path}", base.authority);
         Ok(Self {
-            connector,
-            host: host.to_owned(),
-            port,
-            target: format!("{host}:{port}"),
+            session: HttpSession::new(connector, Target::new(base.host, base.port)),
             json_rpc_url,
             json_rpc_path,
             credentials: credentials
@@ -300,21 +274,20 @@ impl MoneroClient {
         })
     }
 
-    /// `host:port` this client dials.
-    pub fn target(&self) -> &str {
-        &self.target
+    /// What this client dials.
+    pub fn target(&self) -> &Target {
+        self.session.target()
     }
 
-    /// Reads `get_info`. One connection per call; a digest challenge is answered once, on the
-    /// same connection. The whole conversation is bounded by the exchange's timeout and every
-    /// body by its limit.
+    /// Reads `get_info`. A digest challenge is answered once, on the connection that got it.
+    /// The whole conversation is bounded by the exchange's timeout and every body by its limit.
     pub async fn get_info(&self) -> Result<MoneroInfo, MoneroError> {
         let body = Bytes::from_static(GET_INFO_REQUEST.as_bytes());
         let response = self.post_json_rpc(body).await?;
         match response.status() {
             StatusCode::OK => parse_get_info(response.body()),
             StatusCode::UNAUTHORIZED => Err(MoneroError::Unauthorized {
-                target: self.target.clone(),
+                target: self.target().clone(),
                 reason: if self.credentials.is_some() {
                     "the credentials were refused"
                 } else {
@@ -330,25 +303,17 @@ impl MoneroClient {
     /// `POST /json_rpc` with `body`, answering one digest challenge. Returns the final response
     /// whatever its status (the caller maps it).
     pub async fn post_json_rpc(&self, body: Bytes) -> Result<Response<Bytes>, MoneroError> {
-        let timeout = self.exchange.timeout;
-        match tokio::time::timeout(timeout, self.converse(body)).await {
-            Ok(result) => result,
-            Err(_) => Err(MoneroError::Timeout {
-                target: self.target.clone(),
-                timeout,
-            }),
-        }
+        self.target()
+            .within(self.exchange.timeout, self.converse(body))
+            .await
     }
 
     async fn converse(&self, body: Bytes) -> Result<Response<Bytes>, MoneroError> {
         let limit = self.exchange.limit_bytes;
-        let mut session = Session::open(self.connector.as_ref(), &self.host, self.port)
-            .await
-            .map_err(|e| self.http_error(e))?;
-        let first = session
+        let mut conversation = self.session.conversation();
+        let first = conversation
             .exchange(self.request(body.clone(), None)?, limit)
-            .await
-            .map_err(|e| self.http_error(e))?;
+            .await?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
@@ -357,21 +322,15 @@ impl MoneroClient {
         };
         let Some(authorization) = self.answer_challenge(first.headers(), credentials, &body) else {
             return Err(MoneroError::Unauthorized {
-                target: self.target.clone(),
+                target: self.target().clone(),
                 reason: "HTTP 401 without a usable digest challenge",
             });
         };
-        if !session.is_open() {
-            // The peer closed after the challenge. A node that keys nonces by connection will
-            // refuse the answer on a new one (and we report that), others accept it.
-            session = Session::open(self.connector.as_ref(), &self.host, self.port)
-                .await
-                .map_err(|e| self.http_error(e))?;
-        }
-        session
+        // On the challenged connection while the peer keeps it open. A node that closed it and
+        // keys nonces by connection refuses the answer on a new one (and we report that).
+        Ok(conversation
             .exchange(self.request(body, Some(authorization))?, limit)
-            .await
-            .map_err(|e| self.http_error(e))
+            .await?)
     }
 
     fn request(
@@ -387,8 +346,12 @@ impl MoneroClient {
         if let Some(value) = authorization {
             headers.insert(header::AUTHORIZATION, value);
         }
-        crate::io::http::request(Method::POST, &self.json_rpc_url, headers, body)
-            .map_err(|e| self.http_error(e))
+        Ok(crate::io::http::request(
+            Method::POST,
+            &self.json_rpc_url,
+            headers,
+            body,
+        )?)
     }
 
     /// The `Authorization` value answering the first usable digest challenge (plain MD5
@@ -421,68 +384,12 @@ impl MoneroClient {
         let answer = challenge.respond(&context).ok()?;
         HeaderValue::from_str(&answer.to_header_string()).ok()
     }
-
-    fn http_error(&self, error: HttpError) -> MoneroError {
-        match error {
-            HttpError::InvalidUrl { reason, .. } => MoneroError::InvalidUrl {
-                url: redact(&self.json_rpc_url),
-                reason,
-            },
-            HttpError::Unreachable { source, .. } => MoneroError::Unreachable {
-                target: self.target.clone(),
-                reason: source.to_string(),
-            },
-            HttpError::Timeout { timeout, .. } => MoneroError::Timeout {
-                target: self.target.clone(),
-                timeout,
-            },
-            HttpError::TooLarge { limit_bytes, .. } => MoneroError::TooLarge { limit_bytes },
-            HttpError::Protocol { message, .. } => MoneroError::Unreachable {
-                target: self.target.clone(),
-                reason: message,
-            },
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::io::TokioConnector;
-
-    fn info(height: u64, target_height: u64, synchronized: bool) -> MoneroInfo {
-        MoneroInfo {
-            height,
-            target_height,
-            synchronized,
-            busy_syncing: false,
-            offline: false,
-            database_size: None,
-            nettype: None,
-            version: None,
-            restricted: false,
-        }
-    }
-
-    #[test]
-    fn syncing_rule_and_its_edges() {
-        assert!(info(100, 200, false).is_syncing());
-        assert_eq!(info(100, 200, false).percent(), 50);
-        assert_eq!(info(199, 200, false).percent(), 99);
-        // height == target with synchronized=false is NOT syncing.
-        assert!(!info(200, 200, false).is_syncing());
-        assert_eq!(info(200, 200, false).percent(), 100);
-        // target 0 without synchronized is a node with no peer yet: still syncing, 0 %.
-        assert!(info(1, 0, false).is_syncing());
-        assert_eq!(info(1, 0, false).percent(), 0);
-        // target 0 with synchronized is a synced node.
-        assert!(!info(3_000, 0, true).is_syncing());
-        // synchronized wins even when height lags target (real monerod does this for a batch).
-        assert!(!info(281, 301, true).is_syncing());
-        assert_eq!(info(281, 301, true).percent(), 100);
-        assert_eq!(info(0, 1, false).percent(), 0);
-        assert_eq!(info(u64::MAX - 1, u64::MAX, false).percent(), 99);
-    }
 
     #[test]
     fn parses_ok_busy_rpc_error_and_refuses_bad_shapes() {
@@ -499,41 +406,59 @@ mod tests {
         assert_eq!(parsed.version, None);
 
         let busy = br#"{"result":{"status":"BUSY","height":0,"target_height":0}}"#;
-        assert_eq!(parse_get_info(busy), Err(MoneroError::Busy));
+        assert!(matches!(parse_get_info(busy), Err(MoneroError::Busy)));
+        let busy = br#"{"result":{"status":"BUSY"}}"#;
+        assert!(matches!(parse_get_info(busy), Err(MoneroError::Busy)));
 
         let rpc = br#"{"error":{"code":-32601,"message":"Method not found"}}"#;
-        assert_eq!(
+        assert!(matches!(
             parse_get_info(rpc),
-            Err(MoneroError::Rpc {
-                code: -32601,
-                message: "Method not found".into()
-            })
-        );
+            Err(MoneroError::Rpc { code: -32601, message }) if message == "Method not found"
+        ));
+        // Fields of the error object are shown, whatever their type.
+        let odd = br#"{"error":{"code":"x","message":7},"result":null}"#;
+        assert!(matches!(
+            parse_get_info(odd),
+            Err(MoneroError::Rpc { code: 0, message }) if message.is_empty()
+        ));
+        // A float where monerod prints an integer is taken, truncated.
+        let float = br#"{"result":{"status":"OK","height":10.0,"target_height":20.5}}"#;
+        let parsed = parse_get_info(float).unwrap();
+        assert_eq!((parsed.height, parsed.target_height), (10, 20));
 
         for (body, needle) in [
             (&b"<html>"[..], "not JSON"),
-            (br#"[]"#, "an array"),
+            (br#"[]"#, "invalid type: sequence, expected an object"),
+            (
+                br#"{"result":["OK",1,1]}"#,
+                "result: invalid type: sequence, expected an object",
+            ),
             (
                 br#"{"result":{"status":"OK","target_height":1}}"#,
-                "height is missing",
+                "result.height is missing",
             ),
             (
                 br#"{"result":{"status":"OK","height":"1","target_height":1}}"#,
-                "height is a string",
+                "result.height: invalid type: string",
             ),
             (
                 br#"{"result":{"status":"OK","height":-5,"target_height":1}}"#,
-                "height is -5",
+                "result.height: invalid value: integer `-5`",
             ),
-            (br#"{"result":{"height":1}}"#, "status is missing"),
+            (
+                br#"{"result":{"status":"OK","height":1,"target_height":1,"synchronized":1}}"#,
+                "result.synchronized: invalid type: integer",
+            ),
+            (br#"{"result":{"height":1}}"#, "result.status is missing"),
             (
                 br#"{"result":{"status":"NOPE","height":1,"target_height":0}}"#,
-                "NOPE",
+                "result.status is \"NOPE\"",
             ),
             (br#"{"id":"0"}"#, "result is missing"),
         ] {
             match parse_get_info(body) {
-                Err(MoneroError::Malformed { reason }) => {
+                Err(MoneroError::Malformed { source }) => {
+                    let reason = source.to_string();
                     assert!(reason.contains(needle), "{reason:?} lacks {needle:?}")
                 }
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
@@ -560,7 +485,7 @@ mod tests {
             );
         }
         let ok = MoneroClient::new(c, "http://monerod:18081/", None, Exchange::default()).unwrap();
-        assert_eq!(ok.target(), "monerod:18081");
+        assert_eq!(ok.target().to_string(), "monerod:18081");
         assert_eq!(ok.json_rpc_url, "http://monerod:18081/json_rpc");
     }
 

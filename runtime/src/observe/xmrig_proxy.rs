@@ -20,14 +20,15 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use serde::Serialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
-use super::json;
-use crate::io::http::{Exchange, HttpError};
-use crate::io::SharedConnector;
+use super::wire::{self, Count, Finite, WireError};
+use crate::io::http::Exchange;
+use crate::io::{HttpSession, SharedConnector, TransportError};
 
 /// Why xmrig-proxy gave no reading (or refused a change).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum XmrigProxyError {
     /// The base URL cannot be used.
     #[error("xmrig-proxy API: invalid URL {url:?}: {reason}")]
@@ -37,28 +38,10 @@ pub enum XmrigProxyError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// Connect failed or the connection broke.
-    #[error("xmrig-proxy API at {target} is unreachable: {reason}")]
-    Unreachable {
-        /// `host:port`.
-        target: String,
-        /// The underlying error.
-        reason: String,
-    },
-    /// No complete answer within the deadline.
-    #[error("xmrig-proxy API at {target} did not answer within {timeout:?}")]
-    Timeout {
-        /// `host:port`.
-        target: String,
-        /// The deadline that passed.
-        timeout: std::time::Duration,
-    },
-    /// The body exceeded the limit.
-    #[error("xmrig-proxy API sent a body larger than {limit_bytes} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit_bytes: usize,
-    },
+    /// No complete answer (connect failed, the connection broke, the deadline passed, or the
+    /// body was too large).
+    #[error("xmrig-proxy API at {0}")]
+    Transport(#[from] TransportError),
     /// `401`: the API wants an access token and none was sent.
     #[error("xmrig-proxy API wants an access token (HTTP 401) for {path}")]
     Unauthorized {
@@ -79,13 +62,17 @@ pub enum XmrigProxyError {
         /// The HTTP status code.
         code: u16,
     },
+    /// A config to send that is not a JSON object (the proxy would refuse it).
+    #[error("refusing to send an xmrig-proxy config that is not a JSON object")]
+    NotAnObject,
     /// The body is not what the proxy sends.
-    #[error("xmrig-proxy API sent a malformed {path} reply: {reason}")]
+    #[error("xmrig-proxy API sent a malformed {path} reply: {source}")]
     Malformed {
         /// The API path.
         path: &'static str,
         /// What is wrong, naming the field.
-        reason: String,
+        #[source]
+        source: WireError,
     },
 }
 
@@ -144,137 +131,176 @@ pub struct ProxyWorker {
     pub hashrate_khs: Vec<f64>,
 }
 
-fn malformed(path: &'static str) -> impl Fn(String) -> XmrigProxyError {
-    move |reason| XmrigProxyError::Malformed { path, reason }
+fn parse<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    path: &'static str,
+) -> Result<T, XmrigProxyError> {
+    wire::parse(body).map_err(|source| XmrigProxyError::Malformed { path, source })
 }
 
-fn u64_at(obj: &json::Object, outer: &str, inner: &str) -> Result<u64, String> {
-    match obj.get(outer) {
-        None | Some(serde_json::Value::Null) => Ok(0),
-        Some(v) => {
-            let o = json::object(v, outer)?;
-            Ok(json::opt_u64(o, inner)
-                .map_err(|e| format!("{outer}.{e}"))?
-                .unwrap_or(0))
-        }
-    }
+/// `/1/summary` on the wire.
+#[derive(Deserialize)]
+struct SummaryWire {
+    #[serde(deserialize_with = "wire::object")]
+    hashrate: HashrateWire,
+    #[serde(default, deserialize_with = "wire::opt_object")]
+    miners: Option<MinersWire>,
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    workers: u64,
+    #[serde(default, deserialize_with = "wire::opt_object")]
+    upstreams: Option<UpstreamsWire>,
+    #[serde(default, deserialize_with = "wire::opt_object")]
+    results: Option<ResultsWire>,
+}
+
+#[derive(Deserialize)]
+struct HashrateWire {
+    total: Vec<Option<Finite>>,
+}
+
+#[derive(Default, Deserialize)]
+struct MinersWire {
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    now: u64,
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    max: u64,
+}
+
+#[derive(Default, Deserialize)]
+struct UpstreamsWire {
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    active: u64,
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    error: u64,
+}
+
+#[derive(Default, Deserialize)]
+struct ResultsWire {
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    accepted: u64,
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
+    rejected: u64,
 }
 
 /// Parses `/1/summary`. Pure, never panics.
 pub fn parse_summary(body: &[u8]) -> Result<ProxySummary, XmrigProxyError> {
-    let bad = malformed("/1/summary");
-    let doc = json::parse(body).map_err(&bad)?;
-    let o = json::object(&doc, "the reply").map_err(&bad)?;
-    let hashrate = o
-        .get("hashrate")
-        .ok_or_else(|| bad("hashrate is missing".to_owned()))?;
-    let hashrate = json::object(hashrate, "hashrate").map_err(&bad)?;
-    let total = match hashrate.get("total") {
-        Some(serde_json::Value::Array(items)) => items,
-        Some(other) => {
-            return Err(bad(format!(
-                "hashrate.total is {} (expected an array)",
-                json::kind(other)
-            )))
-        }
-        None => return Err(bad("hashrate.total is missing".to_owned())),
-    };
-    let hashrate_total_khs = total
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            serde_json::Value::Null => Ok(None),
-            v => json::as_f64(v, &format!("hashrate.total[{i}]")).map(Some),
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(&bad)?;
-    let workers = match o.get("workers") {
-        None | Some(serde_json::Value::Null) => 0,
-        Some(v) => json::as_u64(v, "workers").map_err(&bad)?,
-    };
+    let w: SummaryWire = parse(body, "/1/summary")?;
+    let miners = w.miners.unwrap_or_default();
+    let upstreams = w.upstreams.unwrap_or_default();
+    let results = w.results.unwrap_or_default();
     Ok(ProxySummary {
-        hashrate_total_khs,
-        miners_now: u64_at(o, "miners", "now").map_err(&bad)?,
-        miners_max: u64_at(o, "miners", "max").map_err(&bad)?,
-        workers,
-        upstreams_active: u64_at(o, "upstreams", "active").map_err(&bad)?,
-        upstreams_error: u64_at(o, "upstreams", "error").map_err(&bad)?,
-        accepted: u64_at(o, "results", "accepted").map_err(&bad)?,
-        rejected: u64_at(o, "results", "rejected").map_err(&bad)?,
+        hashrate_total_khs: w
+            .hashrate
+            .total
+            .into_iter()
+            .map(|v| v.map(|f| f.0))
+            .collect(),
+        miners_now: miners.now,
+        miners_max: miners.max,
+        workers: w.workers,
+        upstreams_active: upstreams.active,
+        upstreams_error: upstreams.error,
+        accepted: results.accepted,
+        rejected: results.rejected,
     })
+}
+
+/// `/1/workers` on the wire.
+#[derive(Deserialize)]
+struct WorkersWire {
+    workers: Vec<ProxyWorker>,
 }
 
 /// Parses `/1/workers`. Pure, never panics.
 pub fn parse_workers(body: &[u8]) -> Result<Vec<ProxyWorker>, XmrigProxyError> {
-    let bad = malformed("/1/workers");
-    let doc = json::parse(body).map_err(&bad)?;
-    let o = json::object(&doc, "the reply").map_err(&bad)?;
-    let rows = match o.get("workers") {
-        Some(serde_json::Value::Array(rows)) => rows,
-        Some(other) => {
-            return Err(bad(format!(
-                "workers is {} (expected an array)",
-                json::kind(other)
-            )))
-        }
-        None => return Err(bad("workers is missing".to_owned())),
-    };
-    rows.iter()
-        .enumerate()
-        .map(|(i, row)| parse_worker_row(i, row).map_err(&bad))
-        .collect()
+    parse::<WorkersWire>(body, "/1/workers").map(|w| w.workers)
 }
 
-fn parse_worker_row(i: usize, row: &serde_json::Value) -> Result<ProxyWorker, String> {
-    let cells = row
-        .as_array()
-        .ok_or_else(|| format!("workers[{i}] is {} (expected an array)", json::kind(row)))?;
-    if cells.len() < 8 {
-        return Err(format!(
-            "workers[{i}] has {} cells (expected at least 8)",
-            cells.len()
-        ));
+/// A worker row is positional: `[name, ip, connections, accepted, rejected, invalid, hashes,
+/// last_share_ms, hashrate…]`.
+impl<'de> Deserialize<'de> for ProxyWorker {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(RowVisitor)
     }
-    let text = |j: usize, name: &str| -> Result<String, String> {
-        match &cells[j] {
-            serde_json::Value::String(s) => Ok(s.clone()),
-            serde_json::Value::Null => Ok(String::new()),
-            other => Err(format!(
-                "workers[{i}].{name} is {} (expected a string)",
-                json::kind(other)
-            )),
+}
+
+struct RowVisitor;
+
+/// The cells before the hashrates, which every row must have.
+const ROW_CELLS: [&str; 8] = [
+    "name",
+    "ip",
+    "connections",
+    "accepted",
+    "rejected",
+    "invalid",
+    "hashes",
+    "last_share",
+];
+
+impl<'de> Visitor<'de> for RowVisitor {
+    type Value = ProxyWorker;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a worker row of at least 8 cells")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ProxyWorker, A::Error> {
+        let mut index = 0;
+        let text = |seq: &mut A, index: &mut usize| -> Result<String, A::Error> {
+            let name = ROW_CELLS[*index];
+            let cell: Option<Option<String>> = seq
+                .next_element()
+                .map_err(|e| de::Error::custom(format_args!("{name}: {e}")))?;
+            let cell = cell.ok_or_else(|| de::Error::invalid_length(*index, &self))?;
+            *index += 1;
+            Ok(cell.unwrap_or_default())
+        };
+        let name = text(&mut seq, &mut index)?;
+        let ip = text(&mut seq, &mut index)?;
+        let mut counts = [0u64; 6];
+        for count in &mut counts {
+            let name = ROW_CELLS[index];
+            let cell: Option<Count> = seq
+                .next_element()
+                .map_err(|e| de::Error::custom(format_args!("{name}: {e}")))?;
+            *count = cell
+                .ok_or_else(|| de::Error::invalid_length(index, &self))?
+                .0;
+            index += 1;
         }
-    };
-    let num = |j: usize, name: &str| json::as_u64(&cells[j], &format!("workers[{i}].{name}"));
-    Ok(ProxyWorker {
-        name: text(0, "name")?,
-        ip: text(1, "ip")?,
-        connections: num(2, "connections")?,
-        accepted: num(3, "accepted")?,
-        rejected: num(4, "rejected")?,
-        invalid: num(5, "invalid")?,
-        hashes: num(6, "hashes")?,
-        last_share_ms: num(7, "last_share")?,
-        hashrate_khs: cells[8..]
-            .iter()
-            .enumerate()
-            .map(|(k, v)| json::as_f64(v, &format!("workers[{i}].hashrate[{k}]")))
-            .collect::<Result<_, _>>()?,
-    })
+        let mut hashrate_khs = Vec::new();
+        while let Some(Finite(khs)) = seq
+            .next_element()
+            .map_err(|e| de::Error::custom(format_args!("hashrate[{}]: {e}", hashrate_khs.len())))?
+        {
+            hashrate_khs.push(khs);
+        }
+        let [connections, accepted, rejected, invalid, hashes, last_share_ms] = counts;
+        Ok(ProxyWorker {
+            name,
+            ip,
+            connections,
+            accepted,
+            rejected,
+            invalid,
+            hashes,
+            last_share_ms,
+            hashrate_khs,
+        })
+    }
 }
 
 /// Parses `/1/config`: any JSON object (the proxy's whole config). Pure, never panics.
 pub fn parse_config(body: &[u8]) -> Result<serde_json::Value, XmrigProxyError> {
-    let bad = malformed("/1/config");
-    let doc = json::parse(body).map_err(&bad)?;
-    json::object(&doc, "the config").map_err(&bad)?;
-    Ok(doc)
+    parse::<serde_json::Map<String, serde_json::Value>>(body, "/1/config")
+        .map(serde_json::Value::Object)
 }
 
 /// An xmrig-proxy API client.
 #[derive(Clone)]
 pub struct XmrigProxyClient {
-    connector: SharedConnector,
+    session: HttpSession,
     base_url: String,
     authorization: Option<HeaderValue>,
     exchange: Exchange,
@@ -320,7 +346,7 @@ impl XmrigProxyClient {
             None => None,
         };
         Ok(Self {
-            connector,
+            session: HttpSession::new(connector, crate::io::http::target_of(&uri)?),
             base_url: base_url.trim_end_matches('/').to_owned(),
             authorization,
             exchange,
@@ -344,10 +370,11 @@ impl XmrigProxyClient {
             );
         }
         let url = format!("{}{path}", self.base_url);
-        let request = crate::io::http::request(method, &url, headers, body).map_err(http_error)?;
-        let response = crate::io::http::send(self.connector.as_ref(), request, &self.exchange)
-            .await
-            .map_err(http_error)?;
+        let request = crate::io::http::request(method, &url, headers, body)?;
+        let response = self
+            .session
+            .send(request, self.exchange.timeout, self.exchange.limit_bytes)
+            .await?;
         match response.status() {
             StatusCode::UNAUTHORIZED => Err(XmrigProxyError::Unauthorized { path }),
             StatusCode::FORBIDDEN => Err(XmrigProxyError::Forbidden { path }),
@@ -384,15 +411,10 @@ impl XmrigProxyClient {
     /// `PUT /1/config` with the whole config document. Success is `204` (or `200`).
     pub async fn put_config(&self, config: &serde_json::Value) -> Result<(), XmrigProxyError> {
         if !config.is_object() {
-            return Err(XmrigProxyError::Malformed {
-                path: "/1/config",
-                reason: "refusing to send a config that is not a JSON object".to_owned(),
-            });
+            return Err(XmrigProxyError::NotAnObject);
         }
-        let body = serde_json::to_vec(config).map_err(|e| XmrigProxyError::Malformed {
-            path: "/1/config",
-            reason: e.to_string(),
-        })?;
+        // A `Value` always serializes (its map keys are strings).
+        let body = serde_json::to_vec(config).unwrap_or_default();
         let response = self
             .call(Method::PUT, "/1/config", Bytes::from(body))
             .await?;
@@ -403,22 +425,6 @@ impl XmrigProxyClient {
                 code: status.as_u16(),
             }),
         }
-    }
-}
-
-fn http_error(error: HttpError) -> XmrigProxyError {
-    match error {
-        HttpError::InvalidUrl { url, reason } => XmrigProxyError::InvalidUrl { url, reason },
-        HttpError::Unreachable { target, source } => XmrigProxyError::Unreachable {
-            target,
-            reason: source.to_string(),
-        },
-        HttpError::Protocol { target, message } => XmrigProxyError::Unreachable {
-            target,
-            reason: message,
-        },
-        HttpError::Timeout { target, timeout } => XmrigProxyError::Timeout { target, timeout },
-        HttpError::TooLarge { limit_bytes, .. } => XmrigProxyError::TooLarge { limit_bytes },
     }
 }
 
@@ -442,6 +448,9 @@ mod tests {
         let nulls = parse_summary(br#"{"hashrate":{"total":[null,1]}}"#).unwrap();
         assert_eq!(nulls.hashrate_total_khs, vec![None, Some(1.0)]);
         assert!(parse_summary(br#"{"hashrate":{"total":"x"}}"#).is_err());
+        assert!(parse_summary(br#"{"hashrate":{"total":[]},"miners":1}"#).is_err());
+        assert!(parse_summary(br#"{"hashrate":[[1.0]]}"#).is_err());
+        assert!(parse_summary(br#"{"hashrate":{"total":[]},"miners":{"now":-1}}"#).is_err());
         assert!(parse_summary(br#"{}"#).is_err());
     }
 
@@ -456,10 +465,29 @@ mod tests {
         assert_eq!(w[0].accepted, 50);
         assert_eq!(w[0].last_share_ms, 1_716_000_000_000);
         assert_eq!(w[0].hashrate_khs, vec![5.5, 5.4, 5.3, 5.2, 5.1]);
-        let e = parse_workers(br#"{"workers":[["x","y",1]]}"#).unwrap_err();
-        assert!(e.to_string().contains("workers[0] has 3 cells"), "{e}");
-        let e = parse_workers(br#"{"workers":[[1,"y",1,1,1,1,1,1]]}"#).unwrap_err();
-        assert!(e.to_string().contains("workers[0].name is a number"), "{e}");
+        for (body, needle) in [
+            (
+                &br#"{"workers":[["x","y",1]]}"#[..],
+                "workers[0]: invalid length 3, expected a worker row of at least 8",
+            ),
+            (
+                br#"{"workers":[[1,"y",1,1,1,1,1,1]]}"#,
+                "workers[0][0]: name: invalid type: integer `1`",
+            ),
+            (
+                br#"{"workers":[["x",null,1,1,-1,1,1,1]]}"#,
+                "workers[0][4]: rejected: invalid value",
+            ),
+            (
+                br#"{"workers":[["x",null,1,1,1,1,1,1.5,null]]}"#,
+                "workers[0][8]: hashrate[0]: invalid type: null",
+            ),
+        ] {
+            let e = parse_workers(body).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e:?} lacks {needle:?}");
+        }
+        let w = parse_workers(br#"{"workers":[[null,null,1,1,1,1,1,1.5]]}"#).unwrap();
+        assert_eq!((w[0].name.as_str(), w[0].last_share_ms), ("", 1));
     }
 
     #[test]
@@ -475,7 +503,7 @@ mod tests {
         assert!(!format!("{client:?}").contains("s3cr3t-token"));
         assert_eq!(
             parse_config(b"[1]").unwrap_err().to_string(),
-            "xmrig-proxy API sent a malformed /1/config reply: the config is an array (expected an object)"
+            "xmrig-proxy API sent a malformed /1/config reply: invalid type: sequence, expected an object at line 1 column 0"
         );
     }
 }

@@ -18,11 +18,12 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use serde::Serialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 
-use super::json;
-use crate::io::http::{Exchange, HttpError};
-use crate::io::SharedConnector;
+use super::wire::{self, WireError};
+use crate::io::http::Exchange;
+use crate::io::{HttpSession, SharedConnector, TransportError};
 
 /// Path of the public round stats.
 pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
@@ -30,7 +31,7 @@ pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
 pub const DONOR_HISTORY_PATH: &str = "/cgi-bin/p2pool_bonus_history.cgi";
 
 /// Why XvB gave no reading.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum XvbError {
     /// The base URL cannot be used.
     #[error("XvB: invalid URL {url:?}: {reason}")]
@@ -43,28 +44,10 @@ pub enum XvbError {
     /// The wallet address is not a plain base58 string.
     #[error("XvB: the wallet address is not a base58 string")]
     InvalidAddress,
-    /// Connect failed or the connection broke.
-    #[error("XvB at {target} is unreachable: {reason}")]
-    Unreachable {
-        /// `host:port`.
-        target: String,
-        /// The underlying error.
-        reason: String,
-    },
-    /// No complete answer within the deadline.
-    #[error("XvB at {target} did not answer within {timeout:?}")]
-    Timeout {
-        /// `host:port`.
-        target: String,
-        /// The deadline that passed.
-        timeout: std::time::Duration,
-    },
-    /// The body exceeded the limit.
-    #[error("XvB sent a body larger than {limit_bytes} bytes")]
-    TooLarge {
-        /// The limit in bytes.
-        limit_bytes: usize,
-    },
+    /// No complete answer (connect failed, the connection broke, the deadline passed, or the
+    /// body was too large). Never shows the request's query (the wallet address).
+    #[error("XvB at {0}")]
+    Transport(#[from] TransportError),
     /// A status other than 200.
     #[error("XvB answered HTTP {code} for {path}")]
     BadStatus {
@@ -76,39 +59,116 @@ pub enum XvbError {
     /// The donor page says the address is not registered for the raffle.
     #[error("XvB: the wallet address is not registered")]
     NotRegistered,
-    /// The body is not what XvB sends.
-    #[error("XvB sent a malformed {path} reply: {reason}")]
-    Malformed {
-        /// The path asked.
-        path: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
+    /// The public stats are not what XvB sends.
+    #[error("XvB sent a malformed {PUBLIC_STATS_PATH} reply: {0}")]
+    MalformedStats(#[source] WireError),
+    /// The donor page carries neither a fail count nor a 1-hour average.
+    #[error("XvB sent a malformed {DONOR_HISTORY_PATH} reply: neither \"Fail Count:\" nor \"1hr avg:\" is on the page")]
+    MalformedDonorPage,
 }
 
-/// The raffle's public round stats.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The raffle's public round stats. Absent or `null` fields read as 0, empty, or `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct XvbPublicStats {
     /// Minutes left in the current round (negative while waiting for a share).
+    #[serde(
+        rename(deserialize = "time_remain"),
+        default,
+        deserialize_with = "minutes"
+    )]
     pub time_remain_min: i64,
     /// The bonus hashrate being raffled, kH/s.
+    #[serde(
+        rename(deserialize = "bonus_hr"),
+        default,
+        deserialize_with = "finite_or_zero"
+    )]
     pub bonus_hr_khs: f64,
     /// Hashrate donated by all donors, kH/s.
+    #[serde(
+        rename(deserialize = "donate_hr"),
+        default,
+        deserialize_with = "finite_or_zero"
+    )]
     pub donate_hr_khs: f64,
     /// Donors.
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
     pub donate_miners: u64,
     /// Donors' workers.
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
     pub donate_workers: u64,
     /// Players registered.
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
     pub players: u64,
     /// Players in this round.
+    #[serde(default, deserialize_with = "wire::count_or_zero")]
     pub players_round: u64,
     /// The current winner, elided (`abcd...wxyz`).
+    #[serde(default, deserialize_with = "text_or_empty")]
     pub winner: String,
     /// The round type (`VIP`, `Donor`, `Whale`, …) as XvB names it.
+    #[serde(default, deserialize_with = "text_or_empty")]
     pub round_type: String,
-    /// Monero height of the round, when given.
+    /// Monero height of the round, when given (XvB sends it as a number or as a string).
+    #[serde(default, deserialize_with = "height")]
     pub block_height: Option<u64>,
+}
+
+fn finite_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    wire::opt_finite(d).map(Option::unwrap_or_default)
+}
+
+fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    wire::opt_text(d).map(Option::unwrap_or_default)
+}
+
+/// `time_remain`: an integer, or a float within ±10^12 (truncated); `null` is 0.
+fn minutes<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    struct Minutes;
+    impl Visitor<'_> for Minutes {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number of minutes")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<i64, E> {
+            Ok(0)
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(n), &self))
+        }
+        fn visit_f64<E: de::Error>(self, f: f64) -> Result<i64, E> {
+            if f.is_finite() && f.abs() <= 1e12 {
+                // Within ±10^12, checked above.
+                #[allow(clippy::cast_possible_truncation)]
+                let n = f as i64;
+                Ok(n)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(f), &self))
+            }
+        }
+    }
+    d.deserialize_any(Minutes)
+}
+
+/// `block_height`: a count, or a string of digits; `null` or a blank string is `None`.
+fn height<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Height {
+        Text(String),
+        Number(wire::Count),
+    }
+    match Option::<Height>::deserialize(d)? {
+        None => Ok(None),
+        Some(Height::Number(n)) => Ok(Some(n.0)),
+        Some(Height::Text(text)) if text.trim().is_empty() => Ok(None),
+        Some(Height::Text(text)) => text.trim().parse().map(Some).map_err(|_| {
+            de::Error::invalid_value(de::Unexpected::Str(&text), &"a height in digits")
+        }),
+    }
 }
 
 /// The donor's own standing, from the bonus history page.
@@ -122,58 +182,10 @@ pub struct XvbDonorStats {
     pub avg_24h_hs: f64,
 }
 
-/// Parses the public stats JSON. Pure, never panics.
+/// Parses the public stats JSON (stray backticks around it ignored). Pure, never panics.
 pub fn parse_public_stats(body: &[u8]) -> Result<XvbPublicStats, XvbError> {
-    let bad = |reason| XvbError::Malformed {
-        path: PUBLIC_STATS_PATH,
-        reason,
-    };
     let cleaned: Vec<u8> = body.iter().copied().filter(|b| *b != b'`').collect();
-    let doc = json::parse(&cleaned).map_err(bad)?;
-    let o = json::object(&doc, "the reply").map_err(bad)?;
-    let time_remain_min = match o.get("time_remain") {
-        None | Some(serde_json::Value::Null) => 0,
-        Some(v) => match v.as_i64() {
-            Some(n) => n,
-            None => {
-                let f = json::as_f64(v, "time_remain").map_err(bad)?;
-                if f.abs() > 1e12 {
-                    return Err(bad(format!("time_remain is {f} (out of range)")));
-                }
-                #[allow(clippy::cast_possible_truncation)]
-                let n = f as i64;
-                n
-            }
-        },
-    };
-    let count = |name: &str| -> Result<u64, XvbError> {
-        Ok(json::opt_u64(o, name).map_err(bad)?.unwrap_or(0))
-    };
-    let text = |name: &str| -> Result<String, XvbError> {
-        Ok(json::opt_string(o, name).map_err(bad)?.unwrap_or_default())
-    };
-    let block_height = match o.get("block_height") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
-        Some(serde_json::Value::String(s)) => Some(
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| bad("block_height is not a number".to_owned()))?,
-        ),
-        Some(v) => Some(json::as_u64(v, "block_height").map_err(bad)?),
-    };
-    Ok(XvbPublicStats {
-        time_remain_min,
-        bonus_hr_khs: json::opt_f64(o, "bonus_hr").map_err(bad)?.unwrap_or(0.0),
-        donate_hr_khs: json::opt_f64(o, "donate_hr").map_err(bad)?.unwrap_or(0.0),
-        donate_miners: count("donate_miners")?,
-        donate_workers: count("donate_workers")?,
-        players: count("players")?,
-        players_round: count("players_round")?,
-        winner: text("winner")?,
-        round_type: text("round_type")?,
-        block_height,
-    })
+    wire::parse(&cleaned).map_err(XvbError::MalformedStats)
 }
 
 /// Finds `label` (ASCII case-insensitive) in `text` and returns what follows it, whitespace
@@ -239,10 +251,7 @@ pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
         if text.to_ascii_lowercase().contains("not registered") {
             return Err(XvbError::NotRegistered);
         }
-        return Err(XvbError::Malformed {
-            path: DONOR_HISTORY_PATH,
-            reason: "neither \"Fail Count:\" nor \"1hr avg:\" is on the page".to_owned(),
-        });
+        return Err(XvbError::MalformedDonorPage);
     }
     Ok(XvbDonorStats {
         fail_count: fail_count.unwrap_or(0),
@@ -254,7 +263,7 @@ pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
 /// An XvB client.
 #[derive(Clone)]
 pub struct XvbClient {
-    connector: SharedConnector,
+    session: HttpSession,
     base_url: String,
     exchange: Exchange,
 }
@@ -286,7 +295,7 @@ impl XvbClient {
             ));
         }
         Ok(Self {
-            connector,
+            session: HttpSession::new(connector, crate::io::http::target_of(&uri)?),
             base_url: base_url.trim_end_matches('/').to_owned(),
             exchange,
         })
@@ -294,11 +303,11 @@ impl XvbClient {
 
     async fn get(&self, path: &'static str, query: &str) -> Result<Bytes, XvbError> {
         let url = format!("{}{path}{query}", self.base_url);
-        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())
-            .map_err(|e| http_error(e, &self.base_url))?;
-        let response = crate::io::http::send(self.connector.as_ref(), request, &self.exchange)
-            .await
-            .map_err(|e| http_error(e, &self.base_url))?;
+        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())?;
+        let response = self
+            .session
+            .send(request, self.exchange.timeout, self.exchange.limit_bytes)
+            .await?;
         if response.status() != StatusCode::OK {
             return Err(XvbError::BadStatus {
                 path,
@@ -329,26 +338,6 @@ impl XvbClient {
     }
 }
 
-/// Maps a transport error; never includes the request URL (it may carry the wallet address).
-fn http_error(error: HttpError, base_url: &str) -> XvbError {
-    match error {
-        HttpError::InvalidUrl { reason, .. } => XvbError::InvalidUrl {
-            url: base_url.to_owned(),
-            reason,
-        },
-        HttpError::Unreachable { target, source } => XvbError::Unreachable {
-            target,
-            reason: source.to_string(),
-        },
-        HttpError::Protocol { target, message } => XvbError::Unreachable {
-            target,
-            reason: message,
-        },
-        HttpError::Timeout { target, timeout } => XvbError::Timeout { target, timeout },
-        HttpError::TooLarge { limit_bytes, .. } => XvbError::TooLarge { limit_bytes },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,7 +355,34 @@ mod tests {
         assert_eq!(s.round_type, "vip");
         assert_eq!(s.block_height, Some(3_012_345));
         assert!(parse_public_stats(b"<html>").is_err());
-        assert!(parse_public_stats(br#"{"players":"many"}"#).is_err());
+        let e = parse_public_stats(br#"{"players":"many"}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("players: invalid type: string"),
+            "{e}"
+        );
+        let e = parse_public_stats(br#"{"block_height":"12a"}"#).unwrap_err();
+        assert!(e.to_string().contains("block_height: invalid value"), "{e}");
+        let e = parse_public_stats(br#"{"time_remain":1e13}"#).unwrap_err();
+        assert!(e.to_string().contains("time_remain: invalid value"), "{e}");
+        let sparse = parse_public_stats(
+            br#"{"time_remain":2.7,"block_height":" ","winner":null,"bonus_hr":7}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                sparse.time_remain_min,
+                sparse.block_height,
+                sparse.winner.as_str(),
+                sparse.bonus_hr_khs
+            ),
+            (2, None, "", 7.0)
+        );
+        assert_eq!(
+            parse_public_stats(br#"{"block_height":12.0}"#)
+                .unwrap()
+                .block_height,
+            Some(12)
+        );
     }
 
     #[test]
@@ -381,12 +397,12 @@ mod tests {
         assert_eq!(mh.fail_count, 0);
         assert!(matches!(
             parse_donor_stats(b"<html>maintenance</html>"),
-            Err(XvbError::Malformed { .. })
+            Err(XvbError::MalformedDonorPage)
         ));
-        assert_eq!(
+        assert!(matches!(
             parse_donor_stats(b"<p>ERROR: address not registered</p>"),
             Err(XvbError::NotRegistered)
-        );
+        ));
         assert!(parse_donor_stats(b"Fail Count: ").is_err());
     }
 }
