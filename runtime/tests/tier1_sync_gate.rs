@@ -396,7 +396,6 @@ fn restart_mid_sync_holds_then_releases_once() {
     let first = gate.step(&obs(syncing(2_000_000, 3_000_000), synced(50_000)));
     assert!(first.holding);
     persist(&store, &first);
-    drop(gate);
 
     // Second process: only the snapshot survives; still mid-sync, so it keeps holding.
     let mut gate = gate_from_snapshot(&store);
@@ -407,7 +406,6 @@ fn restart_mid_sync_holds_then_releases_once() {
     assert!(synced_view.newly_released);
     assert!(!synced_view.holding);
     persist(&store, &synced_view);
-    drop(gate);
 
     // Third process: released from the snapshot, never released a second time, never re-holds
     // even when the chains look behind again.
