@@ -8,6 +8,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pithead_fakes::monerod::{FakeMonerod, MoneroMode};
@@ -15,7 +16,7 @@ use pithead_runtime::config::Config;
 use pithead_runtime::cycle::{Clients, Cycle};
 use pithead_runtime::io::{BoxedStream, Connector, SystemClock};
 use pithead_runtime::view::{read_model, StateReader};
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -51,6 +52,10 @@ impl Connector for Scripted {
             Node::Answers => {
                 let (client, server) = tokio::io::duplex(64 * 1024);
                 let sent = self.pipe.send(server);
+                let client = ScriptedStream {
+                    inner: client,
+                    node: self.monerod.clone(),
+                };
                 Box::pin(async move {
                     sent.map_err(|_| io::Error::from(io::ErrorKind::ConnectionRefused))?;
                     Ok(Box::new(client) as BoxedStream)
@@ -59,6 +64,65 @@ impl Connector for Scripted {
             Node::Hangs => Box::pin(std::future::pending()),
             Node::Refuses => Box::pin(async move { refused() }),
         }
+    }
+}
+
+/// The client's end of a connection that was dialled while monerod answered. The script applies
+/// to it too: the clients keep connections alive, so a node that hangs or dies must stop
+/// answering on the open connections as well, as a real one does (a hung process never
+/// answers; a killed one resets its connections).
+struct ScriptedStream {
+    inner: DuplexStream,
+    node: Arc<Mutex<Node>>,
+}
+
+impl ScriptedStream {
+    fn node(&self) -> Node {
+        *self.node.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn reset<T>() -> Poll<io::Result<T>> {
+    Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionReset)))
+}
+
+impl AsyncRead for ScriptedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.node() {
+            Node::Answers => Pin::new(&mut self.inner).poll_read(cx, buf),
+            Node::Hangs => Poll::Pending,
+            Node::Refuses => reset(),
+        }
+    }
+}
+
+impl AsyncWrite for ScriptedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.node() {
+            Node::Answers => Pin::new(&mut self.inner).poll_write(cx, buf),
+            Node::Hangs => Poll::Pending,
+            Node::Refuses => reset(),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.node() {
+            Node::Answers => Pin::new(&mut self.inner).poll_flush(cx),
+            Node::Hangs => Poll::Pending,
+            Node::Refuses => reset(),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
