@@ -65,13 +65,45 @@ pub fn bench_day(update_interval_secs: u64, tick: Duration) -> BenchReport {
     BenchReport {
         update_interval_secs,
         tick_ms: u64::try_from(tick.as_millis()).unwrap_or(u64::MAX),
-        hosts: 5,
+        hosts: 2,
         simulated_secs: simulated.as_secs_f64(),
         wall_secs: wall.as_secs_f64(),
         speedup: simulated.as_secs_f64() / wall.as_secs_f64().max(1e-9),
         steps: world.steps(),
         cycles: world.cycles(),
         failure: result.err().map(|f| f.to_string()),
+    }
+}
+
+/// What an HTTP exchange costs in virtual time, and the tolerance the invariants grant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Granularity {
+    /// Virtual time per step, in milliseconds.
+    pub tick_ms: u64,
+    /// Virtual milliseconds from asking for `GET /api/state` to holding the answer (a fresh
+    /// connection; includes the wait for the prober's next turn).
+    pub exchange_ms: u64,
+    /// The network margin per exchange the invariants allow, in milliseconds.
+    pub margin_ms: u64,
+    /// The invariants' observation lag (interval + RPC timeout + margin), in milliseconds.
+    pub tolerance_ms: u64,
+}
+
+/// Measures [`Granularity`] at `tick` with the runtime's defaults.
+pub fn granularity(tick: Duration) -> Granularity {
+    let mut world = WorldBuilder::new(1).tick(tick).probe_every(None).build();
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let _ = world.run_for(Duration::from_secs(60));
+    let start = world.elapsed();
+    let exchange = match world.fetch_state_json() {
+        Ok(_) => world.elapsed() - start,
+        Err(_) => Duration::MAX,
+    };
+    Granularity {
+        tick_ms: ms(tick),
+        exchange_ms: ms(exchange),
+        margin_ms: ms(world.timing().margin),
+        tolerance_ms: ms(world.timing().lag()),
     }
 }
 
