@@ -174,13 +174,13 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), CliError> {
     );
     for tick in &args.tick_ms {
         let g = granularity(Duration::from_millis(*tick));
-        bar.println(format!(
+        bar.suspend(|| println!(
             "tick {} ms: one HTTP exchange (fresh connection) takes {} virtual ms; invariant margin {} ms, tolerance (interval + RPC timeout + margin) {} ms",
             g.tick_ms, g.exchange_ms, g.margin_ms, g.tolerance_ms
         ));
         let r = bench_day(args.interval, Duration::from_millis(*tick));
         bar.inc(1);
-        bar.println(format!(
+        bar.suspend(|| println!(
             "one simulated day, UPDATE_INTERVAL={}s, tick {} ms, {} hosts: {:.2} s wall, {:.0}× real time, {} steps, {} cycles{}",
             r.update_interval_secs,
             r.tick_ms,
@@ -195,10 +195,12 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), CliError> {
     if args.swarm_seeds > 0 {
         let s = bench_swarm(args.swarm_seeds, args.swarm_hours, 0);
         bar.inc(1);
-        bar.println(format!(
+        bar.suspend(|| {
+            println!(
             "swarm: {} seeds × {} h on {} thread(s): {:.1} s wall, {:.1} seeds/minute, {} failed",
             s.seeds, s.hours, s.threads, s.wall_secs, s.seeds_per_minute, s.failed
-        ));
+        )
+        });
     }
     bar.finish_and_clear();
     Ok(())
