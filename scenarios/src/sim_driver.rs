@@ -286,7 +286,7 @@ impl SimTier {
         Ok(world
             .trace()
             .of_kind(EventKind::Docker)
-            .map(|e| (e.at, e.subject.clone(), e.detail.clone()))
+            .map(|e| (e.at, e.subject().to_owned(), e.detail()))
             .collect())
     }
 }
@@ -506,7 +506,7 @@ impl Tier for SimTier {
             let calls: Vec<String> = world
                 .trace()
                 .of_kind(EventKind::Docker)
-                .map(|e| format!("{} {} {}", format_time(e.at), e.subject, e.detail))
+                .map(|e| format!("{} {} {}", format_time(e.at), e.subject(), e.detail()))
                 .collect();
             Err(TierError::Check(format!(
                 "{container} was started {starts} times, expected exactly once (seed {seed}); \

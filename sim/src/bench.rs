@@ -65,7 +65,7 @@ pub fn bench_day(update_interval_secs: u64, tick: Duration) -> BenchReport {
     BenchReport {
         update_interval_secs,
         tick_ms: u64::try_from(tick.as_millis()).unwrap_or(u64::MAX),
-        hosts: 5,
+        hosts: 2,
         simulated_secs: simulated.as_secs_f64(),
         wall_secs: wall.as_secs_f64(),
         speedup: simulated.as_secs_f64() / wall.as_secs_f64().max(1e-9),
@@ -73,6 +73,73 @@ pub fn bench_day(update_interval_secs: u64, tick: Duration) -> BenchReport {
         cycles: world.cycles(),
         failure: result.err().map(|f| f.to_string()),
     }
+}
+
+/// What an HTTP exchange costs in virtual time, and the tolerance the invariants grant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Granularity {
+    /// Virtual time per step, in milliseconds.
+    pub tick_ms: u64,
+    /// Virtual milliseconds of one `GET` on a fresh connection, the server's host stepped
+    /// before the client's (as the `stack` host is before the runtime's).
+    pub exchange_ms: u64,
+    /// The network margin per exchange the invariants allow, in milliseconds.
+    pub margin_ms: u64,
+    /// The invariants' observation lag (interval + RPC timeout + margin), in milliseconds.
+    pub tolerance_ms: u64,
+}
+
+/// Measures [`Granularity`] at `tick` with the runtime's defaults.
+pub fn granularity(tick: Duration) -> Granularity {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let world = WorldBuilder::new(1).tick(tick).build();
+    Granularity {
+        tick_ms: ms(tick),
+        exchange_ms: exchange(tick).map_or(u64::MAX, ms),
+        margin_ms: ms(world.timing().margin),
+        tolerance_ms: ms(world.timing().lag()),
+    }
+}
+
+/// One `GET` between two turmoil hosts over the runtime's own HTTP client.
+fn exchange(tick: Duration) -> Option<Duration> {
+    let took: std::sync::Arc<std::sync::Mutex<Option<Duration>>> = std::sync::Arc::default();
+    let mut sim = turmoil::Builder::new().tick_duration(tick).build();
+    sim.host("server", || async {
+        let listener = crate::net::bind(80).await?;
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        pithead_fakes::serve::serve(listener, router).await?;
+        Ok(())
+    });
+    let out = took.clone();
+    sim.client("client", async move {
+        let request = pithead_runtime::io::http::request(
+            http::Method::GET,
+            "http://server:80/",
+            http::HeaderMap::new(),
+            bytes::Bytes::new(),
+        )?;
+        let exchange = pithead_runtime::io::http::Exchange {
+            timeout: Duration::from_secs(60),
+            limit_bytes: 1024,
+        };
+        let start = turmoil::sim_elapsed().unwrap_or_default();
+        pithead_runtime::io::http::send(
+            &crate::net::TurmoilConnector::default(),
+            request,
+            &exchange,
+        )
+        .await?;
+        let end = turmoil::sim_elapsed().unwrap_or_default();
+        *out.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end - start);
+        Ok(())
+    });
+    sim.run().ok()?;
+    let measured = *took
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    measured
 }
 
 /// A swarm sample, measured.

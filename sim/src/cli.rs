@@ -1,16 +1,55 @@
-//! Command-line entry points (`cargo xtask swarm`, `cargo xtask sim-bench`, or the
-//! `pithead-sim` binary): argument structs to flatten into a clap command and the functions that
-//! run them.
+//! Command-line entry points (`cargo xtask swarm`, `cargo xtask bench-sim`, `cargo xtask soak`,
+//! or the `pithead-sim` binary): argument structs to flatten into a clap command and the
+//! functions that run them.
+//!
+//! Long runs show a progress bar on a terminal and nothing when stderr is not one or under
+//! `CI=true` (a CI log is no place for redraws).
 
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::bench::{bench_day, bench_swarm};
+use crate::bench::{bench_day, bench_swarm, granularity};
+use crate::soak::soak_with_progress;
 use crate::swarm::{run_seed_with_tick, swarm_from};
 use crate::timeline::timeline_html;
+
+/// Why a command could not do its job (a failing seed is not an error: it is the result).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// An output file or its directory could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A progress bar of `len` units, drawn only on a terminal outside CI.
+pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), progress_target());
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn progress_target() -> ProgressDrawTarget {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    }
+}
 
 /// `swarm`: run many seeds, or replay one.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,15 +80,21 @@ pub struct SwarmArgs {
     pub out: PathBuf,
 }
 
-fn write(path: &PathBuf, contents: &str) -> anyhow::Result<()> {
+fn write(path: &Path, contents: &str) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
     }
-    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, contents).map_err(|source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Runs `swarm`. `Ok(false)` when a seed failed (the caller exits non-zero).
-pub fn run_swarm(args: &SwarmArgs) -> anyhow::Result<bool> {
+pub fn run_swarm(args: &SwarmArgs) -> Result<bool, CliError> {
     if let Some(seed) = args.replay {
         eprintln!("replaying seed {seed} for {} simulated hours", args.hours);
         let tick = Duration::from_millis(args.tick_ms.max(1));
@@ -73,11 +118,7 @@ pub fn run_swarm(args: &SwarmArgs) -> anyhow::Result<bool> {
         return Ok(ok);
     }
 
-    let bar = ProgressBar::new(args.seeds);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(args.seeds, "seeds");
     let tick = Duration::from_millis(args.tick_ms.max(1));
     let report = swarm_from(
         args.first_seed,
@@ -126,10 +167,20 @@ pub struct BenchArgs {
 }
 
 /// Runs `bench` and prints the figures.
-pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
+pub fn run_bench(args: &BenchArgs) -> Result<(), CliError> {
+    let bar = progress_bar(
+        u64::try_from(args.tick_ms.len()).unwrap_or(u64::MAX) + u64::from(args.swarm_seeds > 0),
+        "measurements",
+    );
     for tick in &args.tick_ms {
+        let g = granularity(Duration::from_millis(*tick));
+        bar.suspend(|| println!(
+            "tick {} ms: one HTTP exchange (fresh connection) takes {} virtual ms; invariant margin {} ms, tolerance (interval + RPC timeout + margin) {} ms",
+            g.tick_ms, g.exchange_ms, g.margin_ms, g.tolerance_ms
+        ));
         let r = bench_day(args.interval, Duration::from_millis(*tick));
-        println!(
+        bar.inc(1);
+        bar.suspend(|| println!(
             "one simulated day, UPDATE_INTERVAL={}s, tick {} ms, {} hosts: {:.2} s wall, {:.0}× real time, {} steps, {} cycles{}",
             r.update_interval_secs,
             r.tick_ms,
@@ -139,14 +190,63 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
             r.steps,
             r.cycles,
             r.failure.as_deref().map(|f| format!("\nFAILED: {f}")).unwrap_or_default()
-        );
+        ));
     }
     if args.swarm_seeds > 0 {
         let s = bench_swarm(args.swarm_seeds, args.swarm_hours, 0);
-        println!(
+        bar.inc(1);
+        bar.suspend(|| {
+            println!(
             "swarm: {} seeds × {} h on {} thread(s): {:.1} s wall, {:.1} seeds/minute, {} failed",
             s.seeds, s.hours, s.threads, s.wall_secs, s.seeds_per_minute, s.failed
-        );
+        )
+        });
     }
+    bar.finish_and_clear();
     Ok(())
+}
+
+/// `soak`: many simulated days of one runtime under random outages.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SoakArgs {
+    /// The seed.
+    #[arg(long, default_value_t = 30)]
+    pub seed: u64,
+    /// Simulated days.
+    #[arg(long, default_value_t = 30)]
+    pub days: u64,
+}
+
+/// Runs `soak`: `Ok(false)` when a day failed or something grew without bound.
+pub fn run_soak(args: &SoakArgs) -> Result<bool, CliError> {
+    let bar = progress_bar(args.days, "days");
+    let result = soak_with_progress(args.seed, args.days, |day| bar.set_position(day));
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report.days).unwrap_or_default()
+            );
+            let problems = report.unbounded();
+            for problem in &problems {
+                println!("soak: {problem}");
+            }
+            println!(
+                "soak: seed {}, {} simulated days: {}",
+                args.seed,
+                report.days.len(),
+                if problems.is_empty() {
+                    "passed"
+                } else {
+                    "FAILED"
+                }
+            );
+            Ok(problems.is_empty())
+        }
+        Err(failure) => {
+            println!("{failure}");
+            Ok(false)
+        }
+    }
 }

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::failure::Invariant;
 use crate::model::{Link, Reach, ReachHistory};
 use crate::trace::format_time;
 
@@ -112,13 +113,13 @@ impl DockerCall {
 /// A violated invariant: which one and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// Short name of the invariant.
-    pub invariant: &'static str,
+    /// The invariant.
+    pub invariant: Invariant,
     /// What was seen.
     pub message: String,
 }
 
-fn violation(invariant: &'static str, message: String) -> Violation {
+fn violation(invariant: Invariant, message: String) -> Violation {
     Violation { invariant, message }
 }
 
@@ -326,7 +327,7 @@ impl Checker {
                 || chain.history.current().may_succeed() && chain.history.since() <= now;
             if !seen {
                 return Err(violation(
-                    "hold-until-synced",
+                    Invariant::HoldUntilSynced,
                     format!(
                         "the miners were released at {} but {} was not synced (as a reading \
                          could show it) at any time in the {:?} before",
@@ -375,7 +376,7 @@ impl Checker {
         }
         if self.released_ever && !view.released {
             return Err(violation(
-                "latch-never-reverts",
+                Invariant::LatchNeverReverts,
                 format!(
                     "miner_released is false in cycle {} although the latch was released before",
                     view.count
@@ -389,7 +390,7 @@ impl Checker {
         if !view.released {
             if let Some(since) = self.must_have_released(now) {
                 return Err(violation(
-                    "release-when-synced",
+                    Invariant::ReleaseWhenSynced,
                     format!(
                         "every gated chain has been synced since {} but the miners are still \
                          held at {}",
@@ -401,7 +402,7 @@ impl Checker {
         }
         if view.released && view.held {
             return Err(violation(
-                "latch-never-reverts",
+                Invariant::LatchNeverReverts,
                 "the gate holds the miners although miner_released is true".to_owned(),
             ));
         }
@@ -414,7 +415,7 @@ impl Checker {
             .any(|n| view.down.get(n.name).copied().unwrap_or(false));
         if view.rejected != required_down {
             return Err(violation(
-                "reject-iff-required-node-down",
+                Invariant::RejectIffRequiredNodeDown,
                 format!(
                     "workers_rejected is {} but the required nodes' down flags are {:?}",
                     view.rejected, view.down
@@ -429,7 +430,7 @@ impl Checker {
                 (None, true) if self.restored_down.contains(node.name) => {}
                 (Some(false) | None, true) if !self.possibly_went_down(node, now) => {
                     return Err(violation(
-                        "down-only-after-window",
+                        Invariant::DownOnlyAfterWindow,
                         format!(
                             "{} counted as down at {} but the model never shows it unreachable \
                              for NODE_DOWN_AFTER_SEC ({:?}) within tolerance {:?}; reachability \
@@ -444,7 +445,7 @@ impl Checker {
                 }
                 (Some(true), false) if !self.possibly_recovered(node, now) => {
                     return Err(violation(
-                        "recovered-only-after-window",
+                        Invariant::RecoveredOnlyAfterWindow,
                         format!(
                             "{} counted as recovered at {} but the model never shows it reachable \
                              for NODE_RECOVERY_AFTER_SEC ({:?}) within tolerance {:?}; \
@@ -461,7 +462,7 @@ impl Checker {
             }
             if !is && self.certainly_down(node, now) {
                 return Err(violation(
-                    "outage-is-noticed",
+                    Invariant::OutageIsNoticed,
                     format!(
                         "{} has been unreachable since {} (after being reachable) but the \
                          runtime does not count it as down at {}",
@@ -474,7 +475,7 @@ impl Checker {
             if is && !self.restored_down.contains(node.name) && self.certainly_recovered(node, now)
             {
                 return Err(violation(
-                    "recovery-is-noticed",
+                    Invariant::RecoveryIsNoticed,
                     format!(
                         "{} has been reachable since {} but the runtime still counts it as \
                          down at {}",
@@ -514,7 +515,7 @@ impl Checker {
                 self.released_ever = true;
             } else {
                 return Err(violation(
-                    "hold-until-synced",
+                    Invariant::HoldUntilSynced,
                     format!(
                         "{} was started at {} while the sync gate holds (the latch is not \
                          released, not even in the snapshot)",
@@ -527,7 +528,7 @@ impl Checker {
         if call.verb == "stop" && self.released_ever && gate {
             if call.container != self.reject_container {
                 return Err(violation(
-                    "latch-never-reverts",
+                    Invariant::LatchNeverReverts,
                     format!(
                         "gate container {} was stopped at {} after the release",
                         call.container,
@@ -541,7 +542,7 @@ impl Checker {
                     self.restored_down.contains(n.name) || self.possibly_still_down(n, call.at)
                 }) {
                     return Err(violation(
-                        "reject-only-when-required-node-down",
+                        Invariant::RejectOnlyWhenRequiredNodeDown,
                         format!(
                             "{} was stopped at {} but no required node was unreachable for \
                              NODE_DOWN_AFTER_SEC ({:?}) within tolerance {:?}",
@@ -571,7 +572,7 @@ impl Checker {
         let stall_after = t.stall_after() + self.lag_at(now, t.stall_after()) - t.lag();
         if now.saturating_sub(self.last_progress) > stall_after {
             return Err(violation(
-                "cycle-keeps-running",
+                Invariant::CycleKeepsRunning,
                 format!(
                     "no cycle completed since {} (now {}, limit {:?})",
                     format_time(self.last_progress),
@@ -599,7 +600,7 @@ impl Checker {
             let from = since.max(self.docker_ok_since);
             if now.saturating_sub(from) > deadline {
                 return Err(violation(
-                    "owed-docker-call-lands",
+                    Invariant::OwedDockerCallLands,
                     format!(
                         "{name} should be {} since {} and docker has been healthy since {}, \
                          but it is still {} at {}",
@@ -682,7 +683,7 @@ mod tests {
         let mut c = checker(h.clone());
         c.on_view(s(990), view(1, false)).unwrap();
         let err = c.on_view(s(1020), view(2, true)).unwrap_err();
-        assert_eq!(err.invariant, "down-only-after-window");
+        assert_eq!(err.invariant, Invariant::DownOnlyAfterWindow);
 
         let mut c = checker(h);
         c.on_view(s(990), view(1, false)).unwrap();
@@ -696,14 +697,14 @@ mod tests {
         let mut c = checker(h.clone());
         c.on_view(s(1100), view(1, false)).unwrap();
         let err = c.on_view(s(1300), view(2, false)).unwrap_err();
-        assert_eq!(err.invariant, "outage-is-noticed");
+        assert_eq!(err.invariant, Invariant::OutageIsNoticed);
 
         h.set(s(2000), Reach::Reachable);
         let mut c = checker(h);
         c.on_view(s(1300), view(1, true)).unwrap();
         c.on_view(s(2030), view(2, true)).unwrap();
         let err = c.on_view(s(2300), view(3, true)).unwrap_err();
-        assert_eq!(err.invariant, "recovery-is-noticed");
+        assert_eq!(err.invariant, Invariant::RecoveryIsNoticed);
     }
 
     #[test]
@@ -716,7 +717,7 @@ mod tests {
             status: 204,
         };
         let err = c.on_docker(&start, || false).unwrap_err();
-        assert_eq!(err.invariant, "hold-until-synced");
+        assert_eq!(err.invariant, Invariant::HoldUntilSynced);
         c.on_docker(&start, || true).unwrap();
         assert!(c.released_ever);
         let stop = DockerCall {
@@ -725,13 +726,13 @@ mod tests {
         };
         assert_eq!(
             c.on_docker(&stop, || true).unwrap_err().invariant,
-            "latch-never-reverts"
+            Invariant::LatchNeverReverts
         );
         let mut reverted = view(3, false);
         reverted.released = false;
         assert_eq!(
             c.on_view(s(6), reverted).unwrap_err().invariant,
-            "latch-never-reverts"
+            Invariant::LatchNeverReverts
         );
     }
 
@@ -770,6 +771,6 @@ mod tests {
         c.on_step(s(601), |_| Some(false)).unwrap();
         c.on_step(s(690), |_| Some(false)).unwrap();
         let err = c.on_step(s(700), |_| Some(false)).unwrap_err();
-        assert_eq!(err.invariant, "owed-docker-call-lands");
+        assert_eq!(err.invariant, Invariant::OwedDockerCallLands);
     }
 }

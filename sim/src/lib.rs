@@ -6,6 +6,7 @@
 //! virtual: a simulated day takes about a second.
 //!
 //! - [`world`]: [`WorldBuilder`] / [`World`]: hosts, faults, readiness waits, the read model.
+//! - [`failure`]: the [`Invariant`]s and the [`Failure`] report.
 //! - [`invariants`]: what must hold after every step (latch, gate, failover windows, owed docker
 //!   calls land, the cycle keeps running, `/api/state` answers, no panics).
 //! - [`model`]: what the runtime should see of each node, from the faults applied.
@@ -34,8 +35,10 @@ pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod docker_tap;
+pub mod failure;
 pub mod fakes;
 pub mod invariants;
+pub mod links;
 pub mod model;
 pub mod net;
 mod panics;
@@ -46,9 +49,10 @@ pub mod timeline;
 pub mod trace;
 pub mod world;
 
-pub use bench::{bench_day, bench_swarm, BenchReport, SwarmBench};
+pub use bench::{bench_day, bench_swarm, granularity, BenchReport, Granularity, SwarmBench};
+pub use failure::{Failure, Invariant};
 pub use model::Reach;
 pub use swarm::{run_seed, swarm, swarm_from, RunSummary, SwarmReport};
 pub use timeline::timeline_html;
-pub use trace::{Event, EventKind, Trace};
-pub use world::{Failure, World, WorldBuilder};
+pub use trace::{Event, EventKind, Trace, What};
+pub use world::{World, WorldBuilder};

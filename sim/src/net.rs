@@ -5,6 +5,7 @@
 //! Everything here must be called from inside a turmoil host (turmoil's sockets look up the
 //! current host in a thread-local).
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,20 +18,53 @@ use std::time::Duration;
 use pithead_runtime::io::{BoxedStream, Connector};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::links::{Gated, Links};
+
 /// Dials over turmoil's simulated network. The runtime's clients get this instead of
 /// [`pithead_runtime::io::TokioConnector`]; nothing else in the runtime changes.
 ///
 /// [`TurmoilConnector::counted`] also counts the connections it handed out that are still
 /// alive (dropped streams are subtracted), which is how the soak sees a connection leak.
+///
+/// [`TurmoilConnector::routed`] dials names through [`Routes`]: each name the runtime knows
+/// (`monerod`, `tari`, …) is a turmoil host and a role whose [`Links`] state the dial and the
+/// connection obey.
 #[derive(Debug, Clone, Default)]
 pub struct TurmoilConnector {
     open: Option<Arc<AtomicUsize>>,
+    routes: Option<Routes>,
+}
+
+/// Where each dialled name lives: the turmoil host and the role whose link it crosses.
+#[derive(Debug, Clone, Default)]
+pub struct Routes {
+    by_name: Arc<BTreeMap<String, (String, &'static str)>>,
+    links: Links,
+}
+
+impl Routes {
+    /// `names` maps a dialled name to its turmoil host and role; `links` holds the roles' links.
+    pub fn new(names: BTreeMap<String, (String, &'static str)>, links: Links) -> Self {
+        Self {
+            by_name: Arc::new(names),
+            links,
+        }
+    }
 }
 
 impl TurmoilConnector {
     /// A connector that keeps `open` equal to the number of live connections it made.
     pub fn counted(open: Arc<AtomicUsize>) -> Self {
-        Self { open: Some(open) }
+        Self {
+            open: Some(open),
+            routes: None,
+        }
+    }
+
+    /// This connector, dialling through `routes`.
+    pub fn routed(mut self, routes: Routes) -> Self {
+        self.routes = Some(routes);
+        self
     }
 }
 
@@ -40,16 +74,31 @@ impl Connector for TurmoilConnector {
         host: &str,
         port: u16,
     ) -> Pin<Box<dyn Future<Output = io::Result<BoxedStream>> + Send + 'static>> {
+        let route = self.routes.as_ref().and_then(|routes| {
+            let (target, role) = routes.by_name.get(host)?;
+            Some((target.clone(), *role, routes.links.clone()))
+        });
         let host = host.to_owned();
         let open = self.open.clone();
         Box::pin(async move {
-            let stream = turmoil::net::TcpStream::connect((host.as_str(), port)).await?;
-            Ok(match open {
+            let (target, gate) = match route {
+                Some((target, role, links)) => (target, Some((role, links))),
+                None => (host, None),
+            };
+            if let Some((role, links)) = &gate {
+                links.dial(role).await;
+            }
+            let stream = turmoil::net::TcpStream::connect((target.as_str(), port)).await?;
+            let stream: BoxedStream = match open {
                 Some(open) => {
                     open.fetch_add(1, Ordering::Relaxed);
-                    Box::new(CountedStream { stream, open }) as BoxedStream
+                    Box::new(CountedStream { stream, open })
                 }
-                None => Box::new(stream) as BoxedStream,
+                None => Box::new(stream),
+            };
+            Ok(match gate {
+                Some((role, links)) => Box::new(Gated::new(stream, role, links)) as BoxedStream,
+                None => stream,
             })
         })
     }

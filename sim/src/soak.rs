@@ -62,6 +62,15 @@ fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
 /// Runs `days` simulated days for `seed` with every invariant checked after every step, and
 /// the settled state checked at the end of every day.
 pub fn soak(seed: u64, days: u64) -> Result<SoakReport, Failure> {
+    soak_with_progress(seed, days, |_| {})
+}
+
+/// [`soak`], calling `progress(days_done)` after each day.
+pub fn soak_with_progress(
+    seed: u64,
+    days: u64,
+    progress: impl Fn(u64),
+) -> Result<SoakReport, Failure> {
     let mut rng_knobs = Schedule::generate(seed, 1.0).knobs;
     // Keep the soak's cycle at the production default: it is the long-run shape that matters.
     rng_knobs.interval = 30;
@@ -97,6 +106,7 @@ pub fn soak(seed: u64, days: u64) -> Result<SoakReport, Failure> {
             faults: schedule.fault_count(),
             open_connections: world.runtime_open_connections(),
         });
+        progress(day + 1);
     }
     Ok(SoakReport {
         seed,
@@ -104,6 +114,53 @@ pub fn soak(seed: u64, days: u64) -> Result<SoakReport, Failure> {
         days: stats,
         trace_hash: world.trace().hash(),
     })
+}
+
+impl SoakReport {
+    /// What grew without bound, one line each (empty when the soak stayed bounded).
+    pub fn unbounded(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(first) = self.days.first() else {
+            return vec!["no day was simulated".to_owned()];
+        };
+        for d in &self.days {
+            // The read model does not grow with time or with the number of outages seen.
+            if d.api_state_bytes > 16 * 1024 {
+                out.push(format!(
+                    "day {}: /api/state is {} bytes",
+                    d.day, d.api_state_bytes
+                ));
+            }
+            if d.api_state_bytes > first.api_state_bytes + first.api_state_bytes / 4 {
+                out.push(format!(
+                    "day {}: /api/state grew from {} to {} bytes",
+                    d.day, first.api_state_bytes, d.api_state_bytes
+                ));
+            }
+            // The trace of a day is a function of that day's faults, not of the days before.
+            if d.events > 400 + 20 * d.faults {
+                out.push(format!(
+                    "day {}: {} events for {} faults",
+                    d.day, d.events, d.faults
+                ));
+            }
+            // The data directory holds the snapshot and nothing piles up beside it.
+            if d.data_files > 2 {
+                out.push(format!("day {}: {} files in DATA_DIR", d.day, d.data_files));
+            }
+            if d.data_bytes > 64 * 1024 {
+                out.push(format!("day {}: {} bytes in DATA_DIR", d.day, d.data_bytes));
+            }
+            // No connection leak: the runtime's host holds a handful of sockets at most.
+            if d.open_connections > 8 {
+                out.push(format!(
+                    "day {}: {} connections still open",
+                    d.day, d.open_connections
+                ));
+            }
+        }
+        out
+    }
 }
 
 fn run_day(world: &mut World, start: Duration, schedule: &Schedule) -> Result<(), Failure> {

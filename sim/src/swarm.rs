@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::failure::{Failure, Invariant};
 use crate::schedule::{Action, Schedule};
-use crate::trace::{EventKind, Trace};
-use crate::world::Failure;
+use crate::trace::{EventKind, Trace, What};
 
 /// What a passing run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,7 +91,7 @@ pub fn run_seed_with_tick(
                 seed,
                 step: 0,
                 at: Duration::ZERO,
-                invariant: "no-panics",
+                invariant: Invariant::NoPanics,
                 message: format!("the simulation panicked: {message}"),
                 trace: Trace::new(),
                 replay: None,
@@ -124,8 +124,9 @@ fn run_schedule(schedule: &Schedule, tick: Duration) -> Result<(RunSummary, Trac
         faults: schedule.fault_count(),
         docker_calls: trace.of_kind(EventKind::Docker).count(),
         rejects: trace
-            .of_kind(EventKind::Runtime)
-            .filter(|e| e.subject == "workers" && e.detail == "rejected")
+            .events()
+            .iter()
+            .filter(|e| e.what == What::Workers { rejected: true })
             .count(),
         restarts: schedule
             .actions

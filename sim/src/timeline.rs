@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::trace::{format_time, Event, EventKind, Trace};
+use crate::model::Reach;
+use crate::trace::{format_time, Event, EventKind, Trace, What};
 
 const LABEL_W: f64 = 170.0;
 const PLOT_W: f64 = 1400.0;
@@ -191,24 +192,12 @@ impl Plot {
     }
 }
 
-fn reach_colour(detail: &str) -> Option<&'static str> {
-    match detail {
-        "reachable" => Some(GREEN),
-        "unreachable" => Some(RED),
-        "unknown" => Some(AMBER),
-        _ => None,
+fn reach_colour(reach: Reach) -> &'static str {
+    match reach {
+        Reach::Reachable => GREEN,
+        Reach::Unreachable => RED,
+        Reach::Unknown => AMBER,
     }
-}
-
-fn events<'a>(
-    trace: &'a Trace,
-    kind: EventKind,
-    subject: &'a str,
-) -> impl Iterator<Item = &'a Event> + 'a {
-    trace
-        .events()
-        .iter()
-        .filter(move |e| e.kind == kind && e.subject == subject)
 }
 
 /// Renders `trace` as a self-contained HTML page.
@@ -229,21 +218,33 @@ pub fn timeline_html(trace: &Trace) -> String {
     let faults: Vec<(Duration, &str, &str, String)> = trace
         .events()
         .iter()
-        .filter(|e| e.kind == EventKind::Fault || e.kind == EventKind::Host)
+        .filter(|e| matches!(e.kind(), EventKind::Fault | EventKind::Host))
         .map(|e| {
-            let colour = if e.kind == EventKind::Host {
+            let colour = if e.kind() == EventKind::Host {
                 PURPLE
             } else {
                 BLUE
             };
-            (e.at, colour, "tick", format!("{} {}", e.subject, e.detail))
+            (
+                e.at,
+                colour,
+                "tick",
+                format!("{} {}", e.subject(), e.detail()),
+            )
         })
         .collect();
     plot.markers("faults", &faults);
 
     for node in ["monero", "tari"] {
-        let changes: Vec<(Duration, Option<&str>, String)> = events(trace, EventKind::Reach, node)
-            .map(|e| (e.at, reach_colour(&e.detail), e.detail.clone()))
+        let changes: Vec<(Duration, Option<&str>, String)> = trace
+            .events()
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::Reach { node: n, reach } if *n == node => {
+                    Some((e.at, Some(reach_colour(*reach)), reach.name().to_owned()))
+                }
+                _ => None,
+            })
             .collect();
         if !changes.is_empty() {
             plot.bands(&format!("{node} reachable (model)"), &changes, end);
@@ -252,21 +253,26 @@ pub fn timeline_html(trace: &Trace) -> String {
 
     // The runtime's process, and what it published.
     let mut process = vec![(Duration::ZERO, Some(GREEN), "running".to_owned())];
-    for e in events(trace, EventKind::Host, "runtime") {
-        match e.detail.as_str() {
-            "crashed" => process.push((e.at, Some(GREY), "crashed".to_owned())),
-            "restarted" => process.push((e.at, Some(GREEN), "running".to_owned())),
+    for e in trace.events() {
+        match e.what {
+            What::Crashed => process.push((e.at, Some(GREY), "crashed".to_owned())),
+            What::Restarted => process.push((e.at, Some(GREEN), "running".to_owned())),
             _ => {}
         }
     }
     plot.bands("runtime process", &process, end);
 
     for node in ["monero", "tari"] {
-        let mut changes: Vec<(Duration, Option<&str>, String)> = Vec::new();
-        for e in events(trace, EventKind::Runtime, node) {
-            let down = e.detail == "down";
-            changes.push((e.at, down.then_some(RED), e.detail.clone()));
-        }
+        let mut changes: Vec<(Duration, Option<&str>, String)> = trace
+            .events()
+            .iter()
+            .filter_map(|e| match &e.what {
+                What::NodeDown { node: n, down } if n == node => {
+                    Some((e.at, down.then_some(RED), e.detail()))
+                }
+                _ => None,
+            })
+            .collect();
         if !changes.is_empty() {
             changes.insert(0, (Duration::ZERO, None, String::new()));
             plot.bands(&format!("runtime: {node} down"), &changes, end);
@@ -276,14 +282,11 @@ pub fn timeline_html(trace: &Trace) -> String {
     let mut gate: Vec<(Duration, Option<&str>, String)> = Vec::new();
     let mut workers: Vec<(Duration, Option<&str>, String)> =
         vec![(Duration::ZERO, None, String::new())];
-    for e in trace
-        .events()
-        .iter()
-        .filter(|e| e.kind == EventKind::Runtime)
-    {
-        match (e.subject.as_str(), e.detail.as_str()) {
-            ("cycle", d) if d.starts_with("first cycle") => {
-                let released = d.contains("released=true");
+    for e in trace.events() {
+        match e.what {
+            What::FirstCycle {
+                released, rejected, ..
+            } => {
                 if gate.last().is_none_or(|g| (g.1 == Some(GREEN)) != released) {
                     gate.push((
                         e.at,
@@ -291,17 +294,22 @@ pub fn timeline_html(trace: &Trace) -> String {
                         if released { "released" } else { "held" }.to_owned(),
                     ));
                 }
-                let rejected = d.contains("rejected=true");
                 workers.push((
                     e.at,
                     rejected.then_some(RED),
                     if rejected { "rejected" } else { "" }.to_owned(),
                 ));
             }
-            ("latch", "released") => gate.push((e.at, Some(GREEN), "released".to_owned())),
-            ("latch", _) => gate.push((e.at, Some(RED), "RE-HELD".to_owned())),
-            ("workers", "rejected") => workers.push((e.at, Some(RED), "rejected".to_owned())),
-            ("workers", _) => workers.push((e.at, None, "admitted".to_owned())),
+            What::Latch { released: true } => {
+                gate.push((e.at, Some(GREEN), "released".to_owned()));
+            }
+            What::Latch { released: false } => gate.push((e.at, Some(RED), "RE-HELD".to_owned())),
+            What::Workers { rejected: true } => {
+                workers.push((e.at, Some(RED), "rejected".to_owned()));
+            }
+            What::Workers { rejected: false } => {
+                workers.push((e.at, None, "admitted".to_owned()));
+            }
             _ => {}
         }
     }
@@ -311,29 +319,35 @@ pub fn timeline_html(trace: &Trace) -> String {
     plot.bands("workers rejected", &workers, end);
 
     let docker: Vec<(Duration, &str, &str, String)> = trace
-        .of_kind(EventKind::Docker)
-        .map(|e| {
-            let refused = !(e.detail.ends_with(" 204") || e.detail.ends_with(" 304"));
-            let (colour, glyph) = if refused {
-                (AMBER, "cross")
-            } else if e.detail.starts_with("start") {
-                (GREEN, "up")
-            } else {
-                (RED, "down")
-            };
-            (e.at, colour, glyph, format!("{} {}", e.subject, e.detail))
+        .events()
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Docker {
+                container,
+                verb,
+                status,
+            } => {
+                let (colour, glyph) = if !matches!(status, 204 | 304) {
+                    (AMBER, "cross")
+                } else if verb == "start" {
+                    (GREEN, "up")
+                } else {
+                    (RED, "down")
+                };
+                Some((e.at, colour, glyph, format!("{container} {verb} {status}")))
+            }
+            _ => None,
         })
         .collect();
     plot.markers("docker start / stop", &docker);
 
     let series = |chain: &str| -> Vec<(Duration, f64)> {
-        events(trace, EventKind::Sync, chain)
-            .filter_map(|e| {
-                e.detail
-                    .trim_end_matches('%')
-                    .parse::<f64>()
-                    .ok()
-                    .map(|v| (e.at, v))
+        trace
+            .events()
+            .iter()
+            .filter_map(|e| match e.what {
+                What::Sync { chain: c, percent } if c == chain => Some((e.at, f64::from(percent))),
+                _ => None,
             })
             .collect()
     };
@@ -349,7 +363,7 @@ pub fn timeline_html(trace: &Trace) -> String {
     let failures: Vec<&Event> = trace
         .events()
         .iter()
-        .filter(|e| e.subject == "FAILED")
+        .filter(|e| matches!(e.what, What::Failed { .. }))
         .collect();
     let height = plot.y;
     for f in &failures {
@@ -357,7 +371,7 @@ pub fn timeline_html(trace: &Trace) -> String {
         let _ = write!(
             plot.svg,
             r#"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{height:.1}" stroke="{RED}" stroke-width="2"><title>{}</title></line>"#,
-            esc(&f.detail)
+            esc(&f.detail())
         );
     }
     plot.axis(end);
@@ -365,7 +379,7 @@ pub fn timeline_html(trace: &Trace) -> String {
     let title = trace
         .events()
         .first()
-        .map(|e| e.detail.clone())
+        .map(Event::detail)
         .unwrap_or_default();
     let failure_text = failures
         .iter()
@@ -373,7 +387,7 @@ pub fn timeline_html(trace: &Trace) -> String {
             format!(
                 "<p class=\"fail\">{} — {}</p>",
                 format_time(f.at),
-                esc(&f.detail)
+                esc(&f.detail())
             )
         })
         .collect::<String>();
@@ -412,52 +426,68 @@ mod tests {
     #[test]
     fn the_page_draws_every_lane_and_escapes_details() {
         let mut t = Trace::new();
-        t.push(Duration::ZERO, EventKind::Note, "world", "seed 7 <test>");
-        t.push(Duration::ZERO, EventKind::Reach, "monero", "reachable");
-        t.push(
-            Duration::from_secs(30),
-            EventKind::Runtime,
-            "cycle",
-            "first cycle: released=false held=true rejected=false",
+        let s = Duration::from_secs;
+        t.note(Duration::ZERO, "world", "seed 7 <test>");
+        t.record(
+            Duration::ZERO,
+            What::Reach {
+                node: "monero",
+                reach: Reach::Reachable,
+            },
         );
-        t.push(Duration::from_secs(60), EventKind::Sync, "monero", "50%");
-        t.push(
-            Duration::from_secs(100),
-            EventKind::Fault,
-            "monerod",
-            "down",
+        t.record(
+            s(30),
+            What::FirstCycle {
+                released: false,
+                held: true,
+                rejected: false,
+            },
         );
-        t.push(
-            Duration::from_secs(100),
-            EventKind::Reach,
-            "monero",
-            "unreachable",
+        t.record(
+            s(60),
+            What::Sync {
+                chain: "monero",
+                percent: 50,
+            },
         );
-        t.push(
-            Duration::from_secs(200),
-            EventKind::Runtime,
-            "monero",
-            "down",
+        t.record(
+            s(100),
+            What::Fault {
+                target: "monerod".into(),
+                action: "down".into(),
+            },
         );
-        t.push(
-            Duration::from_secs(200),
-            EventKind::Runtime,
-            "workers",
-            "rejected",
+        t.record(
+            s(100),
+            What::Reach {
+                node: "monero",
+                reach: Reach::Unreachable,
+            },
         );
-        t.push(
-            Duration::from_secs(201),
-            EventKind::Docker,
-            "xmrig-proxy",
-            "stop 204",
+        t.record(
+            s(200),
+            What::NodeDown {
+                node: "monero".into(),
+                down: true,
+            },
         );
-        t.push(
-            Duration::from_secs(300),
-            EventKind::Runtime,
-            "latch",
-            "released",
+        t.record(s(200), What::Workers { rejected: true });
+        t.record(
+            s(201),
+            What::Docker {
+                container: "xmrig-proxy".into(),
+                verb: "stop".into(),
+                status: 204,
+            },
         );
-        t.push(Duration::from_secs(400), EventKind::Note, "FAILED", "x: y");
+        t.record(s(300), What::Latch { released: true });
+        t.record(
+            s(400),
+            What::Failed {
+                invariant: crate::failure::Invariant::Readiness,
+                message: "y".into(),
+            },
+        );
         let html = timeline_html(&t);
         assert!(html.starts_with("<!doctype html>"));
         for needle in [

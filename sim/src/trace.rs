@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::failure::Invariant;
+use crate::model::Reach;
+
 /// What kind of thing happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,22 +52,219 @@ impl EventKind {
     }
 }
 
-/// One recorded event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Event {
-    /// Virtual time since the start of the simulation.
-    #[serde(rename = "at_ms", serialize_with = "as_millis")]
-    pub at: Duration,
-    /// What kind of event.
-    pub kind: EventKind,
-    /// Short subject, e.g. `monerod`, `xmrig-proxy`, `released`.
-    pub subject: String,
-    /// Details, e.g. `down`, `start 204`, `partition runtime<->monerod`.
-    pub detail: String,
+/// What happened, typed: the timeline and the summaries match on this, never on text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A fault or steering action on `target` (a role or host name), e.g. `down`,
+    /// `partition runtime<->monerod`.
+    Fault {
+        /// What the fault was applied to.
+        target: String,
+        /// The fault, as shown.
+        action: String,
+    },
+    /// The modelled reachability of `node` (`monero`, `tari`) changed.
+    Reach {
+        /// The node.
+        node: &'static str,
+        /// Its new reachability.
+        reach: Reach,
+    },
+    /// The runtime's first published cycle (of this process).
+    FirstCycle {
+        /// The latch.
+        released: bool,
+        /// The gate holds.
+        held: bool,
+        /// Workers rejected.
+        rejected: bool,
+    },
+    /// The release latch changed (`false` = re-held, which an invariant forbids).
+    Latch {
+        /// Released now.
+        released: bool,
+    },
+    /// The gate started or stopped holding.
+    Gate {
+        /// Holding now.
+        held: bool,
+    },
+    /// Workers were rejected or readmitted.
+    Workers {
+        /// Rejected now.
+        rejected: bool,
+    },
+    /// The runtime counts `node` as down or recovered.
+    NodeDown {
+        /// The node (`monero`, `tari`).
+        node: String,
+        /// Down now.
+        down: bool,
+    },
+    /// A cycle reported errors after a clean one.
+    CycleErrors {
+        /// How many.
+        count: usize,
+    },
+    /// The runtime's sync progress for `chain` changed.
+    Sync {
+        /// `monero` or `tari`.
+        chain: &'static str,
+        /// Percent.
+        percent: u8,
+    },
+    /// The docker fake answered a call.
+    Docker {
+        /// The container.
+        container: String,
+        /// `start`, `stop`, …
+        verb: String,
+        /// HTTP status answered.
+        status: u16,
+    },
+    /// A periodic `GET /api/state` failed.
+    ProbeFailed {
+        /// Why.
+        error: String,
+        /// The failure was expected (the runtime was down or cut off).
+        excused: bool,
+    },
+    /// The runtime's process started (`number` counts every start of the world).
+    ProcessStart {
+        /// 1 for the first start.
+        number: u64,
+    },
+    /// The runtime's process was killed.
+    Crashed,
+    /// The runtime's process was started again.
+    Restarted,
+    /// A note from the world, a scenario or the schedule.
+    Note {
+        /// Short subject.
+        subject: String,
+        /// Text.
+        detail: String,
+    },
+    /// An invariant failed here.
+    Failed {
+        /// Which.
+        invariant: Invariant,
+        /// What was seen.
+        message: String,
+    },
 }
 
-fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+impl What {
+    /// The kind of event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Fault { .. } => EventKind::Fault,
+            Self::Reach { .. } => EventKind::Reach,
+            Self::FirstCycle { .. }
+            | Self::Latch { .. }
+            | Self::Gate { .. }
+            | Self::Workers { .. }
+            | Self::NodeDown { .. }
+            | Self::CycleErrors { .. } => EventKind::Runtime,
+            Self::Sync { .. } => EventKind::Sync,
+            Self::Docker { .. } => EventKind::Docker,
+            Self::ProbeFailed { .. } => EventKind::Probe,
+            Self::ProcessStart { .. } | Self::Crashed | Self::Restarted => EventKind::Host,
+            Self::Note { .. } | Self::Failed { .. } => EventKind::Note,
+        }
+    }
+
+    /// The subject as traces show it (`monerod`, `latch`, `xmrig-proxy`, …).
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Fault { target, .. } => target,
+            Self::Reach { node, .. } | Self::Sync { chain: node, .. } => node,
+            Self::FirstCycle { .. } | Self::CycleErrors { .. } => "cycle",
+            Self::Latch { .. } => "latch",
+            Self::Gate { .. } => "gate",
+            Self::Workers { .. } => "workers",
+            Self::NodeDown { node, .. } => node,
+            Self::Docker { container, .. } => container,
+            Self::ProbeFailed { .. } => "api/state",
+            Self::ProcessStart { .. } | Self::Crashed | Self::Restarted => "runtime",
+            Self::Note { subject, .. } => subject,
+            Self::Failed { .. } => "FAILED",
+        }
+    }
+
+    /// The details as traces show them (`down`, `start 204`, `released`, …).
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Fault { action, .. } => action.clone(),
+            Self::Reach { reach, .. } => reach.name().to_owned(),
+            Self::FirstCycle {
+                released,
+                held,
+                rejected,
+            } => format!("first cycle: released={released} held={held} rejected={rejected}"),
+            Self::Latch { released } => if *released { "released" } else { "RE-HELD" }.to_owned(),
+            Self::Gate { held } => if *held { "holding" } else { "open" }.to_owned(),
+            Self::Workers { rejected } => {
+                if *rejected { "rejected" } else { "readmitted" }.to_owned()
+            }
+            Self::NodeDown { down, .. } => if *down { "down" } else { "recovered" }.to_owned(),
+            Self::CycleErrors { count } => format!("{count} error(s)"),
+            Self::Sync { percent, .. } => format!("{percent}%"),
+            Self::Docker { verb, status, .. } => format!("{verb} {status}"),
+            Self::ProbeFailed { error, excused } => {
+                format!(
+                    "failed{}: {error}",
+                    if *excused { " (excused)" } else { "" }
+                )
+            }
+            Self::ProcessStart { number } => format!("process start #{number}"),
+            Self::Crashed => "crashed".to_owned(),
+            Self::Restarted => "restarted".to_owned(),
+            Self::Note { detail, .. } => detail.clone(),
+            Self::Failed { invariant, message } => format!("{invariant}: {message}"),
+        }
+    }
+}
+
+/// One recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Virtual time since the start of the simulation.
+    pub at: Duration,
+    /// What happened.
+    pub what: What,
+}
+
+impl Event {
+    /// What kind of event.
+    pub fn kind(&self) -> EventKind {
+        self.what.kind()
+    }
+
+    /// Short subject, e.g. `monerod`, `xmrig-proxy`, `latch`.
+    pub fn subject(&self) -> &str {
+        self.what.subject()
+    }
+
+    /// Details, e.g. `down`, `start 204`, `partition runtime<->monerod`.
+    pub fn detail(&self) -> String {
+        self.what.detail()
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = s.serialize_struct("Event", 4)?;
+        out.serialize_field(
+            "at_ms",
+            &u64::try_from(self.at.as_millis()).unwrap_or(u64::MAX),
+        )?;
+        out.serialize_field("kind", &self.kind())?;
+        out.serialize_field("subject", self.subject())?;
+        out.serialize_field("detail", &self.detail())?;
+        out.end()
+    }
 }
 
 impl fmt::Display for Event {
@@ -73,9 +273,9 @@ impl fmt::Display for Event {
             f,
             "{:>12} {:<7} {:<14} {}",
             format_time(self.at),
-            self.kind.name(),
-            self.subject,
-            self.detail
+            self.kind().name(),
+            self.subject(),
+            self.detail()
         )
     }
 }
@@ -107,19 +307,19 @@ impl Trace {
     }
 
     /// Appends an event.
-    pub fn push(
-        &mut self,
-        at: Duration,
-        kind: EventKind,
-        subject: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
-        self.events.push(Event {
+    pub fn record(&mut self, at: Duration, what: What) {
+        self.events.push(Event { at, what });
+    }
+
+    /// Appends a note.
+    pub fn note(&mut self, at: Duration, subject: impl Into<String>, detail: impl Into<String>) {
+        self.record(
             at,
-            kind,
-            subject: subject.into(),
-            detail: detail.into(),
-        });
+            What::Note {
+                subject: subject.into(),
+                detail: detail.into(),
+            },
+        );
     }
 
     /// Every event, in order.
@@ -139,7 +339,7 @@ impl Trace {
 
     /// Events of one kind.
     pub fn of_kind(&self, kind: EventKind) -> impl Iterator<Item = &Event> + '_ {
-        self.events.iter().filter(move |e| e.kind == kind)
+        self.events.iter().filter(move |e| e.kind() == kind)
     }
 
     /// The last `n` events rendered one per line.
@@ -163,11 +363,11 @@ impl Trace {
                     .unwrap_or(u64::MAX)
                     .to_le_bytes(),
             );
-            h.write(e.kind.name().as_bytes());
+            h.write(e.kind().name().as_bytes());
             h.write(&[0]);
-            h.write(e.subject.as_bytes());
+            h.write(e.subject().as_bytes());
             h.write(&[0]);
-            h.write(e.detail.as_bytes());
+            h.write(e.detail().as_bytes());
             h.write(&[0xff]);
         }
         h.0
@@ -205,37 +405,32 @@ impl Fnv {
 mod tests {
     use super::*;
 
+    fn fault(t: &mut Trace, secs: u64, target: &str, action: &str) {
+        t.record(
+            Duration::from_secs(secs),
+            What::Fault {
+                target: target.into(),
+                action: action.into(),
+            },
+        );
+    }
+
     #[test]
     fn hash_depends_on_every_field_and_the_order() {
         let mut a = Trace::new();
-        a.push(Duration::from_secs(1), EventKind::Fault, "monerod", "down");
-        a.push(
-            Duration::from_secs(2),
-            EventKind::Fault,
-            "monerod",
-            "synced",
-        );
+        fault(&mut a, 1, "monerod", "down");
+        fault(&mut a, 2, "monerod", "synced");
         let mut b = a.clone();
         assert_eq!(a.hash(), b.hash());
-        b.push(Duration::from_secs(3), EventKind::Note, "x", "");
+        b.note(Duration::from_secs(3), "x", "");
         assert_ne!(a.hash(), b.hash());
         let mut c = Trace::new();
-        c.push(
-            Duration::from_secs(2),
-            EventKind::Fault,
-            "monerod",
-            "synced",
-        );
-        c.push(Duration::from_secs(1), EventKind::Fault, "monerod", "down");
+        fault(&mut c, 2, "monerod", "synced");
+        fault(&mut c, 1, "monerod", "down");
         assert_ne!(a.hash(), c.hash());
         let mut d = Trace::new();
-        d.push(Duration::from_secs(1), EventKind::Fault, "monero", "ddown");
-        d.push(
-            Duration::from_secs(2),
-            EventKind::Fault,
-            "monerod",
-            "synced",
-        );
+        fault(&mut d, 1, "monero", "ddown");
+        fault(&mut d, 2, "monerod", "synced");
         assert_ne!(a.hash(), d.hash());
     }
 

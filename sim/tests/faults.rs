@@ -8,7 +8,7 @@ use pithead_fakes::docker::{Outcome, Verb};
 use pithead_fakes::monerod::MoneroMode;
 use pithead_fakes::tari::TariMode;
 use pithead_sim::world::{DOCKER, MONEROD, RUNTIME, TARI};
-use pithead_sim::{EventKind, World, WorldBuilder};
+use pithead_sim::{What, World, WorldBuilder};
 
 const HEIGHT: u64 = 3_300_000;
 const MIN: Duration = Duration::from_secs(60);
@@ -237,8 +237,9 @@ fn refused_docker_calls_are_retried_until_they_land() {
     assert_eq!(w.docker_tap().refused(), 3);
     let refused = w
         .trace()
-        .of_kind(EventKind::Docker)
-        .filter(|e| e.detail.ends_with(" 500"))
+        .events()
+        .iter()
+        .filter(|e| matches!(e.what, What::Docker { status: 500, .. }))
         .count();
     assert_eq!(refused, 3);
     assert_eq!(count(&w, "p2pool", Verb::Start, Outcome::Changed), 1);
@@ -317,11 +318,12 @@ fn api_state_answers_while_monerod_is_slow_and_while_docker_is_held() {
 /// naming the right invariant.
 mod checker_sensitivity {
     use super::*;
+    use pithead_sim::Invariant;
 
     fn failure_of(
         mut w: World,
         script: impl FnOnce(&mut World) -> Result<(), pithead_sim::Failure>,
-    ) -> &'static str {
+    ) -> Invariant {
         match script(&mut w) {
             Ok(()) => panic!(
                 "the checker accepted a runtime that breaks its assumption\n{}",
@@ -345,8 +347,8 @@ mod checker_sensitivity {
         // checker sees first.
         assert!(
             [
-                "down-only-after-window",
-                "reject-only-when-required-node-down"
+                Invariant::DownOnlyAfterWindow,
+                Invariant::RejectOnlyWhenRequiredNodeDown
             ]
             .contains(&invariant),
             "{invariant}"
@@ -364,7 +366,7 @@ mod checker_sensitivity {
             w.set_monero(MoneroMode::Down);
             w.run_for(MIN * 30)
         });
-        assert_eq!(invariant, "outage-is-noticed");
+        assert_eq!(invariant, Invariant::OutageIsNoticed);
     }
 
     #[test]
@@ -379,7 +381,7 @@ mod checker_sensitivity {
             w.set_monero(synced());
             w.run_for(MIN * 10)
         });
-        assert_eq!(invariant, "recovered-only-after-window");
+        assert_eq!(invariant, Invariant::RecoveredOnlyAfterWindow);
     }
 
     #[test]
@@ -393,7 +395,7 @@ mod checker_sensitivity {
             }))
             .build();
         let invariant = failure_of(w, |w| w.run_for(MIN * 5));
-        assert_eq!(invariant, "hold-until-synced");
+        assert_eq!(invariant, Invariant::HoldUntilSynced);
     }
 
     #[test]
@@ -407,7 +409,7 @@ mod checker_sensitivity {
             }))
             .build();
         let invariant = failure_of(w, |w| w.run_for(MIN * 10));
-        assert_eq!(invariant, "release-when-synced");
+        assert_eq!(invariant, Invariant::ReleaseWhenSynced);
     }
 
     #[test]
@@ -420,6 +422,6 @@ mod checker_sensitivity {
             w.set_monero(MoneroMode::Down);
             w.run_for(MIN * 5)
         });
-        assert_eq!(invariant, "latch-never-reverts");
+        assert_eq!(invariant, Invariant::LatchNeverReverts);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pithead_sim::swarm::{replay_command, run_seed_traced, SwarmReport};
-use pithead_sim::{swarm, timeline_html, Failure, Trace};
+use pithead_sim::{swarm, timeline_html, Failure, Invariant, Trace};
 
 #[test]
 fn a_small_swarm_passes_and_reports_progress() {
@@ -36,7 +36,7 @@ fn a_failure_names_its_seed_and_the_replay_command() {
             seed: 17,
             step: 1234,
             at: Duration::from_secs(1234),
-            invariant: "latch-never-reverts",
+            invariant: Invariant::LatchNeverReverts,
             message: "miner_released is false in cycle 9".to_owned(),
             trace: Trace::new(),
             replay: None,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pithead_sim::cli::{run_bench, run_swarm, BenchArgs, SwarmArgs};
+use pithead_sim::cli::{run_bench, run_soak, run_swarm, BenchArgs, SoakArgs, SwarmArgs};
 
 #[derive(Parser)]
 #[command(
@@ -21,18 +21,21 @@ enum Command {
     Swarm(SwarmArgs),
     /// Measures one simulated day and swarm seeds per minute.
     Bench(BenchArgs),
+    /// Many simulated days of one runtime under random outages; fails when something grows.
+    Soak(SoakArgs),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Swarm(args) => run_swarm(&args),
         Command::Bench(args) => run_bench(&args).map(|()| true),
+        Command::Soak(args) => run_soak(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("pithead-sim: {e:#}");
+            eprintln!("pithead-sim: {e}");
             ExitCode::FAILURE
         }
     }
