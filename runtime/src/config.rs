@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use url::Url;
+use crate::io::{Endpoint, EndpointError, Target};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +45,11 @@ pub struct HostPort {
 }
 
 impl HostPort {
+    /// What a client dials.
+    pub fn target(&self) -> Target {
+        Target::new(self.host.clone(), self.port)
+    }
+
     /// Parses `host:port` (also `http://host:port`, `[v6]:port`); the error says what is wrong.
     pub fn parse(value: &str) -> Result<Self, &'static str> {
         let trimmed = value.trim();
@@ -147,7 +152,7 @@ impl PartialEq<&str> for ContainerName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum P2poolApi {
     /// Over HTTP (`http://host:port`).
-    Http(Url),
+    Http(Endpoint),
     /// From a directory shared with p2pool.
     Dir(PathBuf),
 }
@@ -158,7 +163,7 @@ pub struct Config {
     /// `UPDATE_INTERVAL`: one observe → decide → act cycle.
     pub update_interval: Duration,
     /// `MONERO_RPC_URL` (`http://`, with a host).
-    pub monero_rpc_url: Url,
+    pub monero_rpc_url: Endpoint,
     /// `MONERO_RPC_USER` / `MONERO_RPC_PASSWORD`: digest-auth credentials, when both are set.
     pub monero_rpc_credentials: Option<(String, String)>,
     /// `MONERO_NODE_HOST` equals `LOCAL_MONERO_HOST`: the node is the box's own.
@@ -170,7 +175,7 @@ pub struct Config {
     /// `TARI_REQUIRED`.
     pub tari_required: bool,
     /// `DOCKER_CONTROL_URL` (`http://`, with a host).
-    pub docker_control_url: Url,
+    pub docker_control_url: Endpoint,
     /// `SYNC_GATE_CONTAINERS`.
     pub sync_gate_containers: Vec<ContainerName>,
     /// `REJECT_WORKERS_CONTAINER`.
@@ -196,7 +201,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("update_interval", &self.update_interval)
-            .field("monero_rpc_url", &redact_url(self.monero_rpc_url.as_str()))
+            .field("monero_rpc_url", &self.monero_rpc_url.to_string())
             .field(
                 "monero_rpc_credentials",
                 &self.monero_rpc_credentials.as_ref().map(|_| "<set>"),
@@ -205,10 +210,7 @@ impl std::fmt::Debug for Config {
             .field("monero_prune", &self.monero_prune)
             .field("tari_grpc_address", &self.tari_grpc_address)
             .field("tari_required", &self.tari_required)
-            .field(
-                "docker_control_url",
-                &redact_url(self.docker_control_url.as_str()),
-            )
+            .field("docker_control_url", &self.docker_control_url.to_string())
             .field("sync_gate_containers", &self.sync_gate_containers)
             .field("reject_workers_container", &self.reject_workers_container)
             .field("node_down_after", &self.node_down_after)
@@ -219,7 +221,7 @@ impl std::fmt::Debug for Config {
             .field(
                 "p2pool_api",
                 &self.p2pool_api.as_ref().map(|api| match api {
-                    P2poolApi::Http(url) => redact_url(url.as_str()),
+                    P2poolApi::Http(url) => url.to_string(),
                     P2poolApi::Dir(dir) => dir.display().to_string(),
                 }),
             )
@@ -228,17 +230,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Replaces the userinfo (`user:password@`) of a URL, with or without a scheme, by `***@`.
-/// The one redaction: every message or log line that may echo a URL passes it through here.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        (None, Some(at)) => format!("***{}", &url[at..]),
-        _ => url.to_owned(),
-    }
-}
+pub use crate::io::redact_url;
 
 impl Default for Config {
     fn default() -> Self {
@@ -405,12 +397,16 @@ fn names(
     Ok(out)
 }
 
-fn http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
-    let parsed = Url::parse(value).map_err(|_| invalid(var, value, "an http:// URL"))?;
-    if parsed.scheme() != "http" || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(var, value, "an http:// URL with a host"));
-    }
-    Ok(parsed)
+fn http_url(var: &'static str, value: &str) -> Result<Endpoint, ConfigError> {
+    Endpoint::parse(value).map_err(|why| {
+        let reason = match (why, var) {
+            (EndpointError::Credentials, "MONERO_RPC_URL") => {
+                format!("{why} (use MONERO_RPC_USER / MONERO_RPC_PASSWORD)")
+            }
+            _ => why.to_string(),
+        };
+        invalid(var, value, &reason)
+    })
 }
 
 #[cfg(test)]
@@ -431,12 +427,15 @@ mod tests {
     fn defaults_match_the_domain_table() {
         let c = with(&[]).unwrap();
         assert_eq!(c.update_interval, Duration::from_secs(30));
-        assert_eq!(c.monero_rpc_url.as_str(), "http://monerod:18081/");
+        assert_eq!(c.monero_rpc_url.to_string(), "http://monerod:18081");
         let tari = c.tari_grpc_address.as_ref().unwrap();
         assert_eq!((tari.host(), tari.port()), ("tari", 18142));
         assert!(c.tari_required);
         assert!(c.monero_prune);
-        assert_eq!(c.docker_control_url.as_str(), "http://docker-control:2375/");
+        assert_eq!(
+            c.docker_control_url.to_string(),
+            "http://docker-control:2375"
+        );
         assert_eq!(c.sync_gate_containers, ["p2pool", "xmrig-proxy"]);
         assert_eq!(c.reject_workers_container, "xmrig-proxy");
         assert_eq!(c.node_down_after, Duration::from_secs(90));
@@ -483,7 +482,7 @@ mod tests {
     fn p2pool_api_is_a_url_or_a_directory() {
         let http = with(&[("P2POOL_API", "http://p2pool:3380")]).unwrap();
         assert!(
-            matches!(&http.p2pool_api, Some(P2poolApi::Http(url)) if url.host_str() == Some("p2pool"))
+            matches!(&http.p2pool_api, Some(P2poolApi::Http(url)) if url.target().host() == "p2pool")
         );
         let dir = with(&[("P2POOL_API", "/p2pool/api")]).unwrap();
         assert_eq!(
@@ -605,8 +604,14 @@ mod tests {
     fn credentials_never_appear_in_errors_or_debug() {
         let err = with(&[("MONERO_RPC_URL", "ftp://alice:s3cret-pw@node:1")]).unwrap_err();
         assert!(!err.to_string().contains("s3cret-pw"), "{err}");
+        // Credentials belong in MONERO_RPC_USER / MONERO_RPC_PASSWORD, never in the URL: it is
+        // refused at start, with a message that says where they go and does not echo them.
+        let err = with(&[("MONERO_RPC_URL", "http://alice:s3cret-pw@node:18081")]).unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("s3cret-pw"), "{text}");
+        assert!(text.contains("MONERO_RPC_USER"), "{text}");
         let c = with(&[
-            ("MONERO_RPC_URL", "http://alice:s3cret-pw@node:18081"),
+            ("MONERO_RPC_URL", "http://node:18081"),
             ("MONERO_RPC_USER", "alice"),
             ("MONERO_RPC_PASSWORD", "s3cret-pw"),
         ])

@@ -80,29 +80,23 @@ impl Clients {
         };
         let monero = MoneroClient::new(
             connector.clone(),
-            config.monero_rpc_url.as_str(),
+            &config.monero_rpc_url,
             config.monero_rpc_credentials.clone(),
             exchange.clone(),
-        )?;
-        let tari = config
-            .tari_grpc_address
-            .as_ref()
-            .map(|address| TariClient::new(connector.clone(), address.as_str(), config.rpc_timeout))
-            .transpose()?;
-        let p2pool = config
-            .p2pool_api
-            .as_ref()
-            .map(|api| {
-                let source = match api {
-                    P2poolApi::Http(url) => P2poolSource::Http(url.as_str().to_owned()),
-                    P2poolApi::Dir(dir) => P2poolSource::Dir(dir.clone()),
-                };
-                P2poolClient::new(connector.clone(), source, exchange.clone())
-            })
-            .transpose()?;
+        );
+        let tari = config.tari_grpc_address.as_ref().map(|address| {
+            TariClient::new(connector.clone(), address.target(), config.rpc_timeout)
+        });
+        let p2pool = config.p2pool_api.as_ref().map(|api| {
+            let source = match api {
+                P2poolApi::Http(endpoint) => P2poolSource::Http(endpoint.clone()),
+                P2poolApi::Dir(dir) => P2poolSource::Dir(dir.clone()),
+            };
+            P2poolClient::new(connector.clone(), source, exchange.clone())
+        });
         let docker = Arc::new(DockerController::new(
             connector,
-            config.docker_control_url.as_str(),
+            &config.docker_control_url,
             config.rpc_timeout,
         )?);
         Ok(Self {

@@ -30,10 +30,7 @@ fn credentials_never_reach_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "s3cret-rpc-pw-4711";
     let out = daemon()
-        .env(
-            "MONERO_RPC_URL",
-            format!("http://alice:{secret}@127.0.0.1:1"),
-        )
+        .env("MONERO_RPC_URL", "http://127.0.0.1:1")
         .env("MONERO_RPC_USER", "alice")
         .env("MONERO_RPC_PASSWORD", secret)
         .env("DASHBOARD_BIND", &bind)
@@ -51,6 +48,27 @@ fn credentials_never_reach_the_output() {
         all.contains("starting"),
         "the configuration was not logged: {all}"
     );
+    assert!(!all.contains(secret), "the password leaked: {all}");
+}
+
+#[test]
+fn credentials_in_the_url_stop_the_start_without_echoing_them() {
+    let secret = "s3cret-rpc-pw-4712";
+    let out = daemon()
+        .env(
+            "MONERO_RPC_URL",
+            format!("http://alice:{secret}@127.0.0.1:1"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("MONERO_RPC_URL"), "{all}");
+    assert!(all.contains("MONERO_RPC_USER"), "{all}");
     assert!(!all.contains(secret), "the password leaked: {all}");
 }
 

@@ -23,7 +23,9 @@ async fn serve(router: Router) -> SocketAddr {
 
 fn controller(addr: SocketAddr, timeout: Duration) -> DockerController {
     let connector: SharedConnector = Arc::new(TokioConnector);
-    DockerController::new(connector, &format!("http://{addr}"), timeout).expect("controller")
+    let endpoint =
+        pithead_runtime::io::Endpoint::parse(&format!("http://{addr}")).expect("endpoint");
+    DockerController::new(connector, &endpoint, timeout).expect("controller")
 }
 
 #[tokio::test]

@@ -36,13 +36,14 @@ fn client_with(
     exchange: Exchange,
 ) -> MoneroClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
+    let endpoint =
+        pithead_runtime::io::Endpoint::parse(&format!("http://{addr}")).expect("endpoint");
     MoneroClient::new(
         connector,
-        &format!("http://{addr}"),
+        &endpoint,
         credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
         exchange,
     )
-    .expect("client")
 }
 
 fn client(addr: SocketAddr) -> MoneroClient {

@@ -21,7 +21,7 @@ fn exchange(timeout: Duration) -> Exchange {
 
 fn client(source: P2poolSource, timeout: Duration) -> P2poolClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
-    P2poolClient::new(connector, source, exchange(timeout)).expect("client")
+    P2poolClient::new(connector, source, exchange(timeout))
 }
 
 fn state() -> P2poolState {
@@ -109,7 +109,9 @@ async fn http_every_behaviour() {
         .await
         .unwrap();
     let c = client(
-        P2poolSource::Http(format!("http://{addr}")),
+        P2poolSource::Http(
+            pithead_runtime::io::Endpoint::parse(&format!("http://{addr}")).expect("endpoint"),
+        ),
         Duration::from_millis(500),
     );
     assert_reading_matches(&c.read().await.unwrap(), &fake.state());
@@ -142,7 +144,9 @@ async fn http_every_behaviour() {
 
     // A path the server does not have is "missing".
     let wrong = client(
-        P2poolSource::Http(format!("http://{addr}/nope")),
+        P2poolSource::Http(
+            pithead_runtime::io::Endpoint::parse(&format!("http://{addr}/nope")).expect("endpoint"),
+        ),
         Duration::from_secs(2),
     );
     fake.update(|s| s.behaviour = Behaviour::Normal);

@@ -109,7 +109,11 @@ impl Watched {
 fn client(port: u16, timeout: Duration) -> Watched {
     let connector: SharedConnector = Arc::new(TokioConnector);
     Watched {
-        client: TariClient::new(connector, &format!("127.0.0.1:{port}"), timeout).expect("client"),
+        client: TariClient::new(
+            connector,
+            pithead_runtime::io::Target::new("127.0.0.1", port),
+            timeout,
+        ),
         policy: TariLastGood::default(),
         last_error: None,
     }

@@ -15,9 +15,10 @@ const TOKEN: &str = "proxy-token-0d9f3c";
 
 fn client(base: &str, token: Option<&str>) -> XmrigProxyClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
+    let endpoint = pithead_runtime::io::Endpoint::parse(base).expect("endpoint");
     XmrigProxyClient::new(
         connector,
-        base,
+        &endpoint,
         token,
         Exchange {
             timeout: Duration::from_millis(500),

@@ -16,15 +16,15 @@ fn address() -> String {
 
 fn client(base: &str) -> XvbClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
+    let endpoint = pithead_runtime::io::Endpoint::parse(base).expect("endpoint");
     XvbClient::new(
         connector,
-        base,
+        &endpoint,
         Exchange {
             timeout: Duration::from_millis(500),
             limit_bytes: 1024 * 1024,
         },
     )
-    .expect("client")
 }
 
 #[tokio::test]

@@ -231,10 +231,10 @@ mod tests {
     #[test]
     fn a_failed_tari_read_repeats_the_last_good_reading_flagged_stale() {
         let error = || {
-            Err(TariError::InvalidAddress {
-                address: "x".into(),
-                reason: "test",
-            })
+            Err(TariError::Transport(crate::io::TransportError::Timeout {
+                target: crate::io::Target::new("tari", 18142),
+                timeout: std::time::Duration::from_secs(10),
+            }))
         };
         let mut policy = TariLastGood::default();
         let before = policy.observe(&error());

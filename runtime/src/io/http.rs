@@ -1,4 +1,4 @@
-//! Requests, base URLs and the per-call bounds the clients share; the exchange itself is
+//! Requests and the per-call bounds the clients share; the exchange itself is
 //! [`super::HttpSession`]'s.
 
 use std::time::Duration;
@@ -29,57 +29,10 @@ impl Default for Exchange {
     }
 }
 
-/// A parsed `http://host[:port][/path]` base URL of a daemon.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseUrl {
-    /// Host name or address (IPv6 without brackets).
-    pub host: String,
-    /// Port (80 when absent).
-    pub port: u16,
-    /// `host[:port]` as written.
-    pub authority: String,
-    /// Path prefix without a trailing slash (empty for the root).
-    pub path: String,
-    /// Whether a query string was present.
-    pub has_query: bool,
-}
-
-/// Why a daemon's base URL is refused.
-pub const CREDENTIALS_IN_URL: &str = "credentials in the URL are not accepted";
-
-/// Parses a daemon's base URL: `http://` only, a host, no credentials. The error is a short
-/// reason for the caller's own typed error (which also names the variable).
-pub fn parse_base_url(url: &str) -> Result<BaseUrl, &'static str> {
-    let uri: Uri = url.trim().parse().map_err(|_| "not a URL")?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some(_) => return Err("only http:// is supported"),
-        None => return Err("no scheme (expected http://host:port)"),
-    }
-    let authority = uri.authority().ok_or("no host")?;
-    if authority.as_str().contains('@') {
-        return Err(CREDENTIALS_IN_URL);
-    }
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if host.is_empty() {
-        return Err("no host");
-    }
-    Ok(BaseUrl {
-        host: host.to_owned(),
-        port: authority.port_u16().unwrap_or(80),
-        authority: authority.as_str().to_owned(),
-        path: uri.path().trim_end_matches('/').to_owned(),
-        has_query: uri.query().is_some(),
-    })
-}
-
 /// The target of an `http://` URI (default port 80).
 pub fn target_of(uri: &Uri) -> Result<Target, TransportError> {
     let invalid = |reason| TransportError::InvalidUrl {
-        url: shown(uri),
+        url: super::redact_url(&uri.to_string()),
         reason,
     };
     match uri.scheme_str() {
@@ -89,16 +42,6 @@ pub fn target_of(uri: &Uri) -> Result<Target, TransportError> {
     let host = uri.host().ok_or_else(|| invalid("no host"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok(Target::new(host, uri.port_u16().unwrap_or(80)))
-}
-
-/// `uri` as errors show it: no userinfo, no query (it may carry a wallet address).
-fn shown(uri: &Uri) -> String {
-    let host = uri.host().unwrap_or_default();
-    let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
-    match uri.scheme_str() {
-        Some(scheme) => format!("{scheme}://{host}{port}{}", uri.path()),
-        None => format!("{host}{port}{}", uri.path()),
-    }
 }
 
 /// Sends `request` on a connection of its own (no session to keep it in) and reads the whole
@@ -119,20 +62,15 @@ pub fn request(
     body: Bytes,
 ) -> Result<Request<Bytes>, TransportError> {
     let parsed: Uri = uri.parse().map_err(|_| TransportError::InvalidUrl {
-        url: uri
-            .split('@')
-            .next_back()
-            .and_then(|rest| rest.split('?').next())
-            .unwrap_or_default()
-            .to_owned(),
+        url: super::redact_url(uri),
         reason: "not a URI",
     })?;
-    let mut builder = Request::builder().method(method).uri(parsed.clone());
+    let mut builder = Request::builder().method(method).uri(parsed);
     if let Some(h) = builder.headers_mut() {
         h.extend(headers);
     }
     builder.body(body).map_err(|_| TransportError::InvalidUrl {
-        url: shown(&parsed),
+        url: super::redact_url(uri),
         reason: "cannot build a request",
     })
 }

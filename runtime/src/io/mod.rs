@@ -7,11 +7,13 @@
 
 mod clock;
 mod connector;
+mod endpoint;
 pub mod http;
 mod session;
 mod transport;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use connector::{BoxedStream, Connector, SharedConnector, Stream, TokioConnector};
+pub use endpoint::{redact_url, Endpoint, EndpointError};
 pub use session::{exchange_once, Conversation, HttpSession, MAX_IDLE};
 pub use transport::{BoxError, Target, TransportError};

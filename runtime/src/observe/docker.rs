@@ -30,7 +30,8 @@ use http_body_util::{BodyExt, Limited};
 use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
-use crate::io::{HttpSession, SharedConnector, Target, TransportError};
+use crate::config::ContainerName;
+use crate::io::{Endpoint, HttpSession, SharedConnector, Target, TransportError};
 
 /// Seconds the engine waits for a container to stop before killing it.
 pub const STOP_GRACE_SECS: u16 = 10;
@@ -50,10 +51,10 @@ pub enum Applied {
 /// Why a docker call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
-    /// `DOCKER_CONTROL_URL` cannot be used.
+    /// `DOCKER_CONTROL_URL` cannot be used by the docker client library.
     #[error("DOCKER_CONTROL_URL: invalid URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL (an [`Endpoint`]: never carries credentials).
         url: String,
         /// What is wrong with it.
         reason: &'static str,
@@ -121,14 +122,6 @@ pub trait DockerApi: Send + Sync {
     fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>>;
     /// Reads `name`'s state.
     fn inspect<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<ContainerStatus, DockerError>>;
-}
-
-/// Whether `name` is a valid docker container name.
-pub fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        && name.len() <= 255
 }
 
 /// The part of an inspect reply Pithead reads.
@@ -244,21 +237,21 @@ fn strip_version(path: &str) -> &str {
 }
 
 impl DockerController {
-    /// A client for the engine at `url` (`DOCKER_CONTROL_URL`, e.g.
+    /// A client for the engine at `endpoint` (`DOCKER_CONTROL_URL`, e.g.
     /// `http://docker-control:2375`). Every call is bounded by `timeout` (a stop additionally
     /// by the engine's grace period).
     pub fn new(
         connector: SharedConnector,
-        url: &str,
+        endpoint: &Endpoint,
         timeout: Duration,
     ) -> Result<Self, DockerError> {
         let invalid = |reason| DockerError::InvalidUrl {
-            url: url.to_owned(),
+            url: endpoint.to_string(),
             reason,
         };
-        let base = crate::io::http::parse_base_url(url).map_err(invalid)?;
-        let session = HttpSession::new(connector, Target::new(base.host, base.port));
-        let base_url = format!("http://{}", base.authority);
+        let session = HttpSession::new(connector, endpoint.target().clone());
+        // The engine's API lives at the root: bollard prefixes its own versioned paths.
+        let base_url = format!("http://{}", endpoint.target().authority());
         let transport = {
             let session = session.clone();
             move |request: BollardRequest| {
@@ -331,7 +324,8 @@ impl DockerController {
     }
 
     fn check_name(&self, name: &str) -> Result<(), DockerError> {
-        if valid_name(name) {
+        // The one container-name rule, the configuration's.
+        if ContainerName::is_valid(name) {
             Ok(())
         } else {
             Err(DockerError::InvalidName {
@@ -485,10 +479,10 @@ mod tests {
 
     #[test]
     fn names_and_versions() {
-        assert!(valid_name("xmrig-proxy"));
-        assert!(valid_name("itest-p2pool_1.x"));
+        assert!(ContainerName::is_valid("xmrig-proxy"));
+        assert!(ContainerName::is_valid("itest-p2pool_1.x"));
         for bad in ["", "-x", "a/b", "a b", "../etc", "x?y"] {
-            assert!(!valid_name(bad), "{bad:?}");
+            assert!(!ContainerName::is_valid(bad), "{bad:?}");
         }
         assert_eq!(
             strip_version("/v1.53/containers/x/start?t=1"),

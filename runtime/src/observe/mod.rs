@@ -27,19 +27,12 @@ pub mod wire;
 pub mod xmrig_proxy;
 pub mod xvb;
 
-/// Why a client could not be set up from the configuration (a URL or address it cannot use).
+/// Why a client could not be set up from the configuration. URLs and addresses were checked
+/// when the configuration was read ([`crate::io::Endpoint`], [`crate::config::HostPort`]);
+/// what is left is what a client library itself refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// `MONERO_RPC_URL`.
-    #[error(transparent)]
-    Monero(#[from] monero::MoneroError),
-    /// `TARI_GRPC_ADDRESS`.
-    #[error(transparent)]
-    Tari(#[from] tari::TariError),
-    /// `P2POOL_API`.
-    #[error(transparent)]
-    P2pool(#[from] p2pool::P2poolError),
-    /// `DOCKER_CONTROL_URL`.
+    /// `DOCKER_CONTROL_URL`, refused by bollard.
     #[error(transparent)]
     Docker(#[from] docker::DockerError),
 }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
-use crate::io::{HttpSession, SharedConnector, Target, TransportError};
+use crate::io::{Endpoint, HttpSession, SharedConnector, Target, TransportError};
 
 /// The JSON-RPC request body for `get_info`.
 pub const GET_INFO_REQUEST: &str = r#"{"jsonrpc":"2.0","id":"0","method":"get_info"}"#;
@@ -35,14 +35,6 @@ pub const GET_INFO_REQUEST: &str = r#"{"jsonrpc":"2.0","id":"0","method":"get_in
 /// No message ever contains the RPC password (or the username's password half of a URL).
 #[derive(Debug, thiserror::Error)]
 pub enum MoneroError {
-    /// The URL cannot be used (`MONERO_RPC_URL`).
-    #[error("MONERO_RPC_URL: invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL, with any userinfo replaced by `***`.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// No complete HTTP answer: connect failed, the connection broke, the deadline passed, or
     /// the body was too large.
     #[error("monerod at {0}")]
@@ -227,51 +219,25 @@ impl fmt::Debug for MoneroClient {
     }
 }
 
-/// `url` with any userinfo replaced by `***`.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        (None, Some(at)) => format!("***{}", &url[at..]),
-        _ => url.to_owned(),
-    }
-}
-
 impl MoneroClient {
-    /// A client for the monerod RPC at `url` (`MONERO_RPC_URL`, e.g. `http://monerod:18081`),
+    /// A client for the monerod RPC at `endpoint` (`MONERO_RPC_URL`, e.g. `http://monerod:18081`),
     /// answering digest challenges with `credentials` (`MONERO_RPC_USER`/`MONERO_RPC_PASSWORD`)
-    /// when given. Credentials embedded in the URL are refused: they would end up in logs.
+    /// when given. (The endpoint itself refuses credentials in the URL: they would end up in logs.)
     pub fn new(
         connector: SharedConnector,
-        url: &str,
+        endpoint: &Endpoint,
         credentials: Option<(String, String)>,
         exchange: Exchange,
-    ) -> Result<Self, MoneroError> {
-        let invalid = |reason| MoneroError::InvalidUrl {
-            url: redact(url),
-            reason,
-        };
-        let base = crate::io::http::parse_base_url(url).map_err(|reason| {
-            if reason == crate::io::http::CREDENTIALS_IN_URL {
-                invalid("credentials in the URL are not accepted (use MONERO_RPC_USER/MONERO_RPC_PASSWORD)")
-            } else {
-                invalid(reason)
-            }
-        })?;
-        if base.has_query {
-            return Err(invalid("a query string is not expected"));
-        }
-        let json_rpc_path = format!("{}/json_rpc", base.path);
-        let json_rpc_url = format!("http://{}{json_rpc_path}", base.authority);
-        Ok(Self {
-            session: HttpSession::new(connector, Target::new(base.host, base.port)),
-            json_rpc_url,
+    ) -> Self {
+        let json_rpc_path = format!("{}/json_rpc", endpoint.path());
+        Self {
+            session: HttpSession::new(connector, endpoint.target().clone()),
+            json_rpc_url: endpoint.url("/json_rpc"),
             json_rpc_path,
             credentials: credentials
                 .map(|(user, password)| Arc::new(Credentials { user, password })),
             exchange,
-        })
+        }
     }
 
     /// What this client dials.
@@ -467,38 +433,29 @@ mod tests {
     }
 
     #[test]
-    fn url_validation_never_echoes_credentials() {
+    fn the_json_rpc_url_is_under_the_endpoint() {
         let c: SharedConnector = Arc::new(TokioConnector);
-        let e = MoneroClient::new(
-            c.clone(),
-            "http://bob:hunter2@monerod:18081",
-            None,
-            Exchange::default(),
-        )
-        .unwrap_err();
-        assert!(!e.to_string().contains("hunter2"), "{e}");
-        assert!(matches!(e, MoneroError::InvalidUrl { .. }));
-        for bad in ["https://monerod:18081", "monerod:18081", "", "http://"] {
-            assert!(
-                MoneroClient::new(c.clone(), bad, None, Exchange::default()).is_err(),
-                "{bad:?} accepted"
-            );
-        }
-        let ok = MoneroClient::new(c, "http://monerod:18081/", None, Exchange::default()).unwrap();
-        assert_eq!(ok.target().to_string(), "monerod:18081");
-        assert_eq!(ok.json_rpc_url, "http://monerod:18081/json_rpc");
+        let endpoint = Endpoint::parse("http://monerod:18081/").unwrap();
+        let client = MoneroClient::new(c.clone(), &endpoint, None, Exchange::default());
+        assert_eq!(client.target().to_string(), "monerod:18081");
+        assert_eq!(client.json_rpc_url, "http://monerod:18081/json_rpc");
+        assert_eq!(client.json_rpc_path, "/json_rpc");
+        let prefixed = Endpoint::parse("http://node:80/monero").unwrap();
+        let client = MoneroClient::new(c, &prefixed, None, Exchange::default());
+        assert_eq!(client.json_rpc_url, "http://node/monero/json_rpc");
+        assert_eq!(client.json_rpc_path, "/monero/json_rpc");
     }
 
     #[test]
     fn debug_never_shows_the_password() {
         let c: SharedConnector = Arc::new(TokioConnector);
+        let endpoint = Endpoint::parse("http://monerod:18081").unwrap();
         let client = MoneroClient::new(
             c,
-            "http://monerod:18081",
+            &endpoint,
             Some(("user".into(), "hunter2".into())),
             Exchange::default(),
-        )
-        .unwrap();
+        );
         assert!(!format!("{client:?}").contains("hunter2"));
     }
 }

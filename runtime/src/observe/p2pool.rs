@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
-use crate::io::{HttpSession, SharedConnector, TransportError};
+use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
 
 /// Largest data-api document accepted (`local/stratum` lists workers; 1 MiB is far above any
 /// real rig farm).
@@ -63,20 +63,12 @@ pub enum P2poolSource {
     /// The `--data-api` directory (mounted read-only into the runtime).
     Dir(PathBuf),
     /// An `http://host:port[/prefix]` serving the same tree.
-    Http(String),
+    Http(Endpoint),
 }
 
 /// Why p2pool gave no reading.
 #[derive(Debug, thiserror::Error)]
 pub enum P2poolError {
-    /// The HTTP base URL cannot be used.
-    #[error("p2pool data-api: invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// The document does not exist (p2pool not started yet, or not writing the data api).
     #[error("p2pool data-api: {document} is missing")]
     Missing {
@@ -344,8 +336,7 @@ enum Source {
     Dir(PathBuf),
     Http {
         session: HttpSession,
-        /// The base URL without a trailing slash.
-        base: String,
+        base: Endpoint,
     },
 }
 
@@ -365,32 +356,15 @@ impl std::fmt::Debug for P2poolClient {
 impl P2poolClient {
     /// A client reading from `source`. Over HTTP each document is one bounded exchange; from a
     /// directory each file read is bounded by the exchange's `limit_bytes`.
-    pub fn new(
-        connector: SharedConnector,
-        source: P2poolSource,
-        exchange: Exchange,
-    ) -> Result<Self, P2poolError> {
+    pub fn new(connector: SharedConnector, source: P2poolSource, exchange: Exchange) -> Self {
         let source = match source {
             P2poolSource::Dir(dir) => Source::Dir(dir),
-            P2poolSource::Http(url) => {
-                let uri: http::Uri = url.parse().map_err(|_| P2poolError::InvalidUrl {
-                    url: url.clone(),
-                    reason: "not a URL",
-                })?;
-                if uri.scheme_str() != Some("http") || uri.host().is_none() {
-                    return Err(P2poolError::InvalidUrl {
-                        url,
-                        reason: "expected http://host:port",
-                    });
-                }
-                let target = crate::io::http::target_of(&uri)?;
-                Source::Http {
-                    session: HttpSession::new(connector, target),
-                    base: url.trim_end_matches('/').to_owned(),
-                }
-            }
+            P2poolSource::Http(base) => Source::Http {
+                session: HttpSession::new(connector, base.target().clone()),
+                base,
+            },
         };
-        Ok(Self { source, exchange })
+        Self { source, exchange }
     }
 
     /// The raw bytes of one document.
@@ -398,7 +372,7 @@ impl P2poolClient {
         match &self.source {
             Source::Dir(dir) => read_document(dir, document, self.exchange.limit_bytes),
             Source::Http { session, base } => {
-                let url = format!("{base}/{}", document.path());
+                let url = base.url(&format!("/{}", document.path()));
                 let request =
                     crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())?;
                 let response = session
@@ -528,8 +502,7 @@ mod tests {
                 timeout: std::time::Duration::from_secs(1),
                 limit_bytes: 4096,
             },
-        )
-        .unwrap();
+        );
         assert!(matches!(
             client.read().await.unwrap_err(),
             P2poolError::Missing {

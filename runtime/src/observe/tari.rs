@@ -75,14 +75,6 @@ pub struct TariReading {
 /// Why the node gave no reading.
 #[derive(Debug, thiserror::Error)]
 pub enum TariError {
-    /// `TARI_GRPC_ADDRESS` is not `host:port`.
-    #[error("TARI_GRPC_ADDRESS: invalid address {address:?}: {reason}")]
-    InvalidAddress {
-        /// The address as given.
-        address: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// No complete answer within the deadline.
     #[error("Tari base node at {0}")]
     Transport(#[from] TransportError),
@@ -121,37 +113,6 @@ pub enum TariError {
         #[source]
         status: tonic::Status,
     },
-}
-
-/// Parses `TARI_GRPC_ADDRESS` (`host:port`, optionally `http://host:port`) into host and port.
-pub fn parse_address(address: &str) -> Result<(String, u16), TariError> {
-    let invalid = |reason| TariError::InvalidAddress {
-        address: address.to_owned(),
-        reason,
-    };
-    let trimmed = address.trim();
-    let rest = trimmed.strip_prefix("http://").unwrap_or(trimmed);
-    let rest = rest.trim_end_matches('/');
-    if rest.contains("://") {
-        return Err(invalid("only host:port or http://host:port is supported"));
-    }
-    if rest.contains('/') || rest.contains('@') {
-        return Err(invalid("expected host:port"));
-    }
-    let (host, port) = rest
-        .rsplit_once(':')
-        .ok_or_else(|| invalid("no port (expected host:port)"))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| invalid("the port is not a number 1-65535"))?;
-    if port == 0 {
-        return Err(invalid("the port is not a number 1-65535"));
-    }
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Err(invalid("no host"));
-    }
-    Ok((host.to_owned(), port))
 }
 
 /// Whether a `GetNetworkState` reply says the node is not ready yet, and how.
@@ -263,21 +224,16 @@ impl fmt::Debug for TariClient {
 }
 
 impl TariClient {
-    /// A client for the node at `grpc_address` (`TARI_GRPC_ADDRESS`, `host:port`). Each
-    /// [`Self::read`] is bounded by `timeout`. Does not connect until the first read.
-    pub fn new(
-        connector: SharedConnector,
-        grpc_address: &str,
-        timeout: Duration,
-    ) -> Result<Self, TariError> {
-        let (host, port) = parse_address(grpc_address)?;
-        Ok(Self {
+    /// A client for the node at `target` (`TARI_GRPC_ADDRESS`, parsed by the configuration).
+    /// Each [`Self::read`] is bounded by `timeout`. Does not connect until the first read.
+    pub fn new(connector: SharedConnector, target: Target, timeout: Duration) -> Self {
+        Self {
             connector,
-            target: Target::new(host, port),
+            target,
             timeout,
             channel: None,
             network_state_supported: None,
-        })
+        }
     }
 
     /// What this client dials.
@@ -483,27 +439,6 @@ mod tests {
     }
 
     #[test]
-    fn addresses() {
-        assert_eq!(parse_address("tari:18142").unwrap(), ("tari".into(), 18142));
-        assert_eq!(
-            parse_address("http://tari:18142/").unwrap(),
-            ("tari".into(), 18142)
-        );
-        assert_eq!(parse_address("[::1]:18142").unwrap(), ("::1".into(), 18142));
-        for bad in [
-            "tari",
-            "tari:",
-            "tari:0",
-            "tari:99999",
-            ":18142",
-            "https://tari:1",
-            "a/b:1",
-        ] {
-            assert!(parse_address(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
     fn synced_node_is_listening_at_100() {
         let s = derive_reading(None, Some(&tip(500, true, BaseNodeState::Listening)), None);
         assert_eq!(s.state, TariNodeState::Listening);
@@ -601,10 +536,10 @@ mod tests {
     }
 
     #[test]
-    fn new_parses_the_address_lazily() {
+    fn new_dials_nothing_until_the_first_read() {
         let c: SharedConnector = std::sync::Arc::new(crate::io::TokioConnector);
-        let client = TariClient::new(c.clone(), "tari:18142", Duration::from_secs(1)).unwrap();
+        let client = TariClient::new(c, Target::new("tari", 18142), Duration::from_secs(1));
         assert_eq!(client.target().to_string(), "tari:18142");
-        assert!(TariClient::new(c, "nope", Duration::from_secs(1)).is_err());
+        assert!(client.channel.is_none());
     }
 }

@@ -25,19 +25,15 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{self, Count, Finite, WireError};
 use crate::io::http::Exchange;
-use crate::io::{HttpSession, SharedConnector, TransportError};
+use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
 
 /// Why xmrig-proxy gave no reading (or refused a change).
 #[derive(Debug, thiserror::Error)]
 pub enum XmrigProxyError {
-    /// The base URL cannot be used.
-    #[error("xmrig-proxy API: invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    /// The access token cannot travel in an HTTP header (a control character, say). The
+    /// message never shows the token.
+    #[error("xmrig-proxy API: the access token is not a valid header value")]
+    InvalidToken,
     /// No complete answer (connect failed, the connection broke, the deadline passed, or the
     /// body was too large).
     #[error("xmrig-proxy API at {0}")]
@@ -317,37 +313,26 @@ impl fmt::Debug for XmrigProxyClient {
 }
 
 impl XmrigProxyClient {
-    /// A client for the API at `base_url` (`http://xmrig-proxy:3344`), sending `token` as a
+    /// A client for the API at `endpoint` (`http://xmrig-proxy:3344`), sending `token` as a
     /// bearer token when given.
     pub fn new(
         connector: SharedConnector,
-        base_url: &str,
+        endpoint: &Endpoint,
         token: Option<&str>,
         exchange: Exchange,
     ) -> Result<Self, XmrigProxyError> {
-        let invalid = |reason| XmrigProxyError::InvalidUrl {
-            url: base_url.to_owned(),
-            reason,
-        };
-        let uri: http::Uri = base_url.parse().map_err(|_| invalid("not a URL"))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(invalid("expected http://host:port"));
-        }
-        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-            return Err(invalid("credentials in the URL are not accepted"));
-        }
         let authorization = match token.filter(|t| !t.is_empty()) {
             Some(token) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|_| invalid("the access token is not a valid header value"))?;
+                    .map_err(|_| XmrigProxyError::InvalidToken)?;
                 value.set_sensitive(true);
                 Some(value)
             }
             None => None,
         };
         Ok(Self {
-            session: HttpSession::new(connector, crate::io::http::target_of(&uri)?),
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            session: HttpSession::new(connector, endpoint.target().clone()),
+            base_url: endpoint.to_string(),
             authorization,
             exchange,
         })
@@ -493,14 +478,20 @@ mod tests {
     #[test]
     fn token_never_shows() {
         let c: SharedConnector = std::sync::Arc::new(crate::io::TokioConnector);
+        let endpoint = Endpoint::parse("http://xmrig-proxy:3344").unwrap();
         let client = XmrigProxyClient::new(
-            c,
-            "http://xmrig-proxy:3344",
+            c.clone(),
+            &endpoint,
             Some("s3cr3t-token"),
             Exchange::default(),
         )
         .unwrap();
         assert!(!format!("{client:?}").contains("s3cr3t-token"));
+        let refused =
+            XmrigProxyClient::new(c, &endpoint, Some("s3cr3t\ntoken"), Exchange::default())
+                .unwrap_err();
+        assert!(matches!(refused, XmrigProxyError::InvalidToken));
+        assert!(!refused.to_string().contains("s3cr3t"), "{refused}");
         assert_eq!(
             parse_config(b"[1]").unwrap_err().to_string(),
             "xmrig-proxy API sent a malformed /1/config reply: invalid type: sequence, expected an object at line 1 column 0"

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
-use crate::io::{HttpSession, SharedConnector, TransportError};
+use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
 
 /// Path of the public round stats.
 pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
@@ -33,14 +33,6 @@ pub const DONOR_HISTORY_PATH: &str = "/cgi-bin/p2pool_bonus_history.cgi";
 /// Why XvB gave no reading.
 #[derive(Debug, thiserror::Error)]
 pub enum XvbError {
-    /// The base URL cannot be used.
-    #[error("XvB: invalid URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// The wallet address is not a plain base58 string.
     #[error("XvB: the wallet address is not a base58 string")]
     InvalidAddress,
@@ -278,27 +270,13 @@ impl std::fmt::Debug for XvbClient {
 }
 
 impl XvbClient {
-    /// A client for XvB at `base_url` (an `http://` endpoint that reaches xmrvsbeast.com).
-    pub fn new(
-        connector: SharedConnector,
-        base_url: &str,
-        exchange: Exchange,
-    ) -> Result<Self, XvbError> {
-        let invalid = |reason| XvbError::InvalidUrl {
-            url: base_url.to_owned(),
-            reason,
-        };
-        let uri: http::Uri = base_url.parse().map_err(|_| invalid("not a URL"))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(invalid(
-                "expected http://host:port (TLS is not spoken here)",
-            ));
-        }
-        Ok(Self {
-            session: HttpSession::new(connector, crate::io::http::target_of(&uri)?),
-            base_url: base_url.trim_end_matches('/').to_owned(),
+    /// A client for XvB at `endpoint` (an `http://` endpoint that reaches xmrvsbeast.com).
+    pub fn new(connector: SharedConnector, endpoint: &Endpoint, exchange: Exchange) -> Self {
+        Self {
+            session: HttpSession::new(connector, endpoint.target().clone()),
+            base_url: endpoint.to_string(),
             exchange,
-        })
+        }
     }
 
     async fn get(&self, path: &'static str, query: &str) -> Result<Bytes, XvbError> {

@@ -163,16 +163,16 @@ impl Drop for Monerod {
 /// A client for `url` with a 10 s deadline.
 pub fn client(url: &str, credentials: Option<(&str, &str)>) -> MoneroClient {
     let connector: SharedConnector = Arc::new(TokioConnector);
+    let endpoint = pithead_runtime::io::Endpoint::parse(url).expect("endpoint");
     MoneroClient::new(
         connector,
-        url,
+        &endpoint,
         credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
         Exchange {
             timeout: Duration::from_secs(10),
             limit_bytes: 256 * 1024,
         },
     )
-    .expect("client")
 }
 
 /// Polls get_info until it answers OK (and `accept` holds), or panics after `within`.
@@ -204,16 +204,16 @@ pub async fn wait_for(
 /// block here, more on a loaded machine). Returns the last batch's reply.
 pub async fn generate_blocks(url: &str, amount: u64) -> serde_json::Value {
     let connector: SharedConnector = Arc::new(TokioConnector);
+    let endpoint = pithead_runtime::io::Endpoint::parse(url).expect("endpoint");
     let miner = MoneroClient::new(
         connector,
-        url,
+        &endpoint,
         None,
         Exchange {
             timeout: Duration::from_secs(60),
             limit_bytes: 256 * 1024,
         },
-    )
-    .expect("client");
+    );
     let mut left = amount;
     let mut reply = serde_json::Value::Null;
     while left > 0 {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use pithead_runtime::config::Config;
+use pithead_runtime::io::Target;
 
 use super::{AUX, DOCKER, MONEROD, RUNTIME, STACK, TARI};
 use crate::links::Links;
@@ -20,14 +21,12 @@ impl Hosts {
     /// The hosts the runtime's configuration points at (the defaults name the roles).
     pub(super) fn from_config(config: &Config) -> Self {
         Self {
-            monerod: url_host_port(&config.monero_rpc_url)
-                .unwrap_or_else(|| (MONEROD.to_owned(), 18081)),
+            monerod: host_port(config.monero_rpc_url.target()),
             tari: config
                 .tari_grpc_address
                 .as_ref()
                 .map(|a| (a.host().to_owned(), a.port())),
-            docker: url_host_port(&config.docker_control_url)
-                .unwrap_or_else(|| (DOCKER.to_owned(), 2375)),
+            docker: host_port(config.docker_control_url.target()),
         }
     }
 
@@ -77,12 +76,6 @@ impl Hosts {
     }
 }
 
-/// The host and port a configured URL dials (the configuration already refused any URL without
-/// a host; port 80 when none is written, as the clients do).
-fn url_host_port(url: &url::Url) -> Option<(String, u16)> {
-    let host = url
-        .host_str()?
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    Some((host.to_owned(), url.port_or_known_default().unwrap_or(80)))
+fn host_port(target: &Target) -> (String, u16) {
+    (target.host().to_owned(), target.port())
 }

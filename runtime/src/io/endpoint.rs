@@ -1,0 +1,169 @@
+//! A daemon's `http://` base URL, checked once — when the configuration is read — and handed to
+//! its client as a typed value, so no client parses a URL string of its own.
+//!
+//! Also the one redaction of a URL for messages and logs ([`redact_url`]).
+
+use std::fmt;
+
+use url::Url;
+
+use super::Target;
+
+/// Why a base URL is refused. The messages are short reasons for the configuration error,
+/// which names the variable and the (redacted) value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// Not parseable as a URL.
+    #[error("not a URL (expected http://host:port)")]
+    NotAUrl,
+    /// A scheme other than `http://` (TLS is not spoken to the stack's own daemons).
+    #[error("only http:// is supported")]
+    NotHttp,
+    /// No host.
+    #[error("no host (expected http://host:port)")]
+    NoHost,
+    /// `user:password@`: the URL would carry a secret into every log line that shows it.
+    #[error("credentials in the URL are not accepted")]
+    Credentials,
+    /// `?…`: a base URL takes paths appended; a query would be lost or misplaced.
+    #[error("a query string is not expected")]
+    Query,
+}
+
+/// An `http://host[:port][/path]` base URL: a host, no credentials, no query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    target: Target,
+    /// Path prefix without a trailing slash (empty for the root).
+    path: String,
+}
+
+impl Endpoint {
+    /// Parses a base URL (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<Self, EndpointError> {
+        let url = Url::parse(text.trim()).map_err(|e| match e {
+            url::ParseError::EmptyHost => EndpointError::NoHost,
+            _ => EndpointError::NotAUrl,
+        })?;
+        Self::from_url(&url)
+    }
+
+    /// Checks an already parsed URL.
+    pub fn from_url(url: &Url) -> Result<Self, EndpointError> {
+        if url.scheme() != "http" {
+            return Err(EndpointError::NotHttp);
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(EndpointError::Credentials);
+        }
+        if url.query().is_some() {
+            return Err(EndpointError::Query);
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or(EndpointError::NoHost)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = url.port_or_known_default().unwrap_or(80);
+        Ok(Self {
+            target: Target::new(host, port),
+            path: url.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// What a client dials.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The path prefix, without a trailing slash (empty for the root).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The absolute URL of `path` (which starts with `/`) under this base.
+    pub fn url(&self, path: &str) -> String {
+        format!("{self}{path}")
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// `http://host[:port][/path]`, without a trailing slash. Never holds a secret: credentials
+    /// and queries were refused.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}{}", self.target.authority(), self.path)
+    }
+}
+
+/// `url` as messages and logs may show it: the userinfo (`user:password@`) replaced by `***@`
+/// (with or without a scheme), the query (which may carry a wallet address or a token) dropped.
+/// The one redaction: every message or log line that may echo a URL passes it through here.
+pub fn redact_url(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or_default();
+    let authority_start = without_query.find("://").map_or(0, |i| i + 3);
+    let authority_end = without_query[authority_start..]
+        .find('/')
+        .map_or(without_query.len(), |i| authority_start + i);
+    match without_query[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &without_query[..authority_start],
+            &without_query[authority_start + at..]
+        ),
+        None => without_query.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_gives_its_target_and_path() {
+        let e = Endpoint::parse(" http://monerod:18081/ ").unwrap();
+        assert_eq!(e.target(), &Target::new("monerod", 18081));
+        assert_eq!(e.path(), "");
+        assert_eq!(e.to_string(), "http://monerod:18081");
+        assert_eq!(e.url("/json_rpc"), "http://monerod:18081/json_rpc");
+        let e = Endpoint::parse("http://node/prefix/").unwrap();
+        assert_eq!(e.target(), &Target::new("node", 80));
+        assert_eq!(e.url("/json_rpc"), "http://node/prefix/json_rpc");
+        let e = Endpoint::parse("http://[::1]:18081").unwrap();
+        assert_eq!(e.target(), &Target::new("::1", 18081));
+        assert_eq!(e.to_string(), "http://[::1]:18081");
+    }
+
+    #[test]
+    fn every_refusal_has_its_reason() {
+        for (text, why) in [
+            ("monerod:18081", EndpointError::NotHttp),
+            ("not a url", EndpointError::NotAUrl),
+            ("", EndpointError::NotAUrl),
+            ("https://monerod:18081", EndpointError::NotHttp),
+            ("http://", EndpointError::NoHost),
+            ("http://user:pw@monerod:18081", EndpointError::Credentials),
+            ("http://user@monerod:18081", EndpointError::Credentials),
+            ("http://monerod:18081/?wallet=4abc", EndpointError::Query),
+            ("http://monerod:99999", EndpointError::NotAUrl),
+        ] {
+            assert_eq!(Endpoint::parse(text), Err(why), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn redaction_hides_userinfo_and_query_with_or_without_a_scheme() {
+        assert_eq!(
+            redact_url("http://user:s3cret@monerod:18081/x"),
+            "http://***@monerod:18081/x"
+        );
+        assert_eq!(redact_url("user:s3cret@monerod:18081"), "***@monerod:18081");
+        assert_eq!(
+            redact_url("http://monerod:18081/stats?wallet=4secret"),
+            "http://monerod:18081/stats"
+        );
+        assert_eq!(redact_url("http://monerod:18081"), "http://monerod:18081");
+        // An `@` in the path is not userinfo.
+        assert_eq!(redact_url("http://host/a@b"), "http://host/a@b");
+        assert_eq!(redact_url("a:b@c:d@host"), "***@host");
+    }
+}
