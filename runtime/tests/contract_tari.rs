@@ -153,14 +153,23 @@ async fn synced_syncing_and_the_never_100_rule() {
     assert!(s.is_syncing());
     assert_eq!(s.percent(), 25);
 
-    // Height equal to the tip while syncing: never 100 %.
+    // One short of the tip: 99 %, never a rounded-up 100.
+    fake.set_mode(TariMode::Syncing {
+        local: 4_999,
+        tip: 5_000,
+    });
+    let s = c.read().await;
+    assert!(s.is_syncing());
+    assert_eq!(s.percent(), 99);
+
+    // At the tip while the node still says it syncs: done, as the gate counts it (domain §3).
     fake.set_mode(TariMode::Syncing {
         local: 5_000,
         tip: 5_000,
     });
     let s = c.read().await;
     assert!(s.is_syncing());
-    assert_eq!(s.percent(), 99);
+    assert_eq!(s.percent(), 100);
 }
 
 #[tokio::test]

@@ -5,14 +5,15 @@
 //! that interpret it live here, once each:
 //! - the monerod sync rule ([`monero_is_syncing`], see `docs/decisions.md`);
 //! - the Tari sync rule ([`tari_is_syncing`]);
-//! - the percentage that never shows 100 while syncing ([`sync_percent`]);
+//! - the percentage, through the gate's one rule ([`ChainProgress::from_reading`]: done at
+//!   100, never 100 before done), so a client-side figure and the dashboard's never differ;
 //! - the Tari stale-reading policy ([`TariLastGood`]): after one good reading a failed read
 //!   repeats it flagged unreachable and stale, so a blip does not blank the progress; node
 //!   health decides from `reachable` alone.
 
 use serde::Serialize;
 
-use super::ChainReading;
+use super::{ChainProgress, ChainReading};
 use crate::observe::monero::MoneroInfo;
 use crate::observe::tari::{TariError, TariNodeState, TariReading};
 
@@ -34,32 +35,15 @@ pub fn tari_is_syncing(reading: &TariReading) -> bool {
     reading.state != TariNodeState::Listening
 }
 
-/// Sync progress in percent: `100` when not syncing; while syncing `floor(height / target ×
-/// 100)` capped at 99 (never a false 100 while the node says it is not done), and `0` while the
-/// target is unknown (no peer has told the node the network height yet).
-pub fn sync_percent(height: u64, target: u64, syncing: bool) -> u8 {
-    if !syncing {
-        return 100;
-    }
-    if target == 0 {
-        return 0;
-    }
-    let percent = u128::from(height) * 100 / u128::from(target);
-    u8::try_from(percent.min(99)).unwrap_or(99)
-}
-
-/// monerod's sync progress ([`sync_percent`] under [`monero_is_syncing`]).
+/// monerod's sync progress as the gate and the dashboard show it.
 pub fn monero_percent(info: &MoneroInfo) -> u8 {
-    sync_percent(info.height, info.target_height, monero_is_syncing(info))
+    ChainProgress::from_reading(Some(monero_chain(info))).percent
 }
 
-/// The Tari node's sync progress ([`sync_percent`] under [`tari_is_syncing`]).
+/// The Tari node's sync progress as the gate and the dashboard show it (a node that still
+/// says it syncs but has reached its tip is done: 100).
 pub fn tari_percent(reading: &TariReading) -> u8 {
-    sync_percent(
-        reading.local_height,
-        reading.tip_height,
-        tari_is_syncing(reading),
-    )
+    ChainProgress::from_reading(Some(tari_chain(reading))).percent
 }
 
 /// monerod's reading as the sync gate takes it.
@@ -218,9 +202,11 @@ mod tests {
     }
 
     #[test]
-    fn tari_never_shows_100_while_syncing() {
+    fn tari_shows_100_only_when_done() {
         assert_eq!(tari_percent(&tari(TariNodeState::Listening, 500, 500)), 100);
-        assert_eq!(tari_percent(&tari(TariNodeState::Syncing, 5000, 5000)), 99);
+        // Still "syncing" at its tip: done, as the gate counts it (domain §3).
+        assert_eq!(tari_percent(&tari(TariNodeState::Syncing, 5000, 5000)), 100);
+        assert_eq!(tari_percent(&tari(TariNodeState::Syncing, 4999, 5000)), 99);
         assert_eq!(tari_percent(&tari(TariNodeState::Syncing, 2500, 5000)), 50);
         assert_eq!(tari_percent(&tari(TariNodeState::Syncing, 10, 0)), 0);
         assert!(tari_is_syncing(&tari(TariNodeState::Failed, 7, 0)));
