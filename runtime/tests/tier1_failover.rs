@@ -6,10 +6,13 @@
 
 use std::time::Duration;
 
+use pithead_runtime::config::Config;
 use pithead_runtime::control::{
-    ChainReading, Failover, FailoverDecision, FailoverEvent, FailoverObservation, GateObservation,
-    HealthEvent, NodeHealth, SyncGate,
+    chain, ChainReading, ContainerAction, Failover, FailoverDecision, FailoverEvent,
+    FailoverObservation, HealthEvent, Machines, NodeHealth, Readings, TariLastGood, TariStatus,
 };
+use pithead_runtime::observe::monero::MoneroInfo;
+use pithead_runtime::observe::tari::{self, TariNodeState, TariReading};
 use tokio::time::Instant;
 
 const DOWN_AFTER: Duration = Duration::from_secs(90);
@@ -353,51 +356,147 @@ fn never_reachable_node_is_not_yet_up_not_down() {
     assert_eq!(node.step(false, at(30_091)), Some(HealthEvent::WentDown));
 }
 
+/// What the Tari node answers in each phase this test drives it through: its replies to
+/// `GetNetworkState`, `GetTipInfo` and `GetSyncProgress`.
+#[derive(Clone)]
+struct TariReplies {
+    network: Option<tari::proto::GetNetworkStateResponse>,
+    tip: Option<tari::proto::TipInfoResponse>,
+    progress: Option<tari::proto::SyncProgressResponse>,
+}
+
+impl TariReplies {
+    fn tip(state: tari::proto::BaseNodeState, synced: bool, height: u64) -> Self {
+        Self {
+            network: None,
+            tip: Some(tari::proto::TipInfoResponse {
+                metadata: Some(tari::proto::MetaData {
+                    best_block_height: height,
+                    ..Default::default()
+                }),
+                initial_sync_achieved: synced,
+                base_node_state: state as i32,
+            }),
+            progress: None,
+        }
+    }
+
+    fn not_ready(status: tari::proto::readiness_status::Status) -> Self {
+        Self {
+            network: Some(tari::proto::GetNetworkStateResponse {
+                readiness_status: Some(tari::proto::ReadinessStatus {
+                    status: Some(status),
+                    timestamp: 0,
+                }),
+                ..Default::default()
+            }),
+            tip: None,
+            progress: None,
+        }
+    }
+
+    fn reading(&self) -> TariReading {
+        tari::derive_reading(
+            self.network.as_ref(),
+            self.tip.as_ref(),
+            self.progress.as_ref(),
+        )
+    }
+}
+
+/// The cycle's reduction of a Tari status to the machines' reading (`cycle.rs` `readings()`):
+/// no chain reading unless the node answered this cycle.
+fn tari_readings_entry(status: &TariStatus) -> Option<ChainReading> {
+    status.reachable.then(|| chain::tari_chain(&status.reading))
+}
+
 /// Tari answering while `starting`, `migrating` or `syncing` is reachable: however long that
 /// lasts after release, workers are never rejected and the latch holds.
+///
+/// Driven along the cycle's path, not with a hand-set flag: the node's replies →
+/// `derive_reading` → `TariLastGood` (status and reachability) → the machines' `Readings` →
+/// `Machines::decide`, with Tari required and seen up first. A regression anywhere on that path
+/// that took such a node for unreachable (or down) rejects the workers after the down window
+/// and fails here.
 #[test]
 fn tari_starting_migrating_or_syncing_never_rejects() {
+    use tari::proto::readiness_status::{State, Status};
+    use tari::proto::BaseNodeState;
+
     let at = clock();
-    let mut gate = SyncGate::new(true, true, true);
-    let mut failover = Failover::new(DOWN_AFTER, RECOVERY_AFTER, true, true);
+    let config =
+        Config::from_lookup(|key| (key == "TARI_REQUIRED").then(|| "true".to_owned())).unwrap();
+    assert!(config.tari_grpc_address.is_some() && config.tari_required);
+    let mut machines = Machines::new(&config, true);
+    let mut last_good = TariLastGood::default();
+    let monero = chain::monero_chain(&MoneroInfo {
+        height: 3_000_000,
+        target_height: 0,
+        synchronized: true,
+        busy_syncing: false,
+        offline: false,
+        database_size: None,
+        nettype: None,
+        version: None,
+        restricted: false,
+    });
+    let listening = TariReplies::tip(BaseNodeState::Listening, true, 2_000);
+    assert_eq!(listening.reading().state, TariNodeState::Listening);
     for i in 0..500u64 {
-        // starting / migrating: answers with no usable progress; syncing: far behind.
-        let tari = match i % 3 {
-            0 => ChainReading {
-                height: 0,
-                target: 0,
-                syncing: true,
-            },
-            1 => ChainReading {
-                height: 5,
-                target: 0,
-                syncing: true,
-            },
-            _ => ChainReading {
-                height: i,
-                target: 100_000,
-                syncing: true,
-            },
+        // Up and synced at the release, then (a restart after it) starting, migrating or far
+        // behind, for 250 minutes: far past the 90 s down window.
+        let (replies, state) = match (i, i % 4) {
+            (0, _) => (listening.clone(), TariNodeState::Listening),
+            (_, 0) => (
+                TariReplies::tip(BaseNodeState::StartUp, false, 0),
+                TariNodeState::Starting,
+            ),
+            (_, 1) => (
+                TariReplies::not_ready(Status::State(State::DatabaseInitializing as i32)),
+                TariNodeState::Starting,
+            ),
+            (_, 2) => (
+                TariReplies::not_ready(Status::Migration(tari::proto::MigrationProgress {
+                    progress_percentage: 40.0,
+                    ..Default::default()
+                })),
+                TariNodeState::Migrating,
+            ),
+            _ => (
+                TariReplies {
+                    progress: Some(tari::proto::SyncProgressResponse {
+                        tip_height: 100_000,
+                        local_height: i,
+                        state: 4,
+                    }),
+                    ..TariReplies::tip(BaseNodeState::HeaderSync, false, i)
+                },
+                TariNodeState::Syncing,
+            ),
         };
-        let observation = GateObservation {
-            monero: Some(ChainReading {
-                height: 3_000_000,
-                target: 3_000_000,
-                syncing: false,
-            }),
-            tari: Some(tari),
+        let reading = replies.reading();
+        assert_eq!(reading.state, state, "step {i}");
+        let status = last_good.observe(&Ok(reading));
+        let readings = Readings {
+            monero: Some(monero),
+            tari: tari_readings_entry(&status),
             p2pool_network_height: None,
         };
-        let view = gate.step(&observation);
-        let decision = failover.step(
-            FailoverObservation {
-                monero_reachable: observation.monero.is_some(),
-                tari_reachable: observation.tari.is_some(),
-            },
-            at(i * 30),
+        let decision = machines.decide(&readings, at(i * 30));
+        assert!(
+            !decision.failover.rejected,
+            "step {i}: rejected while Tari answers {state:?}"
         );
-        assert!(!decision.rejected, "step {i}: rejected while Tari answers");
-        assert!(!decision.tari_down, "step {i}");
-        assert!(!view.holding, "step {i}: re-held");
+        assert!(
+            !decision.failover.tari_down,
+            "step {i}: {state:?} counted down"
+        );
+        assert!(!decision.gate.holding, "step {i}: re-held");
+        assert!(
+            !decision
+                .owed
+                .contains(&ContainerAction::Stop("xmrig-proxy".into())),
+            "step {i}: xmrig-proxy stopped while Tari answers {state:?}"
+        );
     }
 }

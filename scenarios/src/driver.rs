@@ -202,6 +202,13 @@ impl Observed {
 }
 
 impl Condition {
+    /// Whether the condition says something is absent (a badge not shown). An absence holds
+    /// trivially before the runtime has acted on a change, so a tier never checks it at one
+    /// instant: see [`Tier::expect`].
+    pub fn is_absence(&self) -> bool {
+        matches!(self, Condition::Badge { shown: false, .. })
+    }
+
     /// `Ok` when the condition holds in `seen`, else what was seen instead (for the message).
     pub fn check(&self, seen: &Observed) -> Result<(), String> {
         let ok = match self {
@@ -371,6 +378,10 @@ pub trait Tier {
     fn advance(&mut self, span: Duration) -> TierFuture<'_>;
 
     /// Then: `condition` holds within one update cycle (the runtime acts on its next cycle).
+    ///
+    /// An absence ([`Condition::is_absence`]) instead holds at every instant of one whole
+    /// update cycle plus the longest a cycle may take (the window a "stays" step checks), so
+    /// it cannot pass by being checked before the runtime acted on what it can see.
     fn expect(&mut self, condition: Condition) -> TierFuture<'_>;
 
     /// Then: `condition` holds at every instant of the next `span`.
@@ -454,6 +465,9 @@ mod tests {
         assert_eq!(badge("Workers rejected", true).check(&seen), Ok(()));
         assert!(badge("Workers rejected", false).check(&seen).is_err());
         assert_eq!(badge("Tari DOWN", false).check(&seen), Ok(()));
+        assert!(badge("Tari DOWN", false).is_absence());
+        assert!(!badge("Tari DOWN", true).is_absence());
+        assert!(!Condition::WorkersAccepted.is_absence());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! the first `When`/`Then` boots the world from it and runs until the runtime finished its first
 //! cycle. Time is virtual, so every wait is exact and the whole catalog runs in seconds:
 //! - [`Tier::expect`] waits at most one update cycle for the condition (`UPDATE_INTERVAL` plus
-//!   the slowest a cycle may take): the runtime acts on the cycle after it sees a change;
+//!   the slowest a cycle may take): the runtime acts on the cycle after it sees a change; an
+//!   absence (a badge not shown) is checked after every simulation step of that same window
+//!   instead, since it would hold at once, before the runtime acted;
 //! - [`Tier::expect_for`] checks the condition after every simulation step of the span.
 
 use std::collections::BTreeMap;
@@ -482,7 +484,13 @@ impl Tier for SimTier {
     }
 
     fn expect(&mut self, condition: Condition) -> TierFuture<'_> {
-        let result = self.expect_now(&condition);
+        let result = if condition.is_absence() {
+            self.booted()
+                .map(|world| Self::one_cycle(world))
+                .and_then(|cycle| self.expect_throughout(&condition, cycle))
+        } else {
+            self.expect_now(&condition)
+        };
         self.evidence(result)
     }
 
@@ -540,5 +548,42 @@ impl Tier for SimTier {
             }),
         };
         ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+
+    use super::*;
+
+    /// A badge that the runtime is about to show is not "not shown": the check covers the next
+    /// cycle, where an instant's look would pass.
+    #[test]
+    fn a_badge_about_to_show_fails_not_shown() {
+        let mut tier = SimTier::new(7);
+        let secs = Duration::from_secs;
+        block_on(tier.configure(Setting::UpdateInterval(secs(5)))).unwrap();
+        block_on(tier.configure(Setting::NodeDownAfter(secs(30)))).unwrap();
+        block_on(tier.release_miners()).unwrap();
+        block_on(tier.change_reachability(Node::Monerod, Reachability::Down)).unwrap();
+        block_on(tier.advance(secs(28))).unwrap();
+        let badge = Condition::Badge {
+            text: "monerod DOWN".to_owned(),
+            shown: false,
+        };
+        let world = tier.world().unwrap();
+        assert_eq!(badge.check(&observe(world)), Ok(()), "shown already");
+        let err = block_on(tier.expect(badge.clone())).unwrap_err();
+        match err {
+            TierError::WithEvidence { error, .. } => {
+                assert!(matches!(*error, TierError::Broken { .. }), "{error}");
+            }
+            other => panic!("{other}"),
+        }
+        // Once shown and then gone for good, the same step passes.
+        block_on(tier.change_reachability(Node::Monerod, Reachability::Up)).unwrap();
+        block_on(tier.advance(secs(120))).unwrap();
+        block_on(tier.expect(badge)).unwrap();
     }
 }

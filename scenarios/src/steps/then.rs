@@ -57,6 +57,8 @@ async fn workers_stay(world: &mut CatalogWorld, state: String, n: u64) -> Result
     world.tier().expect_for(workers(&state), secs(n)).await
 }
 
+/// "is not shown" is an absence, which would hold before the runtime acted: the tier checks
+/// it at every instant of a whole update cycle, not once ([`crate::driver::Tier::expect`]).
 #[then(regex = r#"^the badge "([^"]*)" is (not )?shown$"#)]
 async fn badge(world: &mut CatalogWorld, text: String, not: String) -> Result<(), TierError> {
     let shown = not.is_empty();
