@@ -75,6 +75,34 @@ pub fn bench_day(update_interval_secs: u64, tick: Duration) -> BenchReport {
     }
 }
 
+/// turmoil's fixed cost, measured: a day of steps at `tick` with two hosts whose software only
+/// waits (no task, no message, no timer of their own), as many hosts as a [`World`]
+/// (`runtime` and `stack`). Every step still enters, parks and advances three tokio runtimes
+/// (each host's and the network's); what a full day costs beyond this is the runtime's and the
+/// fakes' work and the world's checks.
+///
+/// [`World`]: crate::world::World
+pub fn bench_floor(tick: Duration) -> Duration {
+    let mut sim = turmoil::Builder::new()
+        .tick_duration(tick)
+        .simulation_duration(Duration::from_secs(400 * 86_400))
+        .build();
+    for host in [crate::world::RUNTIME, crate::world::STACK] {
+        sim.host(host, || async {
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+    }
+    let steps = Duration::from_secs(86_400).as_nanos() / tick.as_nanos().max(1);
+    let start = wall_now();
+    for _ in 0..steps {
+        if sim.step().is_err() {
+            break;
+        }
+    }
+    start.elapsed()
+}
+
 /// What an HTTP exchange costs in virtual time, and the tolerance the invariants grant.
 #[derive(Debug, Clone, Serialize)]
 pub struct Granularity {

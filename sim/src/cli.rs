@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::bench::{bench_day, bench_swarm, granularity};
+use crate::bench::{bench_day, bench_floor, bench_swarm, granularity};
 use crate::soak::soak_with_progress;
 use crate::swarm::{run_seed_with_tick, swarm_from};
 use crate::timeline::timeline_html;
@@ -179,9 +179,10 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), CliError> {
             g.tick_ms, g.exchange_ms, g.margin_ms, g.tolerance_ms
         ));
         let r = bench_day(args.interval, Duration::from_millis(*tick));
+        let floor = bench_floor(Duration::from_millis(*tick));
         bar.inc(1);
         bar.suspend(|| println!(
-            "one simulated day, UPDATE_INTERVAL={}s, tick {} ms, {} hosts: {:.2} s wall, {:.0}× real time, {} steps, {} cycles{}",
+            "one simulated day, UPDATE_INTERVAL={}s, tick {} ms, {} hosts: {:.2} s wall, {:.0}× real time, {} steps, {} cycles (turmoil alone, idle hosts: {:.2} s){}",
             r.update_interval_secs,
             r.tick_ms,
             r.hosts,
@@ -189,6 +190,7 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), CliError> {
             r.speedup,
             r.steps,
             r.cycles,
+            floor.as_secs_f64(),
             r.failure.as_deref().map(|f| format!("\nFAILED: {f}")).unwrap_or_default()
         ));
     }

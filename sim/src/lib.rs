@@ -49,7 +49,9 @@ pub mod timeline;
 pub mod trace;
 pub mod world;
 
-pub use bench::{bench_day, bench_swarm, granularity, BenchReport, Granularity, SwarmBench};
+pub use bench::{
+    bench_day, bench_floor, bench_swarm, granularity, BenchReport, Granularity, SwarmBench,
+};
 pub use failure::{Failure, Invariant};
 pub use model::Reach;
 pub use swarm::{run_seed, swarm, swarm_from, RunSummary, SwarmReport};

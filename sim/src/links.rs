@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -29,7 +30,15 @@ use crate::model::Link;
 /// connectors (which obey it).
 #[derive(Debug, Clone, Default)]
 pub struct Links {
-    inner: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Whether any link is not up: read on every poll of every gated connection and every step,
+    /// so the common case (every link up) skips the lock.
+    faulted: AtomicBool,
+    inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
@@ -42,11 +51,17 @@ struct Inner {
 
 impl Links {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The link of `role`.
     pub fn get(&self, role: &str) -> Link {
+        if !self.shared.faulted.load(Ordering::Acquire) {
+            return Link::Up;
+        }
         self.lock().state.get(role).copied().unwrap_or_default()
     }
 
@@ -59,6 +74,9 @@ impl Links {
             } else {
                 inner.state.insert(role, link);
             }
+            self.shared
+                .faulted
+                .store(!inner.state.is_empty(), Ordering::Release);
             std::mem::take(&mut inner.waiting)
         };
         for waker in waiting {
