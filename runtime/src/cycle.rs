@@ -35,16 +35,15 @@ pub struct Observations {
     pub p2pool_network_height: Option<u64>,
 }
 
-/// The control machines' view of one cycle's observations.
-fn readings(observations: &Observations) -> Readings {
-    Readings {
-        monero: observations.monero.as_ref().map(monero_reading),
-        tari: observations
-            .tari
-            .as_ref()
-            .filter(|s| s.reachable)
-            .map(tari_reading),
-        p2pool_network_height: observations.p2pool_network_height,
+impl Observations {
+    /// The control machines' view of these observations: a reading per chain that answered
+    /// (Tari only when reachable this cycle), nothing for one that did not.
+    pub fn readings(&self) -> Readings {
+        Readings {
+            monero: self.monero.as_ref().map(monero_reading),
+            tari: self.tari.as_ref().filter(|s| s.reachable).map(tari_reading),
+            p2pool_network_height: self.p2pool_network_height,
+        }
     }
 }
 
@@ -208,7 +207,7 @@ impl Cycle {
         // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
         let observations = self.clients.observe().await;
-        let mut decision = self.machines.decide(&readings(&observations), now);
+        let mut decision = self.machines.decide(&observations.readings(), now);
         let mut errors = Vec::new();
 
         // Read back the containers that must stay stopped: one started behind our back (by
@@ -360,7 +359,7 @@ mod tests {
         let t0 = Instant::now();
         let mut last = None;
         for s in (from_secs..=to_secs).step_by(10) {
-            last = Some(machines.decide(&readings(obs), t0 + Duration::from_secs(s)));
+            last = Some(machines.decide(&obs.readings(), t0 + Duration::from_secs(s)));
         }
         last.unwrap()
     }

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use pithead_runtime::config::Config;
 use pithead_runtime::control::{
-    chain, ChainReading, ContainerAction, Failover, FailoverDecision, FailoverEvent,
-    FailoverObservation, HealthEvent, Machines, NodeHealth, Readings, TariLastGood, TariStatus,
+    ContainerAction, Failover, FailoverDecision, FailoverEvent, FailoverObservation, HealthEvent,
+    Machines, NodeHealth, TariLastGood,
 };
+use pithead_runtime::cycle::Observations;
 use pithead_runtime::observe::monero::MoneroInfo;
 use pithead_runtime::observe::tari::{self, TariNodeState, TariReading};
 use tokio::time::Instant;
@@ -406,10 +407,6 @@ impl TariReplies {
 
 /// The cycle's reduction of a Tari status to the machines' reading (`cycle.rs` `readings()`):
 /// no chain reading unless the node answered this cycle.
-fn tari_readings_entry(status: &TariStatus) -> Option<ChainReading> {
-    status.reachable.then(|| chain::tari_chain(&status.reading))
-}
-
 /// Tari answering while `starting`, `migrating` or `syncing` is reachable: however long that
 /// lasts after release, workers are never rejected and the latch holds.
 ///
@@ -429,7 +426,7 @@ fn tari_starting_migrating_or_syncing_never_rejects() {
     assert!(config.tari_grpc_address.is_some() && config.tari_required);
     let mut machines = Machines::new(&config, true);
     let mut last_good = TariLastGood::default();
-    let monero = chain::monero_chain(&MoneroInfo {
+    let monero_info = MoneroInfo {
         height: 3_000_000,
         target_height: 0,
         synchronized: true,
@@ -439,7 +436,7 @@ fn tari_starting_migrating_or_syncing_never_rejects() {
         nettype: None,
         version: None,
         restricted: false,
-    });
+    };
     let listening = TariReplies::tip(BaseNodeState::Listening, true, 2_000);
     assert_eq!(listening.reading().state, TariNodeState::Listening);
     for i in 0..500u64 {
@@ -477,12 +474,13 @@ fn tari_starting_migrating_or_syncing_never_rejects() {
         let reading = replies.reading();
         assert_eq!(reading.state, state, "step {i}");
         let status = last_good.observe(&Ok(reading));
-        let readings = Readings {
-            monero: Some(monero),
-            tari: tari_readings_entry(&status),
+        // The cycle's own reduction of its observations to the machines' readings.
+        let observations = Observations {
+            monero: Some(monero_info.clone()),
+            tari: Some(status),
             p2pool_network_height: None,
         };
-        let decision = machines.decide(&readings, at(i * 30));
+        let decision = machines.decide(&observations.readings(), at(i * 30));
         assert!(
             !decision.failover.rejected,
             "step {i}: rejected while Tari answers {state:?}"
