@@ -38,11 +38,7 @@ fn credentials_never_reach_the_output() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = everything_printed(&out);
     assert!(all.contains("cannot listen on"), "{all}");
     assert!(
         all.contains("starting"),
@@ -62,11 +58,7 @@ fn credentials_in_the_url_stop_the_start_without_echoing_them() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = everything_printed(&out);
     assert!(all.contains("MONERO_RPC_URL"), "{all}");
     assert!(all.contains("MONERO_RPC_USER"), "{all}");
     assert!(!all.contains(secret), "the password leaked: {all}");
@@ -84,4 +76,13 @@ fn a_timeout_not_below_the_down_window_stops_the_start_naming_both() {
     assert!(stderr.contains("RPC_TIMEOUT_SEC (60)"), "{stderr}");
     assert!(stderr.contains("NODE_DOWN_AFTER_SEC (45)"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// What the process printed, stdout then stderr (a secret must be absent from both).
+fn everything_printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
