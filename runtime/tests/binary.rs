@@ -86,3 +86,55 @@ fn everything_printed(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// `docker stop` sends SIGTERM to the runtime, PID 1 of its container: it must stop at once
+/// and cleanly, not be killed when docker's timeout runs out.
+#[test]
+fn sigterm_stops_the_daemon_cleanly_and_promptly() {
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = daemon()
+        .env("MONERO_RPC_URL", "http://127.0.0.1:1")
+        .env("DOCKER_CONTROL_URL", "http://127.0.0.1:1")
+        .env("TARI_GRPC_ADDRESS", "127.0.0.1:1")
+        .env("DASHBOARD_BIND", port.to_string())
+        .env("DATA_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    #[allow(clippy::disallowed_methods)] // a real process: real time
+    let started = Instant::now();
+    while std::net::TcpStream::connect(port).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the dashboard never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    #[allow(clippy::disallowed_methods)]
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let all = everything_printed(&out);
+    assert_eq!(status.code(), Some(0), "{all}");
+    assert!(all.contains("terminated: stopping"), "{all}");
+}

@@ -334,6 +334,20 @@ pub enum TierError {
     },
 }
 
+impl TierError {
+    /// The words every [`TierError::Unsupported`] message starts with: the runner finds them in
+    /// a failed step's message and reports the scenario as skipped with the reason, not failed.
+    pub const UNSUPPORTED: &'static str = "unsupported on the ";
+
+    /// The reason of an unsupported step, when `message` (a failed step's, as cucumber reports
+    /// it) carries one.
+    pub fn unsupported_reason(message: &str) -> Option<&str> {
+        message
+            .find(Self::UNSUPPORTED)
+            .map(|at| message[at..].trim_end())
+    }
+}
+
 /// One tier of the catalog: a world the steps steer and observe.
 ///
 /// `Given` methods called before the first `When`/`Then` configure the world it will boot;
@@ -415,6 +429,21 @@ mod tests {
                 .map(|(name, up)| ((*name).to_owned(), *up))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn an_unsupported_step_is_recognised_in_a_step_failure_message() {
+        let err = TierError::Unsupported {
+            tier: "mini-stack",
+            what: "a docker engine that refuses calls".into(),
+        };
+        let message = format!("Step panicked. Captured output: {err}");
+        assert_eq!(
+            TierError::unsupported_reason(&message),
+            Some("unsupported on the mini-stack tier: a docker engine that refuses calls")
+        );
+        let failed = TierError::Check("p2pool was started 2 times".into());
+        assert_eq!(TierError::unsupported_reason(&failed.to_string()), None);
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! - [`tiers`]: the tier factory: which tiers a run can execute and how each driver is made.
 //! - `sim_driver` (feature `sim`, on by default): [`driver::Tier`] on the deterministic
 //!   simulation (`pithead_sim`), the only module that touches it.
+//! - `mini_stack` (feature `mini-stack`): [`driver::Tier`] on real containers — the runtime's
+//!   image against fake-daemon images on a real docker engine, started with `testcontainers`.
+//! - `model` (either feature): one node as a scenario steers it, and the fake's mode for it.
 //! - [`steps`]: `Given`/`When`/`Then` definitions, a few lines each, and their
 //!   [`steps::Vocabulary`], which `xtask catalog` checks feature files against.
 //! - [`world`]: the cucumber world, one tier driver per scenario.
@@ -15,6 +18,10 @@
 #![warn(missing_docs)]
 
 pub mod driver;
+#[cfg(feature = "mini-stack")]
+pub mod mini_stack;
+#[cfg(any(feature = "sim", feature = "mini-stack"))]
+pub mod model;
 pub mod runner;
 #[cfg(feature = "sim")]
 pub mod sim_driver;

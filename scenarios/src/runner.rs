@@ -27,6 +27,7 @@ use cucumber::writer::{self, Coloring, Verbosity};
 use cucumber::{event, parser, Event, World as _, Writer, WriterExt as _};
 use futures::FutureExt as _;
 
+use crate::driver::TierError;
 use crate::tags::{TagSet, TierTag};
 use crate::tiers::{Registry, ScenarioContext};
 use crate::{scenario_seed, CatalogWorld};
@@ -95,6 +96,8 @@ struct Entry {
 struct Outcome {
     finished: bool,
     failure: Option<String>,
+    /// The first failure was a step the tier declared it cannot perform: skipped, not failed.
+    unsupported: Option<String>,
     started: Option<SystemTime>,
     ended: Option<SystemTime>,
     /// One line per step that ran, for the JUnit `system-out`.
@@ -137,6 +140,9 @@ pub struct Report {
     pub passed: Vec<String>,
     /// Scenarios that failed outside quarantine, with the first failure.
     pub failed: Vec<(String, String)>,
+    /// Scenarios stopped by a step their tier declared it cannot perform (skipped, never
+    /// passed), with the tier's reason.
+    pub unsupported: Vec<(String, String)>,
     /// Scenarios not run because a tag is outside the grammar, with the tag error.
     pub invalid: Vec<(String, String)>,
     /// Quarantined scenarios: title, reason, and the failure when it failed.
@@ -203,6 +209,16 @@ impl Report {
                 writeln!(out, "  - {title} — {reason}")?;
             }
         }
+        if !self.unsupported.is_empty() {
+            let n = self.unsupported.len();
+            writeln!(
+                out,
+                "skipped, a step this tier cannot perform (never counted as passed): {n}"
+            )?;
+            for (title, reason) in &self.unsupported {
+                writeln!(out, "  - {title} — {reason}")?;
+            }
+        }
         if !self.quarantined.is_empty() {
             let n = self.quarantined.len();
             writeln!(
@@ -250,6 +266,11 @@ impl Report {
         } else {
             format!(" · invalid tags {}", self.invalid.len())
         };
+        let unsupported = if self.unsupported.is_empty() {
+            String::new()
+        } else {
+            format!(" · skipped (unsupported step) {}", self.unsupported.len())
+        };
         let unselected = if self.unselected > 0 {
             format!(" · not selected by PITHEAD_SCENARIO {}", self.unselected)
         } else {
@@ -257,7 +278,7 @@ impl Report {
         };
         writeln!(
             out,
-            "passed {} · failed {} · quarantined {} · pending {} · skipped (no runner) {}{invalid}{unselected}",
+            "passed {} · failed {} · quarantined {} · pending {} · skipped (no runner) {}{unsupported}{invalid}{unselected}",
             self.passed.len(),
             self.failed.len(),
             self.quarantined.len(),
@@ -391,6 +412,10 @@ impl Ledger {
             _ => None,
         };
         if outcome.failure.is_none() {
+            outcome.unsupported = failure
+                .as_deref()
+                .and_then(TierError::unsupported_reason)
+                .map(str::to_owned);
             outcome.failure = failure;
         }
     }
@@ -581,6 +606,9 @@ pub fn run(options: Options) -> Report {
                         report.quarantined.push((title, reason.clone(), failure));
                     }
                     (None, None) => report.passed.push(title),
+                    (None, Some(_)) if outcome.unsupported.is_some() => report
+                        .unsupported
+                        .push((title, outcome.unsupported.clone().unwrap_or_default())),
                     (None, Some(why)) => report.failed.push((title, why)),
                 }
             }

@@ -14,8 +14,6 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 use pithead_fakes::docker::Verb;
-use pithead_fakes::monerod::MoneroMode;
-use pithead_fakes::tari::TariMode;
 use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
@@ -23,82 +21,9 @@ use crate::driver::{
     Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, P2POOL,
     XMRIG_PROXY,
 };
+use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
 
 const TIER: &str = "sim";
-
-/// monerod's height when a scenario says only "synced".
-const MONERO_TIP: u64 = 3_000;
-/// Tari's height when a scenario says only "synced".
-const TARI_TIP: u64 = 2_000;
-/// One node as the scenario steers it: what its chain does and whether it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct NodeModel {
-    chain: Chain,
-    reach: Reachability,
-    /// The height "synced" means: the target it last synced towards.
-    tip: u64,
-}
-
-impl NodeModel {
-    fn new(tip: u64) -> Self {
-        Self {
-            chain: Chain::Synced,
-            reach: Reachability::Up,
-            tip,
-        }
-    }
-
-    fn set_chain(&mut self, chain: Chain) {
-        if let Chain::Syncing { target, .. } = chain {
-            if target > 0 {
-                self.tip = target;
-            }
-        }
-        self.chain = chain;
-    }
-
-    fn monero_mode(&self) -> MoneroMode {
-        match (self.reach, self.chain) {
-            (Reachability::Down, _) => MoneroMode::Down,
-            (Reachability::Busy, _) => MoneroMode::Busy,
-            (Reachability::Up, Chain::Syncing { height, target }) => {
-                MoneroMode::Syncing { height, target }
-            }
-            (Reachability::Up, Chain::Resyncing) => MoneroMode::Syncing {
-                height: self.tip / 2,
-                target: self.tip,
-            },
-            // monerod has no starting/migrating state of its own: it answers synced.
-            (Reachability::Up, Chain::Synced | Chain::Starting | Chain::Migrating) => {
-                MoneroMode::Synced { height: self.tip }
-            }
-        }
-    }
-
-    fn tari_mode(&self) -> TariMode {
-        match (self.reach, self.chain) {
-            (Reachability::Down | Reachability::Busy, _) => TariMode::Down,
-            (Reachability::Up, Chain::Syncing { height, target }) => TariMode::Syncing {
-                local: height,
-                tip: target,
-            },
-            (Reachability::Up, Chain::Resyncing) => TariMode::Syncing {
-                local: self.tip / 2,
-                tip: self.tip,
-            },
-            (Reachability::Up, Chain::Starting) => TariMode::Starting,
-            (Reachability::Up, Chain::Migrating) => TariMode::Migrating,
-            (Reachability::Up, Chain::Synced) => TariMode::Synced { height: self.tip },
-        }
-    }
-}
-
-/// One change a step makes to a node.
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Chain(Chain),
-    Reach(Reachability),
-}
 
 /// What the `Given` steps chose before boot.
 #[derive(Debug, Clone, Default)]
@@ -195,14 +120,7 @@ impl SimTier {
     /// the model is the boot's initial mode). `boot`: boot first, so the runtime sees the state
     /// before the change.
     fn steer(&mut self, node: Node, boot: bool, change: Change) -> Result<(), TierError> {
-        let exists = !matches!(
-            (node, change),
-            (
-                Node::Monerod,
-                Change::Chain(Chain::Starting | Chain::Migrating)
-            ) | (Node::Tari, Change::Reach(Reachability::Busy))
-        );
-        if !exists {
+        if !change.exists_for(node) {
             return Err(TierError::Unsupported {
                 tier: TIER,
                 what: format!("{node} {change:?}: no such state for this node"),

@@ -9,7 +9,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures::FutureExt as _;
-use pithead_scenarios::driver::{Chain, Condition, Node, Reachability, Setting, Tier, TierFuture};
+use pithead_scenarios::driver::{
+    Chain, Condition, Node, Reachability, Setting, Tier, TierError, TierFuture,
+};
 use pithead_scenarios::runner::{run, Options, Report};
 use pithead_scenarios::tags::TierTag;
 use pithead_scenarios::tiers::Registry;
@@ -55,7 +57,13 @@ impl Tier for Recording {
         self.ok("set_p2pool_network_height")
     }
     fn refuse_docker_calls(&mut self, _: u32) -> TierFuture<'_> {
-        self.ok("refuse_docker_calls")
+        async {
+            Err(TierError::Unsupported {
+                tier: "recording",
+                what: "an engine that refuses calls".into(),
+            })
+        }
+        .boxed_local()
     }
     fn release_miners(&mut self) -> TierFuture<'_> {
         self.ok("release_miners")
@@ -147,7 +155,11 @@ fn a_registered_tier_receives_exactly_the_scenarios_that_name_it() {
     assert_eq!(report.tiers, vec![TierTag::Live]);
     assert_eq!(
         *made.borrow(),
-        vec!["live only seed 1", "sim and live seed 1"],
+        vec![
+            "live only seed 1",
+            "sim and live seed 1",
+            "live but a step this tier cannot perform seed 1"
+        ],
         "one fresh driver per @live scenario, and only those"
     );
     assert_eq!(
@@ -172,6 +184,16 @@ fn a_registered_tier_receives_exactly_the_scenarios_that_name_it() {
     assert_eq!(report.other_tier.len(), 3, "{report:#?}");
     assert_eq!(report.pending["live-matrix"].len(), 1, "{report:#?}");
     assert!(report.failed.is_empty(), "{report:#?}");
+    // A step the tier cannot perform skips its scenario with the tier's reason: never passed,
+    // never failed, and no later step of it runs.
+    assert_eq!(
+        titles(&report.unsupported),
+        vec!["Tiers from the factory › live but a step this tier cannot perform"]
+    );
+    assert_eq!(
+        report.unsupported[0].1,
+        "unsupported on the recording tier: an engine that refuses calls"
+    );
     assert!(
         report.fails_build(),
         "a tag outside the grammar fails the build"
@@ -183,8 +205,9 @@ fn a_registered_tier_receives_exactly_the_scenarios_that_name_it() {
     assert!(report.invalid[0].1.contains("warp-speed"), "{report:#?}");
 
     // Every scenario is in the JUnit XML; the ones not run are skipped with their reason.
-    assert_eq!(xml.matches("<testcase").count(), 7, "{xml}");
-    assert_eq!(xml.matches("<skipped").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<testcase").count(), 8, "{xml}");
+    assert_eq!(xml.matches("<skipped").count(), 5, "{xml}");
+    assert!(xml.contains("Unsupported Step"), "{xml}");
     assert!(xml.contains("pending: waits for live-matrix"), "{xml}");
     assert!(
         xml.contains("tagged @mini-stack: no runner for that tier exists"),
@@ -198,7 +221,7 @@ fn a_registered_tier_receives_exactly_the_scenarios_that_name_it() {
     assert_eq!(report.ran(), 0);
     assert!(report.fails_build());
     assert!(reason_of(&report, "live only").contains("tiers with a runner: none"));
-    assert_eq!(xml.matches("<skipped").count(), 6, "{xml}");
+    assert_eq!(xml.matches("<skipped").count(), 7, "{xml}");
     let mut summary = Vec::new();
     report.print(&mut summary).expect("print to a Vec");
     let summary = String::from_utf8(summary).expect("UTF-8 summary");

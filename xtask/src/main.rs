@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 
 mod catalog;
 mod demo;
+mod images;
 mod inventory;
+mod mini_stack;
 mod mutants;
 
 #[derive(Parser)]
@@ -43,6 +45,12 @@ enum Task {
     },
     /// The 30-simulated-day soak (release build).
     Soak,
+    /// Builds the mini-stack's images locally (static musl binaries, FROM scratch): the runtime
+    /// and the fakes; prints each image's size.
+    Images,
+    /// Runs the mini-stack tier alone (builds the images first): every @mini-stack scenario on
+    /// real containers on the local docker engine.
+    MiniStack(mini_stack::MiniStackArgs),
     /// Mutation testing of runtime/src/control, runtime/src/store and the cycle with
     /// cargo-mutants (installed on first use); prints caught / missed / unviable per file.
     Mutants(mutants::MutantsArgs),
@@ -68,6 +76,8 @@ fn main() -> ExitCode {
         Task::Swarm { args } => sim_binary("swarm", &args),
         Task::BenchSim { args } => sim_binary("bench", &args),
         Task::Soak => soak(),
+        Task::Images => images::build(),
+        Task::MiniStack(args) => mini_stack::run(&args),
         Task::Mutants(args) => mutants::run(&args),
         Task::Catalog { check } => catalog::run_catalog(check),
         Task::Inventory { check } => inventory::run_inventory(check),

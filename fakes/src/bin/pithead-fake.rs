@@ -7,7 +7,12 @@
 //! pithead-fake xmrig-proxy --listen 0.0.0.0:3344 --token T [--initial '{"workers":[…]}']
 //! pithead-fake docker      --listen 0.0.0.0:2375 --containers itest-p2pool,itest-xmrig-proxy=exited
 //! pithead-fake xvb         --listen 0.0.0.0:8088 [--initial '{"avg_1h_hs":1200}']
+//! pithead-fake socket-proxy --listen 0.0.0.0:2375 --access start-stop [--socket /var/run/docker.sock]
+//! pithead-fake probe       http://127.0.0.1:18081/get_info
 //! ```
+//! `socket-proxy` is not a fake: it is the least-privilege docker socket proxy of the mini-stack
+//! (see `pithead_fakes::socket_proxy`). `probe` is the images' health check (they have no shell):
+//! exit 0 when the URL answers 2xx within two seconds, 1 otherwise.
 //! Without `--control-listen` the control API (`POST`/`GET /control`) shares the daemon's port.
 //! `--initial` takes exactly what `POST /control` takes. Stops cleanly on Ctrl-C or SIGTERM.
 
@@ -21,6 +26,7 @@ use pithead_fakes::{
     monerod::{FakeMonerod, MoneroMode},
     p2pool::{FakeP2pool, P2poolState},
     serve::serve,
+    socket_proxy::{Access, SocketProxy},
     tari::{FakeTari, TariMode},
     xmrig_proxy::FakeXmrigProxy,
     xvb::FakeXvb,
@@ -105,6 +111,32 @@ enum Fake {
         #[command(flatten)]
         common: Common,
     },
+    /// The least-privilege docker socket proxy (not a fake: the real thing, for the mini-stack).
+    SocketProxy {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: SocketAddr,
+        /// What passes: `read-only` (docker-proxy) or `start-stop` (docker-control).
+        #[arg(long, value_enum)]
+        access: AccessArg,
+        /// The engine's unix socket.
+        #[arg(long, default_value = "/var/run/docker.sock")]
+        socket: PathBuf,
+        /// Seconds one forwarded call may take.
+        #[arg(long, default_value_t = 30)]
+        timeout_secs: u64,
+    },
+    /// Health check: exit 0 when `url` answers 2xx within two seconds.
+    Probe {
+        /// An `http://` URL.
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AccessArg {
+    ReadOnly,
+    StartStop,
 }
 
 #[tokio::main]
@@ -202,6 +234,37 @@ async fn serve_http(
         }
     }
     Ok(())
+}
+
+/// One `GET` on a fresh connection; `Ok` on a 2xx reply within two seconds.
+async fn probe(url: &str) -> anyhow::Result<()> {
+    let uri: http::Uri = url.parse().with_context(|| format!("not a URL: {url:?}"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("probe speaks plain http only: {url:?}");
+    }
+    let authority = uri
+        .authority()
+        .with_context(|| format!("no host in {url:?}"))?
+        .clone();
+    let check = async {
+        let port = authority.port_u16().unwrap_or(80);
+        let stream = tokio::net::TcpStream::connect((authority.host(), port)).await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let req = Request::get(path)
+            .header(http::header::HOST, authority.as_str())
+            .body(http_body_util::Empty::<bytes::Bytes>::new())?;
+        let status = sender.send_request(req).await?.status();
+        anyhow::Ok(status)
+    };
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(status)) if status.is_success() => Ok(()),
+        Ok(Ok(status)) => bail!("{url} answered {status}"),
+        Ok(Err(err)) => bail!("{url}: {err}"),
+        Err(_) => bail!("{url}: no answer within 2 s"),
+    }
 }
 
 fn parse_container(spec: &str) -> anyhow::Result<(String, ContainerStatus)> {
@@ -315,6 +378,27 @@ async fn run(fake: Fake) -> anyhow::Result<()> {
             apply_initial(fake.control_router(), common.initial.as_deref()).await?;
             serve_http("docker", &common, fake.wire_router(), fake.control_router()).await
         }
+        Fake::SocketProxy {
+            listen,
+            access,
+            socket,
+            timeout_secs,
+        } => {
+            let access = match access {
+                AccessArg::ReadOnly => Access::ReadOnly,
+                AccessArg::StartStop => Access::StartStop,
+            };
+            let proxy = SocketProxy {
+                access,
+                socket,
+                timeout: Duration::from_secs(timeout_secs.max(1)),
+            };
+            tracing::info!(?access, socket = %proxy.socket.display(), "docker socket proxy");
+            let listener = bind(listen, "socket proxy").await?;
+            serve(listener, proxy.router()).await?;
+            Ok(())
+        }
+        Fake::Probe { url } => probe(&url).await,
         Fake::Xvb { common } => {
             let fake = FakeXvb::new();
             apply_initial(fake.control_router(), common.initial.as_deref()).await?;

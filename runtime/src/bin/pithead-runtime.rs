@@ -43,9 +43,29 @@ async fn run() -> anyhow::Result<()> {
     let app = App::build(config, edges)?;
     tokio::select! {
         result = app.run(listener) => Ok(result?),
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("interrupted: stopping");
+        signal = shutdown_signal() => {
+            tracing::info!("{signal}: stopping");
             Ok(())
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM. In a container the runtime is PID 1, which the kernel does not
+/// stop on an unhandled SIGTERM: without this, `docker stop` would wait out its timeout and kill.
+async fn shutdown_signal() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot watch SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        () = term => "terminated",
     }
 }

@@ -66,6 +66,14 @@ fn case(entry: &Entry, line: usize, outcome: &Outcome, only: Option<&str>) -> Te
         ),
         Plan::Run { tier, quarantine } => match (quarantine, outcome.failure()) {
             (_, None) => TestCase::success(&name, time),
+            (_, Some(_)) if outcome.unsupported.is_some() => TestCase::skipped_with_cause(
+                &name,
+                "Unsupported Step",
+                &format!(
+                    "on {tier}: {}",
+                    outcome.unsupported.as_deref().unwrap_or_default()
+                ),
+            ),
             (None, Some(why)) => {
                 TestCase::failure(&name, time, "Step Failed", &format!("on {tier}: {why}"))
             }
