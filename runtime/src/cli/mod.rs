@@ -6,9 +6,15 @@
 //! the disk ([`stack_dir`]), docker ([`compose`], [`status`]) and the terminal stay at the edges
 //! so tier-1 tests cover every branch without docker.
 
+pub mod compose_file;
 pub mod config;
 pub mod config_error;
+pub mod env_file;
+pub mod hardening;
+pub mod render;
+pub mod secrets;
 pub mod shape;
+pub mod stack_dir;
 pub mod validate;
 
 use std::path::Path;
