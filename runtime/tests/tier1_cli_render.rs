@@ -135,6 +135,8 @@ fn every_axis_value_renders_a_hardened_stack_with_its_settings() {
         if key == "dashboard.secure" {
             let https = value == json!(true);
             assert!(caddy.starts_with("# "));
+            assert!(!caddy.contains("{{"), "a placeholder was left: {caddy}");
+            assert_eq!(caddy.matches("://").count(), 1, "{caddy}");
             assert_eq!(caddy.contains("https:// {"), https, "{caddy}");
             assert_eq!(caddy.contains("tls internal"), https, "{caddy}");
             assert_eq!(caddy.contains("http:// {"), !https, "{caddy}");

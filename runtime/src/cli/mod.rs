@@ -6,15 +6,19 @@
 //! the disk ([`stack_dir`]), docker ([`compose`], [`status`]) and the terminal stay at the edges
 //! so tier-1 tests cover every branch without docker.
 
+pub mod apply;
+pub mod compose;
 pub mod compose_file;
 pub mod config;
 pub mod config_error;
+pub mod diff;
 pub mod env_file;
 pub mod hardening;
 pub mod render;
 pub mod secrets;
 pub mod shape;
 pub mod stack_dir;
+pub mod status;
 pub mod validate;
 
 use std::path::Path;
