@@ -241,6 +241,25 @@ fn pruned_to_full_is_destructive_and_secrets_show_only_as_changed() {
     for value in env.secret_values() {
         assert!(!out.contains(value), "a secret reached the output");
     }
+    // A remote node has no local chain: its prune flag is not destructive.
+    let remote = config(&[
+        ("monero.prune", json!(false)),
+        ("monero.mode", json!("remote")),
+    ]);
+    let (r, out) = b.apply(
+        &remote,
+        &mut no_tty(),
+        ApplyOptions {
+            yes: false,
+            dry_run: true,
+        },
+    );
+    r.unwrap();
+    assert!(
+        out.contains("[INFO] MONERO_PRUNE: \"1\" → \"0\" — pruning applies to a local node only"),
+        "{out}"
+    );
+    assert!(!out.contains("DESTRUCTIVE"), "{out}");
 }
 
 #[test]

@@ -146,6 +146,9 @@ fn every_axis_value_renders_a_hardened_stack_with_its_settings() {
     let (env, _) = env_of(&config(&[("tari.mode", json!("off"))]));
     assert_eq!(env.get("TARI_REQUIRED"), Some("false"));
     assert_eq!(env.get("COMPOSE_PROFILES"), Some("local_node"));
+    // One project name for both compose flavours (Debian's docker-compose refuses `name:`).
+    assert_eq!(env.get("COMPOSE_PROJECT_NAME"), Some("pithead"));
+    assert!(!COMPOSE_YAML.lines().any(|l| l.starts_with("name:")));
 }
 
 #[test]

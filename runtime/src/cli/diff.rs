@@ -101,6 +101,7 @@ pub fn classify(key: &str, old: Option<&str>, new: Option<&str>) -> (Class, &'st
             Confirm,
             "p2pool moves to another sidechain: shares on the current one stop counting",
         ),
+        "MONERO_RPC_USER" => (Info, "the Monero RPC login changes"),
         "MONERO_WALLET_ADDRESS" | "TARI_WALLET_ADDRESS" => {
             (Confirm, "payouts go to a different wallet address")
         }
@@ -132,10 +133,18 @@ pub fn classify(key: &str, old: Option<&str>, new: Option<&str>) -> (Class, &'st
 
 /// Every key whose value differs between `old` and `new`, in `new`'s order then removed keys.
 pub fn diff(old: &EnvFile, new: &EnvFile) -> Vec<Change> {
+    let local_node = new
+        .get("COMPOSE_PROFILES")
+        .is_some_and(|p| p.split(',').any(|p| p == "local_node"));
     let mut out = Vec::new();
     let mut push = |key: &str, o: Option<&str>, n: Option<&str>| {
         if o != n {
-            let (class, description) = classify(key, o, n);
+            let (class, description) = if key == "MONERO_PRUNE" && !local_node {
+                // No local chain to lose or rewrite.
+                (Class::Info, "pruning applies to a local node only")
+            } else {
+                classify(key, o, n)
+            };
             out.push(Change {
                 key: key.to_owned(),
                 old: o.map(str::to_owned),

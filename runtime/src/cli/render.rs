@@ -67,6 +67,7 @@ pub fn env(settings: &Settings, secrets: &Secrets, owner: Owner) -> EnvFile {
     if settings.tari == TariMode::Local {
         profiles.push("local_tari");
     }
+    e.set("COMPOSE_PROJECT_NAME", "pithead");
     e.set("COMPOSE_PROFILES", profiles.join(","));
     let (host, port) = match &settings.monero {
         MoneroMode::Local => ("monerod".to_owned(), 18081),
