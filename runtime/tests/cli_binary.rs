@@ -88,13 +88,24 @@ fn help_lists_the_commands_and_explains_the_exit_codes() {
     let out = pithead(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let (stdout, _) = text(&out);
-    for cmd in ["render", "apply", "status", "check", "state", "version"] {
+    for cmd in [
+        "render",
+        "apply",
+        "status",
+        "check",
+        "state",
+        "version",
+        "completions",
+    ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(cmd)),
             "{cmd} missing:\n{stdout}"
         );
     }
     assert!(stdout.contains("Exit codes: 0 ok, 1"), "{stdout}");
+    let bash = pithead(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    assert!(text(&bash).0.contains("_pithead()"), "{:?}", text(&bash));
     let (apply_help, _) = text(&pithead(&["apply", "--help"]));
     assert!(
         apply_help.contains("--dry-run") && apply_help.contains("-y, --yes"),
@@ -384,5 +395,45 @@ fn status_without_an_engine_says_so_and_exits_2() {
         text(&out).1.contains("unix:///nonexistent/docker.sock"),
         "{:?}",
         text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_the_engine_over_a_unix_socket_named_by_docker_host() {
+    let stack = rendered_stack();
+    let socket = stack.path().join("docker.sock");
+    let docker = FakeDocker::new(SERVICES);
+    docker.remove("caddy");
+    let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+    tokio::spawn(pithead_fakes::serve::serve(listener, docker.router()));
+    let stack_arg = stack.path().display().to_string();
+    let host = format!("unix://{}", socket.display());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_pithead"))
+            .args([
+                "status",
+                "--stack-dir",
+                &stack_arg,
+                "--url",
+                "http://127.0.0.1:9",
+                "--timeout",
+                "3",
+            ])
+            .env("DOCKER_HOST", host)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("  ✓ monerod running\n  ✓ tari running\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("  ✗ caddy missing\n1 service(s) need attention\n"),
+        "{stdout}"
     );
 }

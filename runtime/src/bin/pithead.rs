@@ -90,6 +90,11 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 10)]
         timeout: u64,
     },
+    /// Prints a shell completion script (e.g. `pithead completions bash > /etc/bash_completion.d/pithead`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
         /// The runtime's address.
@@ -237,6 +242,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("{}", report.summary());
             Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pithead",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::State { url, json } => {
             let uri = format!("{}/api/state", url.trim_end_matches('/'));
