@@ -77,6 +77,7 @@ fn each_invalid_value_has_its_exact_message() {
         (with("notifications.webhooks", json!("https://x")), "notifications.webhooks must be a list of strings (got a hidden value)."),
         (with("monero.remote.host", json!("node.lan\n")), r#"monero.remote.host contains a control character (got "node.lan\n")."#),
         (with("monero.remote.host", json!("node lan {")), r#"monero.remote.host must be a host name or IP address (got "node lan {")."#),
+        (with("monero.pr\tune", json!(false)), r#"unknown key "monero.pr\tune" in config.json (nearest known key: "monero.prune")."#),
         (with("monero.prun", json!(false)), r#"unknown key "monero.prun" in config.json (nearest known key: "monero.prune")."#),
         (with("dashbord.secure", json!(false)), r#"unknown key "dashbord" in config.json (nearest known key: "dashboard")."#),
         (with("telegram.events.node_dwn", json!(false)), r#"unknown key "telegram.events.node_dwn" in config.json (nearest known key: "telegram.events.node_down")."#),
@@ -116,6 +117,7 @@ fn secret_values_never_reach_a_message() {
         (with("telegram.bot_token", json!("PASTE_YOUR_TOKEN")), "telegram.bot_token still holds a placeholder (PASTE_/YOUR_); put the real value there."),
         (with("notifications.ntfy.url", json!(format!("ftp://{secret}"))), "notifications.ntfy.url must be an http:// or https:// URL (value hidden)."),
         (with("notifications.webhooks", json!([format!("hook-{secret}")])), "notifications.webhooks[0] must be an http:// or https:// URL (value hidden)."),
+        (with("notifications.webhooks", json!([format!("https://h.example/{secret}'x")])), "notifications.webhooks[0] must be an http:// or https:// URL (value hidden)."),
         (with("healthchecks.ping_url", json!(42)), "healthchecks.ping_url must be a string (got a hidden value)."),
         (with("dashboard.auth.password", json!(7)), "dashboard.auth.password must be a string (got a hidden value)."),
     ];

@@ -26,9 +26,21 @@ pub fn is_secret_env(key: &str) -> bool {
 }
 
 /// A `.env` document, in write order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct EnvFile {
     entries: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for EnvFile {
+    /// Secret values print as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| {
+                let shown = if is_secret_env(k) { "***" } else { v.as_str() };
+                (k, shown)
+            }))
+            .finish()
+    }
 }
 
 /// A line of a `.env` that is not `KEY=value`.
@@ -89,6 +101,8 @@ impl EnvFile {
             "# Written by `pithead render` from config.json. Edit config.json, not this file.\n",
         );
         for (k, v) in &self.entries {
+            // Validation keeps quotes out of every value; one here would end the value early.
+            debug_assert!(!v.contains('\''), "{k} holds a single quote");
             if needs_quotes(v) {
                 out.push_str(&format!("{k}='{v}'\n"));
             } else {
@@ -140,6 +154,18 @@ mod tests {
         let text = env.to_text();
         assert!(text.contains("C='$2b$10$abc/def'\n"), "{text}");
         assert_eq!(EnvFile::parse(&text).unwrap(), env);
+    }
+
+    #[test]
+    fn debug_output_hides_secret_values() {
+        let mut env = EnvFile::default();
+        env.set("PROXY_AUTH_TOKEN", "tok-4711");
+        env.set("P2POOL_FLAGS", "--mini");
+        let shown = format!("{env:?}");
+        assert!(
+            !shown.contains("tok-4711") && shown.contains("--mini"),
+            "{shown}"
+        );
     }
 
     #[test]

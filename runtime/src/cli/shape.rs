@@ -71,7 +71,8 @@ fn walk_object(
             Some(default) => walk(&path, value, default, known, errors),
             None => errors.push(ConfigError::UnknownKey {
                 nearest: nearest(&path, known),
-                key: path,
+                // A key is shown as written, but a control character in it is escaped.
+                key: path.escape_debug().to_string(),
             }),
         }
     }

@@ -128,9 +128,11 @@ fn is_host(text: &str) -> bool {
 }
 
 fn is_http_url(text: &str) -> bool {
-    url::Url::parse(text)
-        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .unwrap_or(false)
+    // A quote or a space would end the value in `.env`.
+    !text.contains(['\'', '"', ' ', '\\'])
+        && url::Url::parse(text)
+            .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .unwrap_or(false)
 }
 
 fn invalid(key: &str, expected: &'static str, got: &str) -> ConfigError {
