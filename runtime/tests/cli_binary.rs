@@ -437,3 +437,29 @@ async fn status_reads_the_engine_over_a_unix_socket_named_by_docker_host() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_image_health_check_probes_healthz() {
+    let healthy = Router::new().route("/healthz", get(|| async { "ok" }));
+    let (addr, _) = spawn_local(healthy).await.unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (bind, want) in [
+        (format!("0.0.0.0:{}", addr.port()), 0),
+        (free.to_string(), 1),
+    ] {
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_pithead-runtime"))
+                .arg("healthcheck")
+                .env_clear()
+                .env("DASHBOARD_BIND", bind)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.status.code(), Some(want), "{:?}", text(&out));
+    }
+}

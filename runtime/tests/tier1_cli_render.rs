@@ -420,3 +420,53 @@ fn the_rearm_marker_is_the_one_the_runtime_takes() {
     assert_eq!(store.take_rearm().unwrap(), Some(Rearm::All));
     assert_eq!(store.take_rearm().unwrap(), None);
 }
+
+#[test]
+fn every_combination_of_the_axes_renders_a_hardened_stack() {
+    let mut combos = 0;
+    for mode in ["local", "remote"] {
+        for prune in [true, false] {
+            for lan in [true, false] {
+                for pool in ["main", "mini", "nano"] {
+                    for xvb in [true, false] {
+                        for secure in [true, false] {
+                            for required in [true, false] {
+                                for tari in ["local", "remote", "off"] {
+                                    let doc = config(&[
+                                        ("monero.mode", json!(mode)),
+                                        ("monero.prune", json!(prune)),
+                                        ("monero.rpc_lan_access", json!(lan)),
+                                        ("p2pool.pool", json!(pool)),
+                                        ("xvb.enabled", json!(xvb)),
+                                        ("dashboard.secure", json!(secure)),
+                                        ("dashboard.tari_required", json!(required)),
+                                        ("tari.mode", json!(tari)),
+                                    ]);
+                                    let (env, _) = env_of(&doc);
+                                    let resolved =
+                                        compose_file::resolve(COMPOSE_YAML, &env.to_map()).unwrap();
+                                    let violations =
+                                        hardening::check(&resolved, &env.secret_values());
+                                    assert!(violations.is_empty(), "{doc}: {violations:?}");
+                                    let names = compose_file::container_names(&resolved);
+                                    assert_eq!(names.contains(&"monerod".into()), mode == "local");
+                                    assert_eq!(names.contains(&"tari".into()), tari == "local");
+                                    assert_eq!(
+                                        env.get("TARI_REQUIRED"),
+                                        Some(if required && tari != "off" {
+                                            "true"
+                                        } else {
+                                            "false"
+                                        })
+                                    );
+                                    combos += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(combos, 2 * 2 * 2 * 3 * 2 * 2 * 2 * 3);
+}
