@@ -9,10 +9,12 @@
 //! - [`api`]: the HTTP server (`/healthz`, `/api/state`), serving the read model.
 //! - [`app`]: the entry point shared by the daemon and the simulation.
 //! - [`config`]: the environment, read once.
+//! - [`cli`]: the `pithead` CLI's library (config.json, render, apply, status).
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod cycle;

@@ -15,6 +15,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // The container's health check: the image is FROM scratch, so the binary probes itself.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime.block_on(healthcheck());
+    }
     match runtime.block_on(run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -22,6 +26,36 @@ fn main() -> std::process::ExitCode {
             eprintln!("pithead-runtime: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `GET /healthz` on the port of `DASHBOARD_BIND` (loopback): exit 0 on a 2xx within 3 s.
+async fn healthcheck() -> std::process::ExitCode {
+    use pithead_runtime::io::http::{self, Exchange};
+    let port = std::env::var("DASHBOARD_BIND")
+        .ok()
+        .and_then(|b| b.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()))
+        .unwrap_or(8000);
+    let uri = format!("http://127.0.0.1:{port}/healthz");
+    let exchange = Exchange {
+        timeout: std::time::Duration::from_secs(3),
+        limit_bytes: 4096,
+    };
+    let ok = match http::request(
+        http::Method::GET,
+        &uri,
+        Default::default(),
+        Default::default(),
+    ) {
+        Ok(request) => http::send(&TokioConnector, request, &exchange)
+            .await
+            .is_ok_and(|r| r.status().is_success()),
+        Err(_) => false,
+    };
+    if ok {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
     }
 }
 

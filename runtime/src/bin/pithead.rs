@@ -1,26 +1,100 @@
-//! `pithead`: the operator's CLI. For now it reads the runtime's state; the stack lifecycle
-//! commands (render, apply, status verdicts, backup) arrive with the CLI issue.
+//! `pithead`: the operator's CLI. Turns `config.json` into the deployed stack (`render`,
+//! `apply`) and tells the truth about its health (`status`, `state`); its exit codes are what
+//! monitoring and the live matrix read.
 
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use pithead_runtime::cli::apply::{self, ApplyOptions, ApplyOutcome, Prompt};
+use pithead_runtime::cli::compose::SystemCompose;
+use pithead_runtime::cli::compose_file::{self, COMPOSE_YAML};
+use pithead_runtime::cli::secrets::{self, OsEntropy};
+use pithead_runtime::cli::stack_dir::StackDir;
+use pithead_runtime::cli::{load_file, render, status};
+use pithead_runtime::control::verdicts;
 use pithead_runtime::io::http::{self, Exchange};
 use pithead_runtime::io::TokioConnector;
 
 #[derive(Parser)]
-#[command(name = "pithead", version, about = "Operate a Pithead mining box")]
+#[command(
+    name = "pithead",
+    version,
+    about = "Operate a Pithead mining box",
+    long_about = "Operate a Pithead mining box: turn config.json into the running stack and \
+                  check its health.\n\nExit codes: 0 ok, 1 the stack or the configuration needs \
+                  attention, 2 the command itself failed."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Args)]
+struct StackArgs {
+    /// The configuration file.
+    #[arg(long, value_name = "FILE", default_value = "config.json")]
+    config: PathBuf,
+    /// The stack directory (.env, Caddyfile, compose.yaml, data/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    stack_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Prints the version.
     Version,
+    /// Checks config.json and prints every problem; exit 1 if there is one.
+    Check {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE", default_value = "config.json")]
+        config: PathBuf,
+    },
+    /// Writes .env (mode 600), the Caddyfile and compose.yaml into the stack directory.
+    ///
+    /// Generated credentials are kept from the existing .env byte for byte; the rendered
+    /// stack is checked against the compose hardening invariants before anything is written.
+    Render(StackArgs),
+    /// Renders, shows what changes, asks when a change needs consent, and recreates the stack.
+    ///
+    /// Each changed .env key is INFO, CONFIRM or DESTRUCTIVE; CONFIRM and DESTRUCTIVE ask
+    /// unless -y (and are refused without a terminal). A failed recreate leaves the
+    /// apply-incomplete marker so the next apply retries.
+    Apply {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Apply without asking.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Show the changes, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Verdict per expected service; exit 0 when all are up, 1 when any needs attention.
+    Status {
+        /// The stack directory (its .env says which profiles are on).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        stack_dir: PathBuf,
+        /// The docker engine (unix:///path, tcp://host:port); default $DOCKER_HOST, else the
+        /// local socket.
+        #[arg(long, value_name = "URL", env = "DOCKER_HOST", default_value = status::DEFAULT_DOCKER)]
+        docker: String,
+        /// The runtime's address, for the sync progress.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Seconds each docker and runtime call may take.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        timeout: u64,
+    },
+    /// Prints a shell completion script (e.g. `pithead completions bash > /etc/bash_completion.d/pithead`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
         /// The runtime's address.
@@ -43,10 +117,140 @@ async fn main() -> ExitCode {
     }
 }
 
+struct Terminal;
+
+impl Prompt for Terminal {
+    fn is_terminal(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    fn confirm(&mut self, question: &str) -> bool {
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        answer.trim_start().starts_with(['y', 'Y'])
+    }
+}
+
+/// Loads the configuration; problems go to stderr and make exit code 1.
+fn settings(path: &std::path::Path) -> Result<pithead_runtime::cli::Settings, ExitCode> {
+    load_file(path).map_err(|errors| {
+        for e in &errors.0 {
+            eprintln!("{e}");
+        }
+        ExitCode::from(1)
+    })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
             println!("pithead {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => match settings(&config) {
+            Ok(_) => {
+                println!("{}: valid.", config.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(code) => Ok(code),
+        },
+        Command::Render(args) => {
+            let settings = match settings(&args.config) {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let stack = StackDir::new(&args.stack_dir);
+            std::fs::create_dir_all(stack.root())
+                .with_context(|| format!("cannot create {}", stack.root().display()))?;
+            let old = stack.read_env()?;
+            let secrets = secrets::resolve(&settings, old.as_ref(), &mut OsEntropy)?;
+            let rendered = render::render(&settings, &secrets, stack.owner()?)?;
+            stack.write(&rendered)?;
+            println!(
+                "Rendered .env, Caddyfile and compose.yaml into {}",
+                stack.root().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Apply {
+            stack,
+            yes,
+            dry_run,
+        } => {
+            let settings = match settings(&stack.config) {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let dir = StackDir::new(&stack.stack_dir);
+            let compose = LazyCompose {
+                dir: stack.stack_dir.clone(),
+            };
+            let outcome = apply::apply(
+                &settings,
+                &dir,
+                &mut OsEntropy,
+                &compose,
+                &mut Terminal,
+                &mut std::io::stdout(),
+                ApplyOptions { yes, dry_run },
+            );
+            match outcome {
+                Ok(ApplyOutcome::Cancelled) => Ok(ExitCode::from(1)),
+                Ok(_) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("pithead: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Status {
+            stack_dir,
+            docker,
+            url,
+            timeout,
+        } => {
+            let timeout = Duration::from_secs(timeout.max(1));
+            let stack = StackDir::new(&stack_dir);
+            let env = stack.read_env()?.with_context(|| {
+                format!(
+                    "no .env in {}: run `pithead render` first",
+                    stack.root().display()
+                )
+            })?;
+            let compose_path = stack.root().join("compose.yaml");
+            let yaml =
+                std::fs::read_to_string(&compose_path).unwrap_or_else(|_| COMPOSE_YAML.into());
+            let expected =
+                compose_file::expected_services(&yaml, &compose_file::profiles(&env.to_map()))?;
+            let observed = status::observe(&docker, &expected, timeout).await?;
+            let state = status::runtime_state(&url, timeout.min(Duration::from_secs(3))).await;
+            let report = verdicts::verdicts(&observed, status::context(state.as_ref()));
+            println!("Service health check:");
+            for v in &report.verdicts {
+                println!("  {}", v.line);
+            }
+            if let Some(state) = &state {
+                let lines = status::sync_lines(state);
+                if !lines.is_empty() {
+                    println!("Chain sync in progress — the miners are held until it completes:");
+                    for line in lines {
+                        println!("{line}");
+                    }
+                }
+            }
+            println!("{}", report.summary());
+            Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pithead",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::State { url, json } => {
@@ -68,6 +272,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Finds compose only when apply gets as far as recreating (a dry run or a no-op needs none).
+struct LazyCompose {
+    dir: PathBuf,
+}
+
+/// Upper bound on one `compose up` (image pulls included).
+const COMPOSE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+impl pithead_runtime::cli::compose::ComposeRunner for LazyCompose {
+    fn run(&self, args: &[&str]) -> Result<(), pithead_runtime::cli::compose::ComposeError> {
+        SystemCompose::detect(&self.dir, COMPOSE_TIMEOUT)?.run(args)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod machines;
 pub mod node_health;
 pub mod plan;
 pub mod sync_gate;
+pub mod verdicts;
 
 pub use chain::{TariLastGood, TariStatus};
 pub use failover::{Failover, FailoverDecision, FailoverEvent, FailoverObservation};

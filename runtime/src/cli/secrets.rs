@@ -1,0 +1,162 @@
+//! The stack's generated credentials: made once from the OS CSPRNG, then carried over
+//! byte-for-byte from the previous `.env` on every later render.
+//!
+//! Onion addresses are not generated here: Tor derives each from the key it creates for the
+//! hidden service, so the CLI only carries the address it was given (`placeholder` until then).
+
+use super::env_file::EnvFile;
+use super::validate::{MoneroMode, Settings};
+
+/// Length of every generated password and token.
+pub const SECRET_LEN: usize = 32;
+
+/// bcrypt cost for the dashboard's basic-auth hash.
+pub const BCRYPT_COST: u32 = 10;
+
+/// Why a credential could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The OS CSPRNG failed.
+    #[error("cannot read the OS random generator: {0}")]
+    Entropy(String),
+    /// bcrypt failed.
+    #[error("cannot hash the dashboard password: {0}")]
+    Hash(String),
+}
+
+/// Where fresh credentials come from: the OS in production, a counter in tests.
+pub trait Entropy {
+    /// `len` characters from `[A-Za-z0-9]`, uniformly.
+    fn alphanumeric(&mut self, len: usize) -> Result<String, SecretError>;
+    /// A bcrypt hash of `password` (salted, so a new call gives a new hash).
+    fn bcrypt(&mut self, password: &str) -> Result<String, SecretError>;
+}
+
+/// The OS CSPRNG (`getrandom`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsEntropy;
+
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+impl Entropy for OsEntropy {
+    fn alphanumeric(&mut self, len: usize) -> Result<String, SecretError> {
+        let mut out = String::with_capacity(len);
+        let mut buf = [0u8; 64];
+        while out.len() < len {
+            getrandom::fill(&mut buf).map_err(|e| SecretError::Entropy(e.to_string()))?;
+            // Rejection sampling: 248 = 4 × 62, so every character is equally likely.
+            for b in buf.iter().filter(|b| **b < 248) {
+                if out.len() == len {
+                    break;
+                }
+                out.push(ALPHANUMERIC[usize::from(*b % 62)] as char);
+            }
+        }
+        Ok(out)
+    }
+
+    fn bcrypt(&mut self, password: &str) -> Result<String, SecretError> {
+        bcrypt::hash(password, BCRYPT_COST).map_err(|e| SecretError::Hash(e.to_string()))
+    }
+}
+
+/// Every credential the `.env` carries.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secrets {
+    /// monerod's RPC login (empty on a remote node without one).
+    pub monero_rpc_user: String,
+    /// monerod's RPC password.
+    pub monero_rpc_password: String,
+    /// xmrig-proxy's API bearer token.
+    pub proxy_auth_token: String,
+    /// monero-wallet-rpc's password.
+    pub wallet_rpc_password: String,
+    /// bcrypt hash of the dashboard password (empty: no basic auth).
+    pub dashboard_auth_hash: String,
+    /// Onion addresses (`placeholder` until Tor has published them).
+    pub p2pool_onion: String,
+    /// See `p2pool_onion`.
+    pub monero_onion: String,
+    /// See `p2pool_onion`.
+    pub tari_onion: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+/// The login a generated local-node RPC credential uses.
+pub const DEFAULT_RPC_USER: &str = "pithead";
+
+/// The credentials for `settings`: the previous `.env`'s where it has them, else fresh ones.
+pub fn resolve(
+    settings: &Settings,
+    old: Option<&EnvFile>,
+    entropy: &mut dyn Entropy,
+) -> Result<Secrets, SecretError> {
+    let old_value = |key: &str| {
+        old.and_then(|o| o.get(key))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let mut keep_or_make = |key: &str| match old_value(key) {
+        Some(v) => Ok(v),
+        None => entropy.alphanumeric(SECRET_LEN),
+    };
+    let monero = &settings.config.monero;
+    let (monero_rpc_user, monero_rpc_password) = match settings.monero {
+        MoneroMode::Local => (
+            if monero.node_username.is_empty() {
+                old_value("MONERO_RPC_USER").unwrap_or_else(|| DEFAULT_RPC_USER.into())
+            } else {
+                monero.node_username.clone()
+            },
+            if monero.node_password.is_empty() {
+                keep_or_make("MONERO_RPC_PASSWORD")?
+            } else {
+                monero.node_password.clone()
+            },
+        ),
+        // A remote node's login is the operator's, or none.
+        MoneroMode::Remote { .. } => (monero.node_username.clone(), monero.node_password.clone()),
+    };
+    let proxy_auth_token = keep_or_make("PROXY_AUTH_TOKEN")?;
+    let wallet_rpc_password = keep_or_make("WALLET_RPC_PASSWORD")?;
+    let onion = |key: &str| old_value(key).unwrap_or_else(|| "placeholder".into());
+    let password = &settings.config.dashboard.auth.password;
+    let dashboard_auth_hash = if password.is_empty() {
+        String::new()
+    } else {
+        match old_value("DASHBOARD_AUTH_HASH") {
+            // The same password keeps the same hash, so an unchanged config renders unchanged.
+            Some(hash) if bcrypt::verify(password, &hash).unwrap_or(false) => hash,
+            _ => entropy.bcrypt(password)?,
+        }
+    };
+    Ok(Secrets {
+        monero_rpc_user,
+        monero_rpc_password,
+        proxy_auth_token,
+        wallet_rpc_password,
+        dashboard_auth_hash,
+        p2pool_onion: onion("P2POOL_ONION"),
+        monero_onion: onion("MONERO_ONION"),
+        tari_onion: onion("TARI_ONION"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_secrets_are_32_alphanumerics_and_differ() {
+        let a = OsEntropy.alphanumeric(SECRET_LEN).unwrap();
+        let b = OsEntropy.alphanumeric(SECRET_LEN).unwrap();
+        assert_eq!(a.len(), SECRET_LEN);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()), "{a}");
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,159 @@
+//! `pithead status`'s edges: the container states from the docker engine and the sync progress
+//! from the runtime's `/api/state`. The verdicts are [`crate::control::verdicts`].
+
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::control::verdicts::{Observed, StackContext};
+use crate::io::http::{self, Exchange};
+use crate::io::{BoxedStream, Connector, Endpoint, SharedConnector, TokioConnector};
+use crate::observe::docker::{DockerController, DockerError};
+
+/// The engine's default socket.
+pub const DEFAULT_DOCKER: &str = "unix:///var/run/docker.sock";
+
+/// Why status could not read the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The `--docker` / `DOCKER_HOST` value is not a docker address.
+    #[error(
+        "invalid docker address {0:?}: expected unix:///path, tcp://host:port or http://host:port"
+    )]
+    BadAddress(String),
+    /// The engine did not answer.
+    #[error("cannot read container states from the docker engine at {target}: {source} (is docker running? set DOCKER_HOST or --docker)")]
+    Engine {
+        /// What was dialled.
+        target: String,
+        /// The client's error.
+        #[source]
+        source: DockerError,
+    },
+}
+
+/// Dials one unix socket whatever host and port the client asks for.
+#[derive(Debug, Clone)]
+pub struct UnixConnector {
+    path: PathBuf,
+}
+
+impl Connector for UnixConnector {
+    fn connect(
+        &self,
+        _host: &str,
+        _port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<BoxedStream>> + Send + 'static>> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            let stream = tokio::net::UnixStream::connect(&path).await?;
+            Ok(Box::new(stream) as BoxedStream)
+        })
+    }
+}
+
+/// The connector and endpoint for a docker address (`unix://`, `tcp://` or `http://`).
+pub fn docker_address(address: &str) -> Result<(SharedConnector, Endpoint, String), StatusError> {
+    let bad = || StatusError::BadAddress(address.to_owned());
+    if let Some(path) = address.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(bad());
+        }
+        // The authority is never dialled: the connector goes to the socket.
+        let endpoint = Endpoint::parse("http://docker:2375").map_err(|_| bad())?;
+        let connector: SharedConnector = Arc::new(UnixConnector { path: path.into() });
+        return Ok((connector, endpoint, address.to_owned()));
+    }
+    let http = match address.strip_prefix("tcp://") {
+        Some(rest) => format!("http://{rest}"),
+        None => address.to_owned(),
+    };
+    let endpoint = Endpoint::parse(&http).map_err(|_| bad())?;
+    Ok((Arc::new(TokioConnector), endpoint, http))
+}
+
+/// Inspects every name; a `404` is [`Observed::Missing`], any other failure stops status.
+pub async fn observe(
+    address: &str,
+    names: &[String],
+    timeout: Duration,
+) -> Result<Vec<(String, Observed)>, StatusError> {
+    let (connector, endpoint, shown) = docker_address(address)?;
+    let engine = |source| StatusError::Engine {
+        target: shown.clone(),
+        source,
+    };
+    let docker = DockerController::new(connector, &endpoint, timeout).map_err(engine)?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let observed = match docker.inspect(name).await {
+            Ok(s) => Observed::Present {
+                status: s.status,
+                health: s.health,
+            },
+            Err(DockerError::NotFound(_)) => Observed::Missing,
+            Err(e) => return Err(engine(e)),
+        };
+        out.push((name.clone(), observed));
+    }
+    Ok(out)
+}
+
+/// The runtime's `/api/state`, or `None` when it does not answer (status degrades quietly:
+/// the stack may still be starting).
+pub async fn runtime_state(url: &str, timeout: Duration) -> Option<Value> {
+    let uri = format!("{}/api/state", url.trim_end_matches('/'));
+    let request = http::request(http::Method::GET, &uri, Default::default(), Bytes::new()).ok()?;
+    let exchange = Exchange {
+        timeout,
+        limit_bytes: 4 * 1024 * 1024,
+    };
+    let response = http::send(&TokioConnector, request, &exchange).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(response.body()).ok()
+}
+
+/// What the runtime says about a node outage and the sync hold.
+pub fn context(state: Option<&Value>) -> StackContext {
+    let flag = |key: &str| state.and_then(|s| s[key].as_bool()).unwrap_or(false);
+    StackContext {
+        node_down: flag("workers_rejected"),
+        sync_hold: flag("miner_held"),
+    }
+}
+
+/// One line per chain that is not done: `… monero  42% (420 / 1000 blocks, 580 to go)`, or
+/// `… tari    discovering the target height…` while the target is unknown.
+pub fn sync_lines(state: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for chain in ["monero", "tari"] {
+        let s = &state["sync"][chain];
+        let Some(phase) = s["state"].as_str() else {
+            continue;
+        };
+        if phase == "done" {
+            continue;
+        }
+        let n = |k: &str| s[k].as_u64().unwrap_or(0);
+        if phase == "syncing" {
+            out.push(format!(
+                "  … {chain:<7} {}% ({} / {} blocks, {} to go)",
+                n("percent"),
+                n("current"),
+                n("target"),
+                n("remaining")
+            ));
+        } else {
+            out.push(format!("  … {chain:<7} discovering the target height…"));
+        }
+    }
+    out
+}
