@@ -129,6 +129,17 @@ Feature: Sync lifecycle — the miners wait for the chains, then are released fo
     And the api reports miner_released as false
 
   @sim @mini-stack
+  Scenario: A miner started by hand while the chains sync is stopped again
+    Given the stack boots with default settings
+    And monerod is syncing at 1200 of 3000
+    When 60 seconds pass
+    Then the miners are held
+    When someone starts p2pool by hand
+    Then p2pool is stopped
+    And the miners are held
+    And the api reports miner_released as false
+
+  @sim @mini-stack
   Scenario: A restart after the release keeps the miners running
     Given the stack boots with default settings
     And the miners have been released

@@ -308,7 +308,12 @@ pub enum TierError {
     /// A check of the record (docker calls, the served JSON) failed.
     #[error("{0}")]
     Check(String),
-    /// The step cannot run on this tier or in this order (e.g. a setting after boot).
+    /// The scenario asks for something no tier can do, e.g. a setting after boot: an authoring
+    /// error, so it fails (unlike [`TierError::Unsupported`], which skips).
+    #[error("the scenario cannot be run as written: {0}")]
+    Scenario(String),
+    /// The step cannot run on this tier (a real engine cannot be told to refuse calls): the
+    /// runner reports the scenario as skipped with this reason, never as passed.
     #[error("unsupported on the {tier} tier: {what}")]
     Unsupported {
         /// The tier's name.
@@ -407,6 +412,9 @@ pub trait Tier {
 
     /// Then: no stop call reached the docker engine since the miners were released.
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_>;
+
+    /// When: someone starts the named container by hand (`docker start`, not the runtime).
+    fn start_by_hand(&mut self, container: &str) -> TierFuture<'_>;
 
     /// The tier's record of the scenario so far (the simulation's trace), for people reading a
     /// run; `None` when the tier keeps none or nothing ran yet.

@@ -323,10 +323,10 @@ impl Tier for SimTier {
 
     fn configure(&mut self, setting: Setting) -> TierFuture<'_> {
         ready(if self.world.is_some() {
-            Err(TierError::Unsupported {
-                tier: TIER,
-                what: format!("{setting:?} after the stack booted (settings are read at start)"),
-            })
+            Err(TierError::Scenario(format!(
+                "{setting:?} after the stack booted (settings are read at start: put it before \
+                 the first When or Then)"
+            )))
         } else {
             let (var, value) = setting.env();
             self.setup.env.insert(var, value);
@@ -466,6 +466,26 @@ impl Tier for SimTier {
             }),
         };
         ready(result)
+    }
+
+    fn start_by_hand(&mut self, container: &str) -> TierFuture<'_> {
+        let result = self.booted().map(|world| {
+            world.note("scenario", &format!("someone starts {container} by hand"));
+            // The engine's own state changes; no call of the runtime's is involved.
+            world
+                .docker()
+                .set_status(container, pithead_fakes::docker::ContainerStatus::Running);
+            world.container_running(container)
+        });
+        ready(result.and_then(|running| {
+            if running {
+                Ok(())
+            } else {
+                Err(TierError::Check(format!(
+                    "{container} does not run after being started by hand"
+                )))
+            }
+        }))
     }
 }
 

@@ -13,6 +13,11 @@ use std::fmt;
 use crate::driver::{Tier, TierError};
 use crate::tags::TierTag;
 
+/// Tiers whose runner is a harness of its own in this repository rather than part of
+/// [`Registry::builtin`], with the command that runs it: the mini-stack (`tests/mini_stack.rs`,
+/// feature `mini-stack`; `cargo xtask test` runs it too). `xtask catalog` counts them runnable.
+pub const HARNESSES: &[(TierTag, &str)] = &[(TierTag::MiniStack, "cargo xtask mini-stack")];
+
 /// What a tier constructor learns about the scenario it makes a driver for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScenarioContext<'a> {

@@ -117,4 +117,7 @@ impl Tier for NoTier {
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
         self.refuse()
     }
+    fn start_by_hand(&mut self, _: &str) -> TierFuture<'_> {
+        self.refuse()
+    }
 }

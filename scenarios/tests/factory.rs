@@ -86,6 +86,9 @@ impl Tier for Recording {
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
         self.ok("expect_no_stop_since_release")
     }
+    fn start_by_hand(&mut self, container: &str) -> TierFuture<'_> {
+        self.ok(&format!("start_by_hand {container}"))
+    }
 }
 
 /// An `io::Write` the test reads back after the run.

@@ -5,8 +5,9 @@
 //! runner uses, reads their tags with the runner's grammar (`pithead_scenarios::tags`), checks
 //! every step of a scenario some runner executes against the step library itself
 //! (`pithead_scenarios::steps::Vocabulary`), and renders `docs/scenario-catalog.md`. A tier is
-//! shown runnable only when the tier factory (`pithead_scenarios::tiers::Registry::builtin`) has
-//! a runner for it. `--check` regenerates the document in memory and fails when the file on disk
+//! shown runnable only when the tier factory (`pithead_scenarios::tiers::Registry::builtin`) or a
+//! harness of its own (`pithead_scenarios::tiers::HARNESSES`: the mini-stack) has a runner for it.
+//! `--check` regenerates the document in memory and fails when the file on disk
 //! differs.
 //!
 //! On top of the grammar, the catalog's own rules: exactly one `@section-X` per feature, on the
@@ -22,7 +23,7 @@ use anyhow::{bail, Context as _};
 use pithead_scenarios::gherkin::{self, GherkinEnv, StepType};
 use pithead_scenarios::steps::{StepKind, Vocabulary};
 pub use pithead_scenarios::tags::{Capability, TagSet, TierTag, SECTIONS};
-use pithead_scenarios::tiers::Registry;
+use pithead_scenarios::tiers::{Registry, HARNESSES};
 
 /// The catalog document, relative to the workspace root.
 pub const CATALOG_DOC: &str = "docs/scenario-catalog.md";
@@ -40,9 +41,12 @@ pub struct Library {
 }
 
 impl Library {
-    /// The scenarios crate's own: its step library and [`Registry::builtin`].
+    /// The scenarios crate's own: its step library, [`Registry::builtin`] and the tiers whose
+    /// runner is a harness of its own ([`HARNESSES`]).
     pub fn of_scenarios() -> Self {
-        Self::with_runners(&Registry::builtin().tags())
+        let mut tiers = Registry::builtin().tags();
+        tiers.extend(HARNESSES.iter().map(|(tag, _)| *tag));
+        Self::with_runners(&tiers)
     }
 
     /// The step library with a runner for exactly `tiers` (to try a tier that does not exist).
@@ -476,8 +480,9 @@ pub fn render(rows: &[Row], library: &Library) -> String {
         "Tiers: `sim` = the deterministic simulation, `contract` = real clients against the \
          fakes, `mini-stack` = real containers against the fakes, `live` = a real box. A tier is \
          marked ✅ only when the scenario runner has a runner for it (the tier factory, \
-         `pithead_scenarios::tiers::Registry::builtin`; `cargo test -p pithead-scenarios --test \
-         catalog`, part of `cargo xtask test`, executes them); today that is {}. A tier a \
+         `pithead_scenarios::tiers::Registry::builtin`, run by `cargo test -p pithead-scenarios \
+         --test catalog`, and the harnesses of `pithead_scenarios::tiers::HARNESSES`: the \
+         mini-stack's `cargo xtask mini-stack`; `cargo xtask test` runs both); today that is {}. A tier a \
          scenario names but no runner exists for yet is shown `(no runner)`: nothing executes \
          the scenario there. ⏳ `pending(<capability>)` marks a scenario waiting on a capability \
          that is not built yet, and ⚠ `quarantined(<reason>)` one that runs but may not fail \
@@ -942,8 +947,8 @@ Feature: Sample
         let library = Library::of_scenarios();
         assert_eq!(
             library.runners,
-            BTreeSet::from([TierTag::Sim]),
-            "the tier factory's registry: update the catalog's expectations with it"
+            BTreeSet::from([TierTag::Sim, TierTag::MiniStack]),
+            "the tier factory's registry and the harnesses: update the catalog's expectations"
         );
         let rows = load_rows(&workspace_root(), &library).expect("features/ parses");
         let t = totals(&rows);

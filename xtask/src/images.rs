@@ -41,7 +41,8 @@ const IMAGES: [Image; 2] = [
     },
 ];
 
-fn workspace_root() -> PathBuf {
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)

@@ -26,7 +26,8 @@ enum Task {
     /// Runs the runtime against in-process fake daemons that go through a sync and an outage;
     /// the dashboard's /api/state is served on localhost.
     Demo(demo::DemoArgs),
-    /// Runs every test tier that needs no docker engine, then the drift checks (what CI runs).
+    /// Runs every test tier (the mini-stack in the background, on the local docker engine), then
+    /// the drift checks (what CI runs).
     Test,
     /// Runs random fault schedules on many seeds in the simulation (release build, every core),
     /// or replays one: `cargo xtask swarm --seeds 64 --hours 6`, `--replay SEED --timeline out.html`.
@@ -131,7 +132,15 @@ fn soak() -> anyhow::Result<()> {
 
 fn test() -> anyhow::Result<()> {
     ensure_monerod();
-    cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
+    // The mini-stack tier waits out real (scaled) windows: it runs beside everything else.
+    let mini_stack = mini_stack::start_in_background()?;
+    let tiers = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"]);
+    if let Err(e) = tiers {
+        if let Some(background) = mini_stack {
+            let _ = background.finish();
+        }
+        return Err(e);
+    }
     eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
     demo::smoke()?;
     // The simulation's long runs, in release: a swarm of random fault schedules and the
@@ -143,6 +152,9 @@ fn test() -> anyhow::Result<()> {
     soak()?;
     catalog::run_catalog(true)?;
     inventory::run_inventory(true)?;
+    if let Some(background) = mini_stack {
+        background.finish()?;
+    }
     eprintln!("xtask test: every tier and drift check passed");
     Ok(())
 }

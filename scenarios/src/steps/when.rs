@@ -43,6 +43,11 @@ async fn tari_becomes(world: &mut CatalogWorld, state: String) -> Result<(), Tie
     world.tier().change_chain(Node::Tari, chain).await
 }
 
+#[when(regex = r"^someone starts (p2pool|xmrig-proxy) by hand$")]
+async fn started_by_hand(world: &mut CatalogWorld, container: String) -> Result<(), TierError> {
+    world.tier().start_by_hand(&container).await
+}
+
 #[when("the runtime restarts")]
 async fn runtime_restarts(world: &mut CatalogWorld) -> Result<(), TierError> {
     world.tier().restart_runtime().await
