@@ -145,3 +145,26 @@ async fn a_bad_initial_state_is_refused_with_the_control_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--control-listen"));
 }
+
+/// `probe` is the images' health check (they have no shell): exit 0 on a 2xx, 1 otherwise.
+#[tokio::test]
+async fn probe_exits_0_on_a_2xx_and_1_on_anything_else() {
+    let (_child, addrs) = start(&["p2pool", "--listen", "127.0.0.1:0"], 1).await;
+    let probe = |url: String| async move {
+        Command::new(BIN)
+            .args(["probe", &url])
+            .output()
+            .await
+            .expect("run probe")
+    };
+    let ok = probe(format!("http://{}/control", addrs[0])).await;
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let missing = probe(format!("http://{}/no-such-path", addrs[0])).await;
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"), "{missing:?}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let refused = probe(format!("http://{closed}/control")).await;
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let https = probe("https://127.0.0.1:1/".to_owned()).await;
+    assert_eq!(https.status.code(), Some(1), "{https:?}");
+}

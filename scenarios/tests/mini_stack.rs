@@ -91,7 +91,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if std::env::var_os("PITHEAD_MINI_STACK_CLEAN").is_some() {
-        return match rt.block_on(sweep(&docker, true)) {
+        // Only what dead processes left (kept stacks, interrupted runs): a run in progress keeps
+        // its stacks.
+        return match rt.block_on(sweep(&docker)) {
             Ok(removed) => {
                 println!(
                     "mini-stack: removed {} resource(s): {removed:?}",
@@ -106,7 +108,7 @@ fn main() -> ExitCode {
         };
     }
     let keep = std::env::var_os("PITHEAD_KEEP").is_some_and(|v| !v.is_empty() && v != "0");
-    match rt.block_on(sweep(&docker, false)) {
+    match rt.block_on(sweep(&docker)) {
         Ok(removed) if !removed.is_empty() => {
             eprintln!("mini-stack: removed what earlier runs left behind: {removed:?}");
         }
@@ -163,7 +165,7 @@ fn main() -> ExitCode {
         None
     };
 
-    let left = rt.block_on(leftovers(&docker, &Run::prefix()));
+    let left = rt.block_on(leftovers(&docker));
     let mut out = io::stdout().lock();
     let printed = report
         .print(&mut out)

@@ -15,7 +15,8 @@ pub struct MiniStackArgs {
     /// later with `--clean`).
     #[arg(long)]
     keep: bool,
-    /// Remove every container and network a mini-stack run left (kept or interrupted), then stop.
+    /// Remove every container and network that finished mini-stack runs left (kept or
+    /// interrupted; a run in progress keeps its own), then stop.
     #[arg(long, conflicts_with_all = ["scenario", "keep"])]
     clean: bool,
 }

@@ -17,7 +17,7 @@ use testcontainers::bollard::query_parameters::{
     RestartContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
 };
 use testcontainers::bollard::Docker;
-use testcontainers::core::{AccessMode, Mount, WaitFor};
+use testcontainers::core::{AccessMode, Healthcheck, Mount, WaitFor};
 use testcontainers::runners::AsyncRunner as _;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt as _};
 
@@ -73,6 +73,18 @@ impl Service {
         Service::DockerControl,
         Service::Runtime,
     ];
+
+    /// The port of its fake's control API (its health check probes it); `None` for the proxy
+    /// and the runtime.
+    pub fn control_port(self) -> Option<u16> {
+        match self {
+            Service::Monerod => Some(18081),
+            Service::Tari => Some(9000),
+            Service::P2pool => Some(3380),
+            Service::XmrigProxy => Some(3344),
+            Service::DockerControl | Service::Runtime => None,
+        }
+    }
 
     /// The stack's own name for it (the container name after the prefix).
     pub fn role(self) -> &'static str {
@@ -233,6 +245,19 @@ impl Stack {
             .with_cmd(cmd);
         for (key, value) in env {
             request = request.with_env_var(key, value);
+        }
+        if let Some(port) = service.control_port() {
+            // The images have no shell: the fake probes its own control API.
+            request = request.with_health_check(
+                Healthcheck::cmd([
+                    "/pithead-fake".to_owned(),
+                    "probe".to_owned(),
+                    format!("http://127.0.0.1:{port}/control"),
+                ])
+                .with_interval(Duration::from_secs(2))
+                .with_timeout(Duration::from_secs(3))
+                .with_retries(3),
+            );
         }
         if service == Service::DockerControl {
             let socket = engine_socket();
@@ -447,10 +472,10 @@ fn socket_group(socket: &str) -> u32 {
 }
 
 /// What mini-stack runs left on the engine: containers and networks carrying [`LABEL`] whose
-/// creating process is gone (or, with `all`, every one), removed; their names returned.
-pub async fn sweep(docker: &Docker, all: bool) -> Result<Vec<String>, StackError> {
+/// creating process is gone, removed (a run in progress keeps its own); their names returned.
+pub async fn sweep(docker: &Docker) -> Result<Vec<String>, StackError> {
     let alive = |labels: &HashMap<String, String>| {
-        !all && labels
+        labels
             .get(LABEL_PID)
             .and_then(|pid| pid.parse::<u32>().ok())
             .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
@@ -496,19 +521,32 @@ pub async fn sweep(docker: &Docker, all: bool) -> Result<Vec<String>, StackError
             continue;
         }
         let name = network.name.unwrap_or_default();
-        docker
-            .remove_network(&name)
-            .await
-            .map_err(engine(format!("removing network {name}")))?;
-        removed.push(format!("network {name}"));
+        match docker.remove_network(&name).await {
+            Ok(()) => removed.push(format!("network {name}")),
+            Err(e) if gone_or_going(&e) => {}
+            Err(e) => return Err(engine(format!("removing network {name}"))(e)),
+        }
     }
     Ok(removed)
 }
 
-/// Containers and networks of `prefix`'s run still on the engine.
-pub async fn leftovers(docker: &Docker, prefix: &str) -> Result<Vec<String>, StackError> {
-    let filters: HashMap<String, Vec<String>> =
-        HashMap::from([("label".to_owned(), vec![format!("{LABEL_RUN}={prefix}")])]);
+/// 404 (no such object) or 409 (its removal is already in progress).
+fn gone_or_going(e: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }
+    )
+}
+
+/// Containers and networks this process created that are still on the engine.
+pub async fn leftovers(docker: &Docker) -> Result<Vec<String>, StackError> {
+    let filters: HashMap<String, Vec<String>> = HashMap::from([(
+        "label".to_owned(),
+        vec![format!("{LABEL_PID}={}", std::process::id())],
+    )]);
     let containers = docker
         .list_containers(Some(
             ListContainersOptionsBuilder::new()
