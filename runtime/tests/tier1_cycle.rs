@@ -3,7 +3,12 @@
 //!
 //! A hanging node counts as unreachable from the moment its unanswered call was sent, not from
 //! when the call's deadline expired: the cycle takes its observation instant before the calls.
+//!
+//! The docker engine either refuses every call (the connector dials no host but monerod) or is a
+//! scripted engine in memory that keeps each container's state and records every call; the data
+//! directory survives a restart of the cycle, as on a real box.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -11,10 +16,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use pithead_fakes::monerod::{FakeMonerod, MoneroMode};
 use pithead_runtime::config::Config;
 use pithead_runtime::cycle::{Clients, Cycle};
 use pithead_runtime::io::{BoxedStream, Connector, SystemClock};
+use pithead_runtime::observe::docker::{Applied, ContainerStatus, DockerApi, DockerError};
+use pithead_runtime::store::{Snapshot, SnapshotStore};
 use pithead_runtime::view::{read_model, StateReader};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::sync::mpsc;
@@ -145,18 +153,115 @@ impl axum::serve::Listener for Pipe {
     }
 }
 
+/// A docker engine in memory: each container's state, and every call made, in order.
+#[derive(Default)]
+struct Engine {
+    running: BTreeMap<String, bool>,
+    calls: Vec<String>,
+}
+
+/// The scripted engine, shared between the cycle and the test.
+#[derive(Clone, Default)]
+struct ScriptedDocker(Arc<Mutex<Engine>>);
+
+impl ScriptedDocker {
+    fn engine(&self) -> std::sync::MutexGuard<'_, Engine> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_state(&self, name: &str, running: bool) -> Result<Applied, DockerError> {
+        let mut engine = self.engine();
+        engine
+            .calls
+            .push(format!("{} {name}", if running { "start" } else { "stop" }));
+        let was = engine.running.insert(name.to_owned(), running);
+        Ok(if was == Some(running) {
+            Applied::AlreadyInState
+        } else {
+            Applied::Changed
+        })
+    }
+
+    /// Starts `name` as an operator or a restart policy would, behind the runtime's back.
+    fn start_behind_the_back(&self, name: &str) {
+        self.engine().running.insert(name.to_owned(), true);
+    }
+
+    /// The calls made so far whose text starts with `verb`.
+    fn calls(&self, verb: &str) -> Vec<String> {
+        let engine = self.engine();
+        engine
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(verb))
+            .cloned()
+            .collect()
+    }
+
+    fn running(&self, name: &str) -> bool {
+        self.engine().running.get(name) == Some(&true)
+    }
+}
+
+impl DockerApi for ScriptedDocker {
+    fn start<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>> {
+        Box::pin(async move { self.set_state(name, true) })
+    }
+
+    fn stop<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Applied, DockerError>> {
+        Box::pin(async move { self.set_state(name, false) })
+    }
+
+    fn inspect<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<ContainerStatus, DockerError>> {
+        Box::pin(async move {
+            let mut engine = self.engine();
+            engine.calls.push(format!("inspect {name}"));
+            let running = engine.running.get(name) == Some(&true);
+            Ok(ContainerStatus {
+                name: name.to_owned(),
+                status: if running { "running" } else { "exited" }.to_owned(),
+                running,
+                health: None,
+            })
+        })
+    }
+}
+
 struct Rig {
     monerod: Arc<Mutex<Node>>,
     cycle: Cycle,
     state: StateReader,
     start: Instant,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl Rig {
-    /// A runtime without Tari: down after 30 s, calls bounded by 10 s.
+    /// A runtime without Tari: down after 30 s, calls bounded by 10 s; the docker engine
+    /// refuses every call.
     fn new() -> Self {
-        let data = tempfile::tempdir().expect("a temporary data dir");
+        Self::build(tempfile::tempdir().expect("a temporary data dir"), None)
+    }
+
+    /// The same runtime with the scripted docker engine.
+    fn with_docker(docker: &ScriptedDocker) -> Self {
+        Self::build(
+            tempfile::tempdir().expect("a temporary data dir"),
+            Some(Arc::new(docker.clone())),
+        )
+    }
+
+    /// A new process on the same data directory and docker engine: only the disk survives.
+    fn restart(self, docker: Option<&ScriptedDocker>) -> Self {
+        let node = *self.monerod.lock().unwrap_or_else(PoisonError::into_inner);
+        let rig = Self::build(
+            self.data,
+            docker.map(|d| Arc::new(d.clone()) as Arc<dyn DockerApi>),
+        );
+        rig.set(node);
+        rig
+    }
+
+    fn build(data: tempfile::TempDir, docker: Option<Arc<dyn DockerApi>>) -> Self {
         let env = [
             ("TARI_GRPC_ADDRESS", String::new()),
             ("NODE_DOWN_AFTER_SEC", "30".to_owned()),
@@ -176,7 +281,11 @@ impl Rig {
             monerod: monerod.clone(),
             pipe,
         });
-        let clients = Clients::new(&config, connector).expect("clients for a valid configuration");
+        let mut clients =
+            Clients::new(&config, connector).expect("clients for a valid configuration");
+        if let Some(docker) = docker {
+            clients.docker = docker;
+        }
         let (writer, state) = read_model();
         let cycle = Cycle::new(config, Arc::new(SystemClock), clients, writer);
         Self {
@@ -184,8 +293,15 @@ impl Rig {
             cycle,
             state,
             start: Instant::now(),
-            _data: data,
+            data,
         }
+    }
+
+    /// The snapshot on disk.
+    fn snapshot(&self) -> Option<Snapshot> {
+        SnapshotStore::new(self.data.path())
+            .load()
+            .expect("a readable snapshot")
     }
 
     fn set(&self, node: Node) {
@@ -204,6 +320,12 @@ impl Rig {
 
     fn rejected(&self) -> bool {
         self.state.read().workers_rejected
+    }
+
+    /// The cycle count and the last cycle's errors, one a line.
+    fn cycle_section(&self) -> (u64, String) {
+        let state = self.state.read();
+        (state.cycle.count, state.cycle.errors.join("\n"))
     }
 }
 
@@ -262,4 +384,105 @@ async fn recovery_is_measured_between_the_sendings_of_answered_calls() {
     rig.cycle_at(80).await;
     assert!(!rig.monero_down());
     assert!(!rig.rejected());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_latch_and_an_outage_are_on_disk_before_a_restart_and_honoured_after_it() {
+    let docker = ScriptedDocker::default();
+    let mut rig = Rig::with_docker(&docker);
+    assert_eq!(rig.snapshot(), None, "a first start");
+    rig.cycle_at(0).await;
+    assert!(rig.state.read().miner_released);
+    assert_eq!(
+        rig.snapshot(),
+        Some(Snapshot {
+            miner_released: true,
+            monero_down: false,
+            tari_down: false,
+        }),
+        "the release was not persisted"
+    );
+    rig.set(Node::Refuses);
+    rig.cycle_at(10).await;
+    rig.cycle_at(40).await;
+    assert!(rig.rejected());
+    assert_eq!(
+        rig.snapshot().map(|s| s.monero_down),
+        Some(true),
+        "the outage was not persisted"
+    );
+
+    // A new process while monerod is still refusing: rejected from its first cycle (not after
+    // another 30 s), shown down, not "not yet up", and still released.
+    let mut rig = rig.restart(Some(&docker));
+    rig.cycle_at(0).await;
+    assert!(rig.rejected(), "a restart readmitted during an outage");
+    assert!(rig.monero_down() && rig.state.read().nodes["monero"].ever_up);
+    assert!(rig.state.read().miner_released);
+    assert!(!docker.running("xmrig-proxy"));
+
+    // Back: readmitted after the full recovery window, and the recovery is persisted.
+    rig.set(Node::Answers);
+    rig.cycle_at(10).await;
+    rig.cycle_at(39).await;
+    assert!(rig.rejected(), "readmitted before the recovery window");
+    rig.cycle_at(40).await;
+    assert!(!rig.rejected());
+    assert!(docker.running("xmrig-proxy"));
+    assert_eq!(rig.snapshot().map(|s| s.monero_down), Some(false));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_miner_started_behind_the_runtimes_back_while_rejected_is_stopped_again() {
+    let docker = ScriptedDocker::default();
+    let mut rig = Rig::with_docker(&docker);
+    rig.cycle_at(0).await;
+    assert!(docker.running("p2pool") && docker.running("xmrig-proxy"));
+    rig.set(Node::Refuses);
+    rig.cycle_at(10).await;
+    rig.cycle_at(40).await;
+    assert!(rig.rejected());
+    assert_eq!(docker.calls("stop"), ["stop xmrig-proxy"]);
+
+    // Stopped and staying stopped: read back every cycle, never stopped a second time.
+    rig.cycle_at(50).await;
+    rig.cycle_at(60).await;
+    assert_eq!(docker.calls("inspect"), ["inspect xmrig-proxy"; 2]);
+    assert_eq!(
+        docker.calls("stop"),
+        ["stop xmrig-proxy"],
+        "a stopped miner stopped again"
+    );
+
+    // Started by hand (or a restart policy) while monerod is still down: stopped again.
+    docker.start_behind_the_back("xmrig-proxy");
+    rig.cycle_at(70).await;
+    assert_eq!(docker.calls("stop"), ["stop xmrig-proxy"; 2]);
+    assert!(
+        !docker.running("xmrig-proxy"),
+        "a miner mines on a down node"
+    );
+    assert!(docker.running("p2pool"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_cycle_is_counted_and_a_refused_docker_call_is_named_in_its_errors() {
+    // The engine refuses everything: released at once (monerod is synced), so both starts are
+    // owed and fail; once monerod is down, the reject's stop fails too.
+    let mut rig = Rig::new();
+    rig.cycle_at(0).await;
+    let (count, errors) = rig.cycle_section();
+    assert_eq!(count, 1);
+    for call in ["start p2pool failed", "start xmrig-proxy failed"] {
+        assert!(errors.contains(call), "{call:?} not in {errors:?}");
+    }
+    rig.set(Node::Refuses);
+    rig.cycle_at(10).await;
+    rig.cycle_at(40).await;
+    let (count, errors) = rig.cycle_section();
+    assert_eq!(count, 3);
+    assert!(
+        errors.contains("stop xmrig-proxy failed (retrying next cycle)"),
+        "{errors:?}"
+    );
 }

@@ -263,13 +263,18 @@ fn rows() -> Vec<Row> {
 }
 
 fn run(row: &Row) -> Vec<String> {
-    let at = clock();
-    let mut failover = Failover::new(
+    let failover = Failover::new(
         DOWN_AFTER,
         RECOVERY_AFTER,
         row.tari_enabled,
         row.tari_required,
     );
+    check(failover, row)
+}
+
+/// Steps `failover` through `row`, collecting every step whose verdict differs from the row's.
+fn check(mut failover: Failover, row: &Row) -> Vec<String> {
+    let at = clock();
     let mut failures = Vec::new();
     for step in &row.steps {
         let got: FailoverDecision = failover.step(
@@ -304,6 +309,129 @@ fn run(row: &Row) -> Vec<String> {
 #[test]
 fn catalog_c_rows() {
     let failures: Vec<String> = rows().iter().flat_map(run).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A process that starts from a snapshot: which nodes were down when the previous one stopped.
+struct Restart {
+    monero_down: bool,
+    tari_down: bool,
+    row: Row,
+}
+
+/// Restarts from a snapshot (`Failover::restore`), as the cycle does before its first step.
+fn restart_rows() -> Vec<Restart> {
+    vec![
+        Restart {
+            monero_down: true,
+            tari_down: false,
+            row: Row {
+                name: "restart during a monerod outage: still rejected, no new reject, \
+                       readmit only after the full recovery window",
+                tari_enabled: true,
+                tari_required: true,
+                steps: vec![
+                    // Still unreachable: rejected from the first step, without waiting 90 s
+                    // again, and no transition (the workers already were rejected).
+                    s(0, DOWN, UP, true, true, false, None),
+                    s(10, UP, UP, true, true, false, None),
+                    s(69, UP, UP, true, true, false, None),
+                    s(70, UP, UP, false, false, false, READMIT),
+                ],
+            },
+        },
+        Restart {
+            monero_down: true,
+            tari_down: false,
+            row: Row {
+                name: "restart during a monerod outage that is over: not readmitted at once",
+                tari_enabled: false,
+                tari_required: false,
+                steps: vec![
+                    s(0, UP, DOWN, true, true, false, None),
+                    s(59, UP, DOWN, true, true, false, None),
+                    s(60, UP, DOWN, false, false, false, READMIT),
+                ],
+            },
+        },
+        Restart {
+            monero_down: false,
+            tari_down: true,
+            row: Row {
+                name: "restart during a required Tari outage: still rejected until Tari recovers",
+                tari_enabled: true,
+                tari_required: true,
+                steps: vec![
+                    s(0, UP, DOWN, true, false, true, None),
+                    s(30, UP, UP, true, false, true, None),
+                    s(90, UP, UP, false, false, false, READMIT),
+                ],
+            },
+        },
+        Restart {
+            monero_down: false,
+            tari_down: true,
+            row: Row {
+                name: "restart during an optional Tari outage: shown down, never rejected",
+                tari_enabled: true,
+                tari_required: false,
+                steps: vec![
+                    s(0, UP, DOWN, false, false, true, None),
+                    s(30, UP, UP, false, false, true, None),
+                    s(90, UP, UP, false, false, false, None),
+                ],
+            },
+        },
+        Restart {
+            monero_down: false,
+            tari_down: false,
+            row: Row {
+                name: "restart with nothing down: nothing shown down, no transition",
+                tari_enabled: true,
+                tari_required: true,
+                steps: vec![
+                    s(0, UP, UP, false, false, false, None),
+                    // A fresh outage needs its whole window, as on a first start.
+                    s(10, DOWN, DOWN, false, false, false, None),
+                    s(99, DOWN, DOWN, false, false, false, None),
+                    s(100, DOWN, DOWN, true, true, true, REJ),
+                ],
+            },
+        },
+        Restart {
+            monero_down: false,
+            tari_down: true,
+            row: Row {
+                name: "restart with Tari down in the snapshot but no longer in the stack",
+                tari_enabled: false,
+                tari_required: false,
+                steps: vec![s(0, UP, DOWN, false, false, false, None)],
+            },
+        },
+    ]
+}
+
+#[test]
+fn a_restart_keeps_the_outages_of_its_snapshot() {
+    let mut failures = Vec::new();
+    for restart in restart_rows() {
+        let row = &restart.row;
+        let mut failover = Failover::new(
+            DOWN_AFTER,
+            RECOVERY_AFTER,
+            row.tari_enabled,
+            row.tari_required,
+        );
+        failover.restore(restart.monero_down, restart.tari_down);
+        // A node restored down was up before the restart: shown down, not "not yet up".
+        if failover.monero().ever_up() != restart.monero_down {
+            failures.push(format!("{}: monerod ever_up after restore", row.name));
+        }
+        if row.tari_enabled && failover.tari().ever_up() != restart.tari_down {
+            failures.push(format!("{}: Tari ever_up after restore", row.name));
+        }
+        failures.extend(check(failover, row));
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

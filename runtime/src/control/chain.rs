@@ -234,6 +234,8 @@ mod tests {
         assert!(!stale.reachable && stale.stale);
         assert_eq!(stale.reading, good);
         assert_eq!(stale.percent(), 30);
+        // A syncing node's repeated reading still shows it syncing, live or stale.
+        assert!(live.is_syncing() && stale.is_syncing());
         let back = policy.observe(&Ok(tari(TariNodeState::Listening, 100, 100)));
         assert!(back.reachable && !back.stale && !back.is_syncing());
     }

@@ -79,8 +79,13 @@ impl Failover {
         if tari_down && self.tari_enabled {
             self.tari = NodeHealth::restored_down(self.down_after, self.recovery_after);
         }
+        self.rejected = self.any_required_down();
+    }
+
+    /// monerod, or a required Tari, counts as down.
+    fn any_required_down(&self) -> bool {
         let tari_counts = self.tari_enabled && self.tari_required;
-        self.rejected = self.monero.is_down() || (tari_counts && self.tari.is_down());
+        self.monero.is_down() || (tari_counts && self.tari.is_down())
     }
 
     /// Feeds one observation taken at `now`.
@@ -89,8 +94,7 @@ impl Failover {
         if self.tari_enabled {
             self.tari.step(observation.tari_reachable, now);
         }
-        let tari_counts = self.tari_enabled && self.tari_required;
-        let any_required_down = self.monero.is_down() || (tari_counts && self.tari.is_down());
+        let any_required_down = self.any_required_down();
         let event = match (self.rejected, any_required_down) {
             (false, true) => Some(FailoverEvent::Reject),
             (true, false) => Some(FailoverEvent::Readmit),

@@ -197,6 +197,20 @@ mod tests {
     }
 
     #[test]
+    fn only_containers_confirmed_stopped_are_read_back() {
+        // Released, then a reject: xmrig-proxy's stop is owed, p2pool must keep running. Neither
+        // is worth an inspect call yet: one is meant to run, the other's stop has not landed.
+        let mut p = plan();
+        let owed = p.step(false, false);
+        confirm_all(&mut p, &owed);
+        assert!(p.settled_stops().is_empty(), "running containers read back");
+        let owed = p.step(false, true);
+        assert!(p.settled_stops().is_empty(), "a stop still owed read back");
+        confirm_all(&mut p, &owed);
+        assert_eq!(p.settled_stops(), ["xmrig-proxy"]);
+    }
+
+    #[test]
     fn a_miner_read_back_running_while_held_is_owed_a_stop() {
         let mut p = plan();
         let owed = p.step(true, false);

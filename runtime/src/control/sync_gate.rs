@@ -80,8 +80,9 @@ impl ChainProgress {
             let raw = (u128::from(r.height) * 100 / u128::from(r.target)).min(100);
             u8::try_from(raw).unwrap_or(100)
         };
-        // A node that still says "syncing" but has reached its target is done.
-        let done = !r.syncing || (r.target > 0 && raw >= 100);
+        // A node that still says "syncing" but has reached its target is done. (A syncing one
+        // with no target yet has `raw` 0, so it is not.)
+        let done = !r.syncing || raw >= 100;
         // Below target while syncing, so `raw` < 100 whenever the chain is not done.
         let percent = if done { 100 } else { raw };
         let state = if done {

@@ -228,6 +228,39 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_snapshot_is_an_error_not_a_first_start() {
+        // A first start may release as soon as the chains are synced; a snapshot that exists but
+        // cannot be read must not pass for one (the cycle starts held and says why). A directory
+        // in its place is unreadable whoever runs the test (root ignores file permissions).
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        fs::create_dir(store.path()).unwrap();
+        let err = store.load().unwrap_err();
+        assert!(
+            matches!(err, StoreError::Io { action: "read", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains(FILE), "{err}");
+        assert!(store.path().is_dir(), "the evidence was moved or removed");
+    }
+
+    #[test]
+    fn a_missing_rearm_marker_is_no_request_and_an_unreadable_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        assert_eq!(store.take_rearm().unwrap(), None);
+        fs::create_dir(dir.path().join(REARM_MARKER)).unwrap();
+        let err = store.take_rearm().unwrap_err();
+        assert!(
+            matches!(err, StoreError::Io { action: "read", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains(REARM_MARKER), "{err}");
+        // Left in place, so the operator's request is not lost with the error.
+        assert!(dir.path().join(REARM_MARKER).exists());
+    }
+
+    #[test]
     fn rearm_marker_is_taken_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = SnapshotStore::new(dir.path());
