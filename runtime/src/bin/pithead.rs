@@ -95,6 +95,47 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Writes a backup of config.json, .env and the runtime's data (data/dashboard).
+    ///
+    /// Encrypted with a passphrase (age, scrypt) unless --no-encrypt. The passphrase comes from
+    /// PITHEAD_BACKUP_PASSPHRASE, from stdin with --passphrase-stdin, or from a terminal prompt;
+    /// never from the command line. The archive is written atomically, mode 600, by default to
+    /// <stack-dir>/backups/pithead-backup-<UTC time>.tar.gz[.age]. Blockchains are not included
+    /// (they re-sync); for a consistent copy of the dashboard's history run `pithead down` first.
+    Backup {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Write a plaintext tar.gz (it holds every credential of the stack).
+        #[arg(long)]
+        no_encrypt: bool,
+        /// Unattended: never prompt (the passphrase must come from the environment or stdin),
+        /// and replace --output if it exists.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Where to write the archive.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Restores config.json, .env and the runtime's data from a backup.
+    ///
+    /// The archive is decrypted and checked in memory first: one without config.json and .env,
+    /// or with a path outside the stack, a link or a device, is refused and nothing is written.
+    /// Asks before overwriting unless -y. Run `pithead apply` afterwards to recreate the stack.
+    Restore {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Overwrite without asking.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        passphrase_stdin: bool,
+        /// The backup archive (.tar.gz.age or .tar.gz).
+        archive: PathBuf,
+    },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
         /// The runtime's address.
@@ -116,6 +157,9 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+#[path = "pithead/lifecycle.rs"]
+mod lifecycle;
 
 struct Terminal;
 
@@ -243,6 +287,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", report.summary());
             Ok(ExitCode::from(report.exit_code()))
         }
+        Command::Backup {
+            stack,
+            no_encrypt,
+            yes,
+            output,
+            passphrase_stdin,
+        } => lifecycle::backup(
+            &stack.config,
+            &stack.stack_dir,
+            lifecycle::BackupArgs {
+                no_encrypt,
+                yes,
+                output,
+                passphrase_stdin,
+            },
+        ),
+        Command::Restore {
+            stack,
+            yes,
+            passphrase_stdin,
+            archive,
+        } => lifecycle::restore(
+            &stack.config,
+            &stack.stack_dir,
+            &archive,
+            yes,
+            passphrase_stdin,
+            &mut Terminal,
+        ),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -1,5 +1,6 @@
 //! The `pithead` CLI's library: `config.json` → validated settings → the rendered stack
-//! (`.env`, Caddyfile, compose file) → apply guards → status verdicts.
+//! (`.env`, Caddyfile, compose file) → apply guards → status verdicts, and the stack's
+//! lifecycle around them (backup and restore, compose up / down, doctor).
 //!
 //! Architecture invariant: the decisions (validation, rendering, the `.env` diff and its
 //! classification, the verdicts in [`crate::control::verdicts`]) are pure functions over values;
@@ -7,6 +8,7 @@
 //! so tier-1 tests cover every branch without docker.
 
 pub mod apply;
+pub mod backup;
 pub mod compose;
 pub mod compose_file;
 pub mod config;
@@ -15,6 +17,7 @@ pub mod diff;
 pub mod env_file;
 pub mod hardening;
 pub mod render;
+pub mod restore;
 pub mod secrets;
 pub mod shape;
 pub mod stack_dir;
