@@ -44,8 +44,34 @@ struct StackArgs {
     stack_dir: PathBuf,
 }
 
+#[derive(Args)]
+struct EngineArgs {
+    /// The stack directory (.env, compose.yaml, data/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    stack_dir: PathBuf,
+    /// The docker engine (unix:///path, tcp://host:port); default $DOCKER_HOST, else the
+    /// local socket.
+    #[arg(long, value_name = "URL", env = "DOCKER_HOST", default_value = status::DEFAULT_DOCKER)]
+    docker: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Writes the first config.json: asks a few questions, or validates --from FILE.
+    ///
+    /// Only what differs from the defaults is written; the file is validated first and written
+    /// atomically, mode 600. Then run `pithead apply`.
+    Setup {
+        /// The configuration file to write.
+        #[arg(long, value_name = "FILE", default_value = "config.json")]
+        config: PathBuf,
+        /// Take the configuration from this file instead of asking.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Replace an existing config.json without asking.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+    },
     /// Prints the version.
     Version,
     /// Checks config.json and prints every problem; exit 1 if there is one.
@@ -73,6 +99,51 @@ enum Command {
         /// Show the changes, write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Starts the rendered stack (`compose up -d --remove-orphans`).
+    Up(EngineArgs),
+    /// Stops and removes the stack's containers; volumes and data are kept.
+    Down(EngineArgs),
+    /// Restarts one service, or every service.
+    Restart {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The service (e.g. dashboard, p2pool); all when left out.
+        service: Option<String>,
+    },
+    /// Prints a service's logs, or every service's.
+    Logs {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Keep printing new lines (until Ctrl-C).
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// How many lines of history per service.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        tail: u32,
+        /// The service; all when left out.
+        service: Option<String>,
+    },
+    /// Clears the dashboard's history and restarts it; the release latch is kept.
+    ///
+    /// Stops the dashboard, empties data/dashboard except runtime-state.json (the sync gate's
+    /// release latch) and a pending re-arm marker, and starts it again. Asks unless -y.
+    ResetDashboard {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Do not ask.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+    },
+    /// Read-only diagnostics: config, .env, docker, compose, disk, hugepages, ports.
+    ///
+    /// One line per check (✓ ok, ⚠ worth a look, ✗ critical); exit 1 when a check is critical.
+    Doctor {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The configuration file.
+        #[arg(long, value_name = "FILE", default_value = "config.json")]
+        config: PathBuf,
     },
     /// Verdict per expected service; exit 0 when all are up, 1 when any needs attention.
     Status {
@@ -160,6 +231,8 @@ async fn main() -> ExitCode {
 
 #[path = "pithead/lifecycle.rs"]
 mod lifecycle;
+#[path = "pithead/stack.rs"]
+mod stack;
 
 struct Terminal;
 
@@ -286,6 +359,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("{}", report.summary());
             Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Setup { config, from, yes } => {
+            stack::setup(&config, from.as_deref(), yes, &mut Terminal)
+        }
+        Command::Up(e) => stack::verb(&e.stack_dir, &e.docker, stack::Verb::Up).await,
+        Command::Down(e) => stack::verb(&e.stack_dir, &e.docker, stack::Verb::Down).await,
+        Command::Restart { engine, service } => {
+            stack::verb(
+                &engine.stack_dir,
+                &engine.docker,
+                stack::Verb::Restart(service),
+            )
+            .await
+        }
+        Command::Logs {
+            engine,
+            follow,
+            tail,
+            service,
+        } => {
+            stack::verb(
+                &engine.stack_dir,
+                &engine.docker,
+                stack::Verb::Logs {
+                    service,
+                    follow,
+                    tail,
+                },
+            )
+            .await
+        }
+        Command::ResetDashboard { engine, yes } => {
+            stack::reset_dashboard(&engine.stack_dir, &engine.docker, yes, &mut Terminal).await
+        }
+        Command::Doctor { engine, config } => {
+            stack::doctor(&config, &engine.stack_dir, &engine.docker).await
         }
         Command::Backup {
             stack,
