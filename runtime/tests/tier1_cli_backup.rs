@@ -142,6 +142,28 @@ fn a_wrong_passphrase_or_none_is_refused() {
 }
 
 #[test]
+fn an_archive_demanding_excessive_scrypt_work_is_refused_before_any_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, stack) = stack_with_data(dir.path());
+    let archive = dir.path().join("b.age");
+    backup::backup(&config, &stack, &archive, sealed("right"), false).unwrap();
+    let raw = fs::read(&archive).unwrap();
+    // The scrypt stanza is `-> scrypt <salt> 10`: claim 2^40 instead (the MAC is checked only
+    // after the key is derived, so the claim alone must stop it).
+    let stanza = raw.windows(10).position(|w| w == b"-> scrypt ").unwrap();
+    let eol = stanza + raw[stanza..].iter().position(|&b| b == b'\n').unwrap();
+    assert_eq!(&raw[eol - 3..eol], b" 10");
+    let mut forged = raw.clone();
+    forged[eol - 2..eol].copy_from_slice(b"40");
+    fs::write(&archive, forged).unwrap();
+    let err = contents_of(&archive, Some("right")).unwrap_err();
+    assert!(
+        matches!(err, RestoreError::TooMuchWork { required: 40, .. }),
+        "{err}"
+    );
+}
+
+#[test]
 fn backup_refuses_without_env_or_config_and_never_clobbers_unasked() {
     let dir = tempfile::tempdir().unwrap();
     let (config, stack) = stack_with_data(dir.path());

@@ -60,6 +60,15 @@ pub enum RestoreError {
     /// Encrypted, and no passphrase was given.
     #[error("this archive is encrypted: give its passphrase at the prompt, in PITHEAD_BACKUP_PASSPHRASE, or on stdin with --passphrase-stdin")]
     NeedsPassphrase,
+    /// The archive's scrypt work factor is beyond what this machine accepts (made on a much
+    /// faster one, or crafted to exhaust memory).
+    #[error("the archive's key derivation needs 2^{required} scrypt work, more than this machine accepts (2^{max}) — nothing was restored")]
+    TooMuchWork {
+        /// The archive's `log2(N)`.
+        required: u8,
+        /// The most accepted here.
+        max: u8,
+    },
     /// age could not open it with that passphrase.
     #[error("wrong passphrase or corrupt archive — nothing was restored")]
     Decrypt,
@@ -170,7 +179,15 @@ pub fn unseal(
             let identity = age::scrypt::Identity::new(passphrase);
             let mut reader = decryptor
                 .decrypt(std::iter::once(&identity as &dyn age::Identity))
-                .map_err(|_| RestoreError::Decrypt)?;
+                .map_err(|e| match e {
+                    age::DecryptError::ExcessiveWork { required, target } => {
+                        RestoreError::TooMuchWork {
+                            required,
+                            max: target.saturating_add(4),
+                        }
+                    }
+                    _ => RestoreError::Decrypt,
+                })?;
             let mut plain = Vec::new();
             // age authenticates every chunk: a flipped bit or a cut tail fails here.
             (&mut reader)
