@@ -56,6 +56,15 @@ pub enum BackupError {
         #[source]
         source: io::Error,
     },
+    /// A source could not be put into the archive (read, or written onward).
+    #[error("cannot archive {path}: {source}")]
+    Archive {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
     /// The destination exists and replacing it was not allowed.
     #[error("{path} already exists: choose another --output, or pass -y to replace it")]
     Exists {
@@ -194,9 +203,13 @@ fn collect(config: &Path, stack: &StackDir) -> Result<(Vec<Item>, Vec<PathBuf>),
     Ok((items, skipped))
 }
 
-fn write_tar<W: Write>(out: W, items: &[Item]) -> io::Result<W> {
+fn write_tar<W: Write>(out: W, items: &[Item], dest: &Path) -> Result<W, BackupError> {
     let mut builder = tar::Builder::new(out);
     for it in items {
+        let archive_err = |source| BackupError::Archive {
+            path: it.source.clone(),
+            source,
+        };
         let mut header = tar::Header::new_gnu();
         header.set_mtime(it.mtime);
         match it.kind {
@@ -204,11 +217,17 @@ fn write_tar<W: Write>(out: W, items: &[Item]) -> io::Result<W> {
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_mode(it.mode | 0o700);
                 header.set_size(0);
-                builder.append_data(&mut header, format!("{}/", it.name), io::empty())?;
+                builder
+                    .append_data(&mut header, format!("{}/", it.name), io::empty())
+                    .map_err(archive_err)?;
             }
             Kind::File => {
-                let file = fs::File::open(&it.source)?;
-                let len = file.metadata()?.len();
+                let read_err = |source| BackupError::Read {
+                    path: it.source.clone(),
+                    source,
+                };
+                let file = fs::File::open(&it.source).map_err(read_err)?;
+                let len = file.metadata().map_err(read_err)?.len();
                 header.set_entry_type(tar::EntryType::Regular);
                 let mode = if it.name == ARCHIVE_ENV || it.name == ARCHIVE_CONFIG {
                     0o600
@@ -218,15 +237,25 @@ fn write_tar<W: Write>(out: W, items: &[Item]) -> io::Result<W> {
                 header.set_mode(mode);
                 header.set_size(len);
                 // `take` pins the size the header announced even if the file grows meanwhile.
-                builder.append_data(&mut header, &it.name, io::Read::take(file, len))?;
+                builder
+                    .append_data(&mut header, &it.name, io::Read::take(file, len))
+                    .map_err(archive_err)?;
             }
         }
     }
-    builder.into_inner()
+    builder.into_inner().map_err(|source| BackupError::Write {
+        path: dest.to_owned(),
+        source,
+    })
 }
 
-fn gz<W: Write>(out: W, items: &[Item]) -> io::Result<W> {
-    write_tar(GzEncoder::new(out, Compression::default()), items)?.finish()
+fn gz<W: Write>(out: W, items: &[Item], dest: &Path) -> Result<W, BackupError> {
+    write_tar(GzEncoder::new(out, Compression::default()), items, dest)?
+        .finish()
+        .map_err(|source| BackupError::Write {
+            path: dest.to_owned(),
+            source,
+        })
 }
 
 /// Writes the backup of `config` and `stack` to `out` and says what went in.
@@ -256,13 +285,9 @@ pub fn backup(
     temp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o600))
         .map_err(write_err)?;
-    let read_err = |source: io::Error| BackupError::Read {
-        path: stack.root().to_owned(),
-        source,
-    };
     match sealing {
         Sealing::Plain => {
-            gz(temp.as_file_mut(), &items).map_err(read_err)?;
+            gz(temp.as_file_mut(), &items, out)?;
         }
         Sealing::Passphrase {
             passphrase,
@@ -278,10 +303,7 @@ pub fn backup(
             let sealed = encryptor
                 .wrap_output(temp.as_file_mut())
                 .map_err(write_err)?;
-            gz(sealed, &items)
-                .map_err(read_err)?
-                .finish()
-                .map_err(write_err)?;
+            gz(sealed, &items, out)?.finish().map_err(write_err)?;
         }
     }
     temp.as_file().sync_all().map_err(write_err)?;
