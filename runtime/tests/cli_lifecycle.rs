@@ -149,13 +149,18 @@ fn backup_then_restore_brings_back_the_pool_and_every_secret_byte_for_byte() {
     let mode = std::fs::metadata(&archive).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    // The operator moves to nano: .env changes (the pool), then restores.
+    // The operator moves to nano and applies (compose is the recording stand-in), then restores.
+    let fake = FakeCompose::new();
+    let (path, log) = (fake.path(), fake.log());
+    let envs = [("PATH", path.as_str()), ("FAKE_COMPOSE_LOG", log.as_str())];
     let mut nano = base();
     nano["p2pool"] = json!({ "pool": "nano" });
     std::fs::write(&b.config, nano.to_string()).unwrap();
-    let out = run(&b.args("render", &[]), &[], None);
-    assert_eq!(out.status.code(), Some(0));
-    assert_ne!(std::fs::read(b.path().join(".env")).unwrap(), env_before);
+    let out = run(&b.args("apply", &["-y"]), &envs, None);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(std::fs::read_to_string(b.path().join(".env"))
+        .unwrap()
+        .contains("P2POOL_FLAGS=--nano"));
 
     // Without -y and without a terminal, restore refuses and writes nothing.
     let out = run(
@@ -194,6 +199,25 @@ fn backup_then_restore_brings_back_the_pool_and_every_secret_byte_for_byte() {
         br#"{"miner_released":true}"#
     );
     assert!(b.path().join("apply-incomplete").exists());
+
+    // The next apply recreates the stack from the restored files although .env already matches.
+    let out = run(&b.args("apply", &["-y"]), &envs, None);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(
+        text(&out).0,
+        "The last apply did not finish: recreating the stack again.\nConfiguration applied.\n"
+    );
+    assert_no_secret(&out, &secrets);
+    assert_eq!(fake.calls().len(), 2, "{:?}", fake.calls());
+    assert!(fake
+        .calls()
+        .iter()
+        .all(|c| c.starts_with("compose up -d --remove-orphans")));
+    assert!(std::fs::read_to_string(b.path().join(".env"))
+        .unwrap()
+        .contains("P2POOL_FLAGS=--mini"));
+    assert_eq!(std::fs::read(b.path().join(".env")).unwrap(), env_before);
+    assert!(!b.path().join("apply-incomplete").exists());
     let env_mode = std::fs::metadata(b.path().join(".env"))
         .unwrap()
         .permissions()
