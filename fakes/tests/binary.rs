@@ -161,8 +161,14 @@ async fn probe_exits_0_on_a_2xx_and_1_on_anything_else() {
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
     let missing = probe(format!("http://{}/no-such-path", addrs[0])).await;
     assert_eq!(missing.status.code(), Some(1), "{missing:?}");
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"), "{missing:?}");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("404"),
+        "{missing:?}"
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let refused = probe(format!("http://{closed}/control")).await;
     assert_eq!(refused.status.code(), Some(1), "{refused:?}");
     let https = probe("https://127.0.0.1:1/".to_owned()).await;

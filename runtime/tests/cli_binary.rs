@@ -96,6 +96,15 @@ fn help_lists_the_commands_and_explains_the_exit_codes() {
         "state",
         "version",
         "completions",
+        "setup",
+        "up",
+        "down",
+        "restart",
+        "logs",
+        "doctor",
+        "backup",
+        "restore",
+        "reset-dashboard",
     ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(cmd)),

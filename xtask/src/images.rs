@@ -136,7 +136,7 @@ pub fn build() -> anyhow::Result<()> {
             "build",
             "--quiet",
             "--label",
-            "pithead.mini-stack=image",
+            "pithead.image=mini-stack",
             "-t",
             image.tag,
             "-f",

@@ -44,8 +44,34 @@ struct StackArgs {
     stack_dir: PathBuf,
 }
 
+#[derive(Args)]
+struct EngineArgs {
+    /// The stack directory (.env, compose.yaml, data/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    stack_dir: PathBuf,
+    /// The docker engine (unix:///path, tcp://host:port); default $DOCKER_HOST, else the
+    /// local socket.
+    #[arg(long, value_name = "URL", env = "DOCKER_HOST", default_value = status::DEFAULT_DOCKER)]
+    docker: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Writes the first config.json: asks a few questions, or validates --from FILE.
+    ///
+    /// Only what differs from the defaults is written; the file is validated first and written
+    /// atomically, mode 600. Then run `pithead apply`.
+    Setup {
+        /// The configuration file to write.
+        #[arg(long, value_name = "FILE", default_value = "config.json")]
+        config: PathBuf,
+        /// Take the configuration from this file instead of asking.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Replace an existing config.json without asking.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+    },
     /// Prints the version.
     Version,
     /// Checks config.json and prints every problem; exit 1 if there is one.
@@ -74,6 +100,51 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Starts the rendered stack (`compose up -d --remove-orphans`).
+    Up(EngineArgs),
+    /// Stops and removes the stack's containers; volumes and data are kept.
+    Down(EngineArgs),
+    /// Restarts one service, or every service.
+    Restart {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The service (e.g. dashboard, p2pool); all when left out.
+        service: Option<String>,
+    },
+    /// Prints a service's logs, or every service's.
+    Logs {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Keep printing new lines (until Ctrl-C).
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// How many lines of history per service.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        tail: u32,
+        /// The service; all when left out.
+        service: Option<String>,
+    },
+    /// Clears the dashboard's history and restarts it; the release latch is kept.
+    ///
+    /// Stops the dashboard, empties data/dashboard except runtime-state.json (the sync gate's
+    /// release latch) and a pending re-arm marker, and starts it again. Asks unless -y.
+    ResetDashboard {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Do not ask.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+    },
+    /// Read-only diagnostics: config, .env, docker, compose, disk, hugepages, ports.
+    ///
+    /// One line per check (✓ ok, ⚠ worth a look, ✗ critical); exit 1 when a check is critical.
+    Doctor {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The configuration file.
+        #[arg(long, value_name = "FILE", default_value = "config.json")]
+        config: PathBuf,
+    },
     /// Verdict per expected service; exit 0 when all are up, 1 when any needs attention.
     Status {
         /// The stack directory (its .env says which profiles are on).
@@ -94,6 +165,47 @@ enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+    /// Writes a backup of config.json, .env and the runtime's data (data/dashboard).
+    ///
+    /// Encrypted with a passphrase (age, scrypt) unless --no-encrypt. The passphrase comes from
+    /// PITHEAD_BACKUP_PASSPHRASE, from stdin with --passphrase-stdin, or from a terminal prompt;
+    /// never from the command line. The archive is written atomically, mode 600, by default to
+    /// <stack-dir>/backups/pithead-backup-<UTC time>.tar.gz[.age]. Blockchains are not included
+    /// (they re-sync); for a consistent copy of the dashboard's history run `pithead down` first.
+    Backup {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Write a plaintext tar.gz (it holds every credential of the stack).
+        #[arg(long)]
+        no_encrypt: bool,
+        /// Unattended: never prompt (the passphrase must come from the environment or stdin),
+        /// and replace --output if it exists.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Where to write the archive.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Restores config.json, .env and the runtime's data from a backup.
+    ///
+    /// The archive is decrypted and checked in memory first: one without config.json and .env,
+    /// or with a path outside the stack, a link or a device, is refused and nothing is written.
+    /// Asks before overwriting unless -y. Run `pithead apply` afterwards to recreate the stack.
+    Restore {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Overwrite without asking.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        passphrase_stdin: bool,
+        /// The backup archive (.tar.gz.age or .tar.gz).
+        archive: PathBuf,
     },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
@@ -116,6 +228,11 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+#[path = "pithead/lifecycle.rs"]
+mod lifecycle;
+#[path = "pithead/stack.rs"]
+mod stack;
 
 struct Terminal;
 
@@ -243,6 +360,71 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", report.summary());
             Ok(ExitCode::from(report.exit_code()))
         }
+        Command::Setup { config, from, yes } => {
+            stack::setup(&config, from.as_deref(), yes, &mut Terminal)
+        }
+        Command::Up(e) => stack::verb(&e.stack_dir, &e.docker, stack::Verb::Up).await,
+        Command::Down(e) => stack::verb(&e.stack_dir, &e.docker, stack::Verb::Down).await,
+        Command::Restart { engine, service } => {
+            stack::verb(
+                &engine.stack_dir,
+                &engine.docker,
+                stack::Verb::Restart(service),
+            )
+            .await
+        }
+        Command::Logs {
+            engine,
+            follow,
+            tail,
+            service,
+        } => {
+            stack::verb(
+                &engine.stack_dir,
+                &engine.docker,
+                stack::Verb::Logs {
+                    service,
+                    follow,
+                    tail,
+                },
+            )
+            .await
+        }
+        Command::ResetDashboard { engine, yes } => {
+            stack::reset_dashboard(&engine.stack_dir, &engine.docker, yes, &mut Terminal).await
+        }
+        Command::Doctor { engine, config } => {
+            stack::doctor(&config, &engine.stack_dir, &engine.docker).await
+        }
+        Command::Backup {
+            stack,
+            no_encrypt,
+            yes,
+            output,
+            passphrase_stdin,
+        } => lifecycle::backup(
+            &stack.config,
+            &stack.stack_dir,
+            lifecycle::BackupArgs {
+                no_encrypt,
+                yes,
+                output,
+                passphrase_stdin,
+            },
+        ),
+        Command::Restore {
+            stack,
+            yes,
+            passphrase_stdin,
+            archive,
+        } => lifecycle::restore(
+            &stack.config,
+            &stack.stack_dir,
+            &archive,
+            yes,
+            passphrase_stdin,
+            &mut Terminal,
+        ),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

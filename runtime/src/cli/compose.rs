@@ -23,7 +23,7 @@ pub enum ComposeError {
         source: std::io::Error,
     },
     /// It ran past its deadline and was killed.
-    #[error("`{command}` did not finish within {secs} s and was stopped")]
+    #[error("`{command}` did not finish within {secs} s and was stopped (is the docker engine answering?)")]
     Timeout {
         /// The command (arguments only, never values).
         command: String,
@@ -46,12 +46,25 @@ pub trait ComposeRunner {
     fn run(&self, args: &[&str]) -> Result<(), ComposeError>;
 }
 
+/// Where compose's own output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Nowhere (the probe).
+    Quiet,
+    /// Our stderr: progress, so stdout stays ours.
+    Stderr,
+    /// Our stdout (`logs`, where compose's output is the answer).
+    Stdout,
+}
+
 /// The real compose, found on this host.
 #[derive(Debug, Clone)]
 pub struct SystemCompose {
     program: Vec<String>,
     dir: PathBuf,
-    timeout: Duration,
+    timeout: Option<Duration>,
+    output: Output,
+    engine: Option<String>,
 }
 
 const POLL: Duration = Duration::from_millis(100);
@@ -60,8 +73,9 @@ fn run_bounded(
     program: &[String],
     args: &[&str],
     dir: &PathBuf,
-    timeout: Duration,
-    quiet: bool,
+    timeout: Option<Duration>,
+    output: Output,
+    engine: Option<&str>,
 ) -> Result<(), ComposeError> {
     let command = format!("{} {}", program.join(" "), args.join(" "));
     let mut cmd = Command::new(&program[0]);
@@ -69,9 +83,12 @@ fn run_bounded(
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null());
-    if quiet {
+    if let Some(address) = engine {
+        cmd.env("DOCKER_HOST", address);
+    }
+    if output == Output::Quiet {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    } else {
+    } else if output == Output::Stderr {
         // Compose's progress goes to our stderr; stdout stays ours.
         use std::os::fd::AsFd;
         let stderr = std::io::stderr()
@@ -87,6 +104,21 @@ fn run_bounded(
         program: program[0].clone(),
         source,
     })?;
+    let Some(timeout) = timeout else {
+        // `logs --follow`: the operator ends it.
+        let status = child.wait().map_err(|source| ComposeError::Spawn {
+            program: program[0].clone(),
+            source,
+        })?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(ComposeError::Failed {
+                command,
+                code: status.code(),
+            })
+        };
+    };
     // Counted polls rather than a clock: only runtime/src/io reads the time.
     let polls = timeout.as_millis() / POLL.as_millis();
     for _ in 0..=polls {
@@ -122,20 +154,61 @@ impl SystemCompose {
         let probe = Duration::from_secs(15);
         for program in [vec!["docker", "compose"], vec!["docker-compose"]] {
             let program: Vec<String> = program.into_iter().map(str::to_owned).collect();
-            if run_bounded(&program, &["version"], &dir, probe, true).is_ok() {
+            if run_bounded(
+                &program,
+                &["version"],
+                &dir,
+                Some(probe),
+                Output::Quiet,
+                None,
+            )
+            .is_ok()
+            {
                 return Ok(Self {
                     program,
                     dir,
-                    timeout,
+                    timeout: Some(timeout),
+                    output: Output::Stderr,
+                    engine: None,
                 });
             }
         }
         Err(ComposeError::NotInstalled)
     }
+
+    /// Sends compose's output to our stdout (for `logs`, where it is the answer).
+    pub fn to_stdout(mut self) -> Self {
+        self.output = Output::Stdout;
+        self
+    }
+
+    /// No deadline: for `logs --follow`, which runs until the operator stops it.
+    pub fn unbounded(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// Talks to the engine at `address` (passed as `DOCKER_HOST`, never on the command line).
+    pub fn engine(mut self, address: &str) -> Self {
+        self.engine = Some(address.to_owned());
+        self
+    }
+
+    /// The command compose is run as (`docker compose` or `docker-compose`).
+    pub fn program(&self) -> String {
+        self.program.join(" ")
+    }
 }
 
 impl ComposeRunner for SystemCompose {
     fn run(&self, args: &[&str]) -> Result<(), ComposeError> {
-        run_bounded(&self.program, args, &self.dir, self.timeout, false)
+        run_bounded(
+            &self.program,
+            args,
+            &self.dir,
+            self.timeout,
+            self.output,
+            self.engine.as_deref(),
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! The `pithead` CLI's library: `config.json` → validated settings → the rendered stack
-//! (`.env`, Caddyfile, compose file) → apply guards → status verdicts.
+//! (`.env`, Caddyfile, compose file) → apply guards → status verdicts, and the stack's
+//! lifecycle around them (backup and restore, compose up / down, doctor).
 //!
 //! Architecture invariant: the decisions (validation, rendering, the `.env` diff and its
 //! classification, the verdicts in [`crate::control::verdicts`]) are pure functions over values;
@@ -7,15 +8,20 @@
 //! so tier-1 tests cover every branch without docker.
 
 pub mod apply;
+pub mod backup;
 pub mod compose;
 pub mod compose_file;
 pub mod config;
 pub mod config_error;
 pub mod diff;
+pub mod doctor;
 pub mod env_file;
 pub mod hardening;
 pub mod render;
+pub mod reset;
+pub mod restore;
 pub mod secrets;
+pub mod setup;
 pub mod shape;
 pub mod stack_dir;
 pub mod status;

@@ -27,6 +27,14 @@ pub enum StatusError {
         "invalid docker address {0:?}: expected unix:///path, tcp://host:port or http://host:port"
     )]
     BadAddress(String),
+    /// The engine did not answer its ping.
+    #[error("the docker engine at {target} does not answer: {reason} (is docker running? set DOCKER_HOST or --docker)")]
+    Unreachable {
+        /// What was dialled.
+        target: String,
+        /// The transport's error.
+        reason: String,
+    },
     /// The engine did not answer.
     #[error("cannot read container states from the docker engine at {target}: {source} (is docker running? set DOCKER_HOST or --docker)")]
     Engine {
@@ -76,6 +84,34 @@ pub fn docker_address(address: &str) -> Result<(SharedConnector, Endpoint, Strin
     };
     let endpoint = Endpoint::parse(&http).map_err(|_| bad())?;
     Ok((Arc::new(TokioConnector), endpoint, http))
+}
+
+/// `GET /_ping`: whether an engine answers at `address` within `timeout`.
+pub async fn ping(address: &str, timeout: Duration) -> Result<(), StatusError> {
+    let (connector, endpoint, shown) = docker_address(address)?;
+    let unreachable = |reason: String| StatusError::Unreachable {
+        target: shown.clone(),
+        reason,
+    };
+    let request = http::request(
+        http::Method::GET,
+        &endpoint.url("/_ping"),
+        Default::default(),
+        Bytes::new(),
+    )
+    .map_err(|e| unreachable(e.to_string()))?;
+    let exchange = Exchange {
+        timeout,
+        limit_bytes: 64 * 1024,
+    };
+    let response = http::send(connector.as_ref(), request, &exchange)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(unreachable(format!("HTTP {}", response.status())))
+    }
 }
 
 /// Inspects every name; a `404` is [`Observed::Missing`], any other failure stops status.

@@ -474,11 +474,13 @@ fn socket_group(socket: &str) -> u32 {
 /// What mini-stack runs left on the engine: containers and networks carrying [`LABEL`] whose
 /// creating process is gone, removed (a run in progress keeps its own); their names returned.
 pub async fn sweep(docker: &Docker) -> Result<Vec<String>, StackError> {
+    // Only what a run created carries its process id; anything else (a container of another
+    // test made from the same images) is never ours to remove.
     let alive = |labels: &HashMap<String, String>| {
         labels
             .get(LABEL_PID)
             .and_then(|pid| pid.parse::<u32>().ok())
-            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+            .is_none_or(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
     };
     let filters: HashMap<String, Vec<String>> =
         HashMap::from([("label".to_owned(), vec![LABEL.to_owned()])]);
