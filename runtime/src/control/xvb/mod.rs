@@ -9,6 +9,7 @@
 pub mod closed_loop;
 pub mod guards;
 pub mod split;
+pub mod switch;
 pub mod tiers;
 
 use std::time::Duration;
@@ -105,6 +106,9 @@ pub struct XvbDecision {
     pub loop_move: Option<LoopMove>,
     /// XvB's stats are stale (no fresh read for the hold window).
     pub stale: bool,
+    /// The engine is enabled and the fleet's stable hashrate cannot sustain the tier asked
+    /// for (a fixed level above what it carries, or no tier at all).
+    pub hashrate_low: bool,
     /// When the engine next needs a step (the slice's end or the cycle's end).
     pub next_deadline: Instant,
 }
@@ -244,6 +248,8 @@ impl XvbEngine {
             new_cycle,
             loop_move,
             stale: stats_age >= closed_loop::STALE_HOLD_AFTER,
+            hashrate_low: self.settings.enabled
+                && target.is_none_or(|t| obs.stable_hs * stable_cap < t.reference_hs()),
             next_deadline: deadline,
         }
     }

@@ -220,6 +220,25 @@ fn a_falling_average_is_steered_on_its_projection() {
 }
 
 #[test]
+fn hashrate_low_for_a_fixed_tier_out_of_reach() {
+    let table = [
+        (DonationLevel::Fixed(Tier::Whale), true),
+        (DonationLevel::Fixed(Tier::Vip), false),
+        (DonationLevel::Auto, false),
+    ];
+    for (level, low) in table {
+        let settings = XvbSettings {
+            donation_level: level,
+            ..on()
+        };
+        let d = XvbEngine::new(settings, None).step(&vip_fleet(), Instant::now());
+        assert_eq!(d.hashrate_low, low, "{level:?}");
+    }
+    let d = XvbEngine::new(XvbSettings::default(), None).step(&vip_fleet(), Instant::now());
+    assert!(!d.hashrate_low, "disabled never shows the badge");
+}
+
+#[test]
 fn current_tier_and_target_are_reported() {
     let mut engine = XvbEngine::new(on(), None);
     let d = engine.step(&vip_fleet(), Instant::now());
