@@ -18,10 +18,11 @@ use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
 use crate::driver::{
-    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, P2POOL,
-    XMRIG_PROXY,
+    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent,
+    XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
 };
 use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
+use crate::sim_xvb::XvbScenario;
 
 const TIER: &str = "sim";
 
@@ -42,6 +43,8 @@ pub struct SimTier {
     world: Option<World>,
     /// Docker events in the trace when the miners were seen released.
     release_mark: Option<usize>,
+    /// Section E: the XvB engine on its own virtual clock.
+    xvb: XvbScenario,
 }
 
 impl SimTier {
@@ -54,6 +57,7 @@ impl SimTier {
             tari: NodeModel::new(TARI_TIP),
             world: None,
             release_mark: None,
+            xvb: XvbScenario::default(),
         }
     }
 
@@ -440,6 +444,18 @@ impl Tier for SimTier {
             )))
         });
         ready(result)
+    }
+
+    fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {
+        ready(self.xvb.given(fact))
+    }
+
+    fn xvb_when(&mut self, event: XvbEvent) -> TierFuture<'_> {
+        ready(self.xvb.when(event))
+    }
+
+    fn xvb_expect(&mut self, outcome: XvbOutcome) -> TierFuture<'_> {
+        ready(self.xvb.expect(outcome))
     }
 
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {

@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (12, 7, 9)
+            (35, 13, 25)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")
