@@ -288,8 +288,11 @@ async fn public_stats(State(fake): State<FakeXvb>) -> Response {
 pub struct DonorModel {
     credit: f64,
     lag_s: u64,
-    /// One credited hashrate per second slot, oldest first, at most a day plus the lag.
-    seconds: std::collections::VecDeque<f64>,
+    /// Running total of credited hashes after each second, oldest first, at most a day plus
+    /// the lag (running totals make every average O(1)).
+    totals: std::collections::VecDeque<f64>,
+    /// The running total before the oldest kept second.
+    dropped: f64,
 }
 
 impl DonorModel {
@@ -298,18 +301,30 @@ impl DonorModel {
         Self {
             credit: credit.clamp(0.0, 1.0),
             lag_s,
-            seconds: std::collections::VecDeque::new(),
+            totals: std::collections::VecDeque::new(),
+            dropped: 0.0,
         }
     }
 
     /// `secs` seconds in which `sent_hs` H/s went to the XvB pool (0 while on P2Pool).
     pub fn record(&mut self, sent_hs: f64, secs: u64) {
         let keep = usize::try_from(86_400 + self.lag_s).unwrap_or(usize::MAX);
+        let credited = sent_hs.max(0.0) * self.credit;
         for _ in 0..secs {
-            self.seconds.push_back(sent_hs.max(0.0) * self.credit);
+            let last = self.totals.back().copied().unwrap_or(self.dropped);
+            self.totals.push_back(last + credited);
         }
-        while self.seconds.len() > keep {
-            self.seconds.pop_front();
+        while self.totals.len() > keep {
+            if let Some(total) = self.totals.pop_front() {
+                self.dropped = total;
+            }
+        }
+    }
+
+    fn total_at(&self, seconds_kept: usize) -> f64 {
+        match seconds_kept.checked_sub(1) {
+            Some(i) => self.totals.get(i).copied().unwrap_or(self.dropped),
+            None => self.dropped,
         }
     }
 
@@ -318,9 +333,15 @@ impl DonorModel {
     pub fn average(&self, window_s: u64) -> f64 {
         let lag = usize::try_from(self.lag_s).unwrap_or(usize::MAX);
         let window = usize::try_from(window_s.max(1)).unwrap_or(usize::MAX);
-        let end = self.seconds.len().saturating_sub(lag);
+        let end = self.totals.len().saturating_sub(lag);
         let start = end.saturating_sub(window);
-        let sum: f64 = self.seconds.range(start..end).sum();
+        let sum = self.total_at(end)
+            - if start == 0 {
+                0.0
+            } else {
+                self.total_at(start)
+            };
+        let sum = if start == 0 { sum - self.dropped } else { sum };
         sum / window as f64
     }
 
@@ -351,6 +372,18 @@ mod donor_model_tests {
         donor.record(0.0, 3_600);
         let (later, _) = donor.averages();
         assert!(later < 20_000.0 * 0.9 * 61.0 / 3_600.0, "{later}");
+    }
+
+    #[test]
+    fn a_day_later_the_oldest_seconds_drop_out() {
+        let mut donor = DonorModel::new(1.0, 0);
+        donor.record(1_000.0, 3_600);
+        donor.record(0.0, 86_400);
+        assert_eq!(donor.averages(), (0.0, 0.0));
+        donor.record(2_400.0, 3_600);
+        let (h1, h24) = donor.averages();
+        assert!((h1 - 2_400.0).abs() < 1e-6, "{h1}");
+        assert!((h24 - 100.0).abs() < 1e-6, "{h24}");
     }
 
     #[test]

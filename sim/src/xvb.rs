@@ -88,3 +88,80 @@ impl XvbBench {
 
 /// The runtime's engine module, for drivers that judge its decisions.
 pub use pithead_runtime::control::xvb as engine;
+
+/// What a long run of the engine against a modelled donor shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvergenceReport {
+    /// Simulated days.
+    pub days: u64,
+    /// Update cycles after the warm-up day.
+    pub cycles: u64,
+    /// Share of those cycles where both of XvB's averages were at or above the target tier.
+    pub held_share: f64,
+    /// Share of those cycles where the 1 h average alone was at or above the tier.
+    pub held_1h_share: f64,
+    /// Share of those cycles where the 24 h average alone was at or above the tier.
+    pub held_24h_share: f64,
+    /// Mean of (1 h average − threshold) / threshold over those cycles.
+    pub mean_excess: f64,
+    /// The largest fraction the engine commanded.
+    pub max_fraction: f64,
+}
+
+/// Runs the engine for `days` simulated days against a [`pithead_fakes::xvb::DonorModel`]
+/// (credit 0.9, 120 s lag) fed what the engine actually sent: a fleet of `base_hs` with a daily
+/// ±30 % cycle, a quarter of it dropping out for four hours on day 10, and XvB's stats stale for
+/// an hour on day 20. Steps every 30 s, like the runtime's default update interval.
+pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
+    use pithead_fakes::xvb::DonorModel;
+    use pithead_runtime::control::xvb::Tier;
+
+    const STEP_S: u64 = 30;
+    const DAY_S: u64 = 86_400;
+    let mut bench = XvbBench::new();
+    let mut donor = DonorModel::new(0.9, 120);
+    let target = Tier::Vip;
+    let (mut counted, mut held, mut excess, mut max_fraction) = (0u64, 0u64, 0.0, 0.0f64);
+    let (mut held_1h, mut held_24h) = (0u64, 0u64);
+    for step in 0..(days * DAY_S / STEP_S) {
+        let t = step * STEP_S;
+        let phase = (t % DAY_S) as f64 / DAY_S as f64 * std::f64::consts::TAU;
+        let mut fleet = base_hs * (1.0 + 0.3 * phase.sin());
+        if (10 * DAY_S..10 * DAY_S + 4 * 3_600).contains(&t) {
+            fleet *= 0.75;
+        }
+        let stale = (20 * DAY_S..20 * DAY_S + 3_600).contains(&t);
+        let (avg_1h, avg_24h) = donor.averages();
+        bench.observation.current_hs = fleet;
+        bench.observation.stable_hs = fleet;
+        bench.observation.donor = (!stale).then_some(DonorReading {
+            avg_1h_hs: avg_1h,
+            avg_24h_hs: avg_24h,
+            fail_count: 0,
+        });
+        let decision = bench.step_at(Duration::from_secs(t));
+        // Keep the record bounded: a month of decisions is not needed, only the figures.
+        bench.decisions.clear();
+        donor.record(if decision.to_xvb { fleet } else { 0.0 }, STEP_S);
+        max_fraction = max_fraction.max(decision.fraction);
+        if t >= DAY_S {
+            counted += 1;
+            let threshold = target.threshold_hs();
+            if avg_1h >= threshold && avg_24h >= threshold {
+                held += 1;
+            }
+            held_1h += u64::from(avg_1h >= threshold);
+            held_24h += u64::from(avg_24h >= threshold);
+            excess += (avg_1h - threshold) / threshold;
+        }
+    }
+    ConvergenceReport {
+        days,
+        cycles: counted,
+        held_share: held as f64 / counted.max(1) as f64,
+        held_1h_share: held_1h as f64 / counted.max(1) as f64,
+        held_24h_share: held_24h as f64 / counted.max(1) as f64,
+        mean_excess: excess / counted.max(1) as f64,
+        max_fraction,
+    }
+}

@@ -130,6 +130,8 @@ pub struct XvbEngine {
     slope_hs_per_s: f64,
     raffle_won_at: Option<Instant>,
     deadline: Option<Instant>,
+    last_current_hs: Option<f64>,
+    cycle_read: Option<(Instant, f64)>,
 }
 
 impl XvbEngine {
@@ -152,6 +154,8 @@ impl XvbEngine {
             slope_hs_per_s: 0.0,
             raffle_won_at: None,
             deadline: None,
+            last_current_hs: None,
+            cycle_read: None,
         }
     }
 
@@ -206,6 +210,17 @@ impl XvbEngine {
             .is_none_or(|start| now >= start + self.settings.cycle);
         let mut loop_move = None;
         if new_cycle {
+            // The trend is taken from one cycle's fresh read to the next: inside a cycle the
+            // 1 h average saw-tooths with the split, which is not a trend.
+            if let Some(donor) = obs.donor {
+                if let Some((at, previous)) = self.cycle_read {
+                    let dt = now.saturating_duration_since(at).as_secs_f64();
+                    if dt > 0.0 {
+                        self.slope_hs_per_s = (donor.avg_1h_hs - previous) / dt;
+                    }
+                }
+                self.cycle_read = Some((now, donor.avg_1h_hs));
+            }
             self.cycle_start = Some(now);
             self.guard = guard;
             match (guard, target) {
@@ -259,12 +274,6 @@ impl XvbEngine {
             self.raffle_won_at = Some(now);
         }
         let Some(donor) = obs.donor else { return };
-        if let Some((at, previous)) = self.last_fresh {
-            let dt = now.saturating_duration_since(at).as_secs_f64();
-            if dt > 0.0 {
-                self.slope_hs_per_s = (donor.avg_1h_hs - previous) / dt;
-            }
-        }
         self.last_fresh = Some((now, donor.avg_1h_hs));
         self.donor = Some(donor);
     }
@@ -289,6 +298,19 @@ impl XvbEngine {
                 (seed.clamp(0.0, max_fraction), None)
             }
             Some(fraction) => {
+                // The loop's state is the donated hashrate it asked for: when the fleet's
+                // hashrate moves, the fraction moves with it so the donation does not.
+                let fraction = match self.last_current_hs {
+                    // An unchanged fleet leaves the fraction exactly as it was (no rounding).
+                    Some(before)
+                        if before > 0.0
+                            && obs.current_hs > 0.0
+                            && (before / obs.current_hs - 1.0).abs() > 1e-9 =>
+                    {
+                        fraction * before / obs.current_hs
+                    }
+                    _ => fraction,
+                };
                 let (next, how) = closed_loop::step(&closed_loop::LoopInputs {
                     fraction,
                     reference_hs: reference,
@@ -305,6 +327,7 @@ impl XvbEngine {
             }
         };
         self.fraction = Some(next);
+        self.last_current_hs = Some(obs.current_hs);
         (next, moved)
     }
 }

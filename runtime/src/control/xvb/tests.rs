@@ -220,6 +220,23 @@ fn a_falling_average_is_steered_on_its_projection() {
 }
 
 #[test]
+fn a_fleet_change_keeps_the_donated_hashrate() {
+    let now = Instant::now();
+    let mut engine = XvbEngine::new(on(), Some(0.3));
+    let mut obs = vip_fleet();
+    // At the reference, so the loop itself does not move.
+    obs.donor.as_mut().unwrap().avg_1h_hs = Tier::Vip.reference_hs();
+    engine.step(&obs, now);
+    obs.current_hs = 30_000.0;
+    let d = engine.step(&obs, now + secs(600));
+    assert!(
+        (d.fraction - 0.3 * 40_000.0 / 30_000.0).abs() < 1e-12,
+        "{}",
+        d.fraction
+    );
+}
+
+#[test]
 fn hashrate_low_for_a_fixed_tier_out_of_reach() {
     let table = [
         (DonationLevel::Fixed(Tier::Whale), true),
