@@ -361,6 +361,11 @@ impl Cycle {
         });
     }
 
+    /// When the next pass is due before the next update tick (the end of an XvB slice).
+    pub fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.xvb.wake_at()
+    }
+
     /// The XvB driver (for inspection in tests and the simulation).
     pub fn xvb(&self) -> &XvbDriver {
         &self.xvb

@@ -79,6 +79,8 @@ async fn the_switch_rewrites_pools_and_a_refused_switch_changes_nothing() {
     // Held miners or rejected workers: no call reaches the proxy.
     let to_xvb = driver.decide(&fleet(), t0);
     assert!(to_xvb.to_xvb);
+    // 0.5 of 600 s plus the 5 s switch: the runtime wakes at the slice's end.
+    assert_eq!(driver.wake_at(), Some(t0 + Duration::from_secs(305)));
     driver
         .apply(&clients.proxy, &to_xvb, false, 1)
         .await
@@ -109,8 +111,9 @@ async fn the_switch_rewrites_pools_and_a_refused_switch_changes_nothing() {
     assert_eq!(fake.config_puts(), 1);
 
     // After the slice, back to P2Pool — refused by a read-only API: nothing changes.
-    let to_p2pool = driver.decide(&fleet(), t0 + Duration::from_secs(310));
+    let to_p2pool = driver.decide(&fleet(), t0 + Duration::from_secs(305));
     assert!(!to_p2pool.to_xvb);
+    assert_eq!(driver.wake_at(), None);
     fake.set_restricted(true);
     let err = driver
         .apply(&clients.proxy, &to_p2pool, true, 4)

@@ -70,6 +70,11 @@ impl XvbBench {
         decision
     }
 
+    /// `at` as an offset from the first step (zero before it).
+    pub fn offset(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.origin)
+    }
+
     /// The engine, once stepped.
     pub fn engine(&self) -> Option<&XvbEngine> {
         self.engine.as_ref()
@@ -123,8 +128,9 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
     let target = Tier::Vip;
     let (mut counted, mut held, mut excess, mut max_fraction) = (0u64, 0u64, 0.0, 0.0f64);
     let (mut held_1h, mut held_24h) = (0u64, 0u64);
-    for step in 0..(days * DAY_S / STEP_S) {
-        let t = step * STEP_S;
+    let end = days * DAY_S;
+    let mut t = 0;
+    while t < end {
         let phase = (t % DAY_S) as f64 / DAY_S as f64 * std::f64::consts::TAU;
         let mut fleet = base_hs * (1.0 + 0.3 * phase.sin());
         if (10 * DAY_S..10 * DAY_S + 4 * 3_600).contains(&t) {
@@ -142,7 +148,11 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
         let decision = bench.step_at(Duration::from_secs(t));
         // Keep the record bounded: a month of decisions is not needed, only the figures.
         bench.decisions.clear();
-        donor.record(if decision.to_xvb { fleet } else { 0.0 }, STEP_S);
+        // The runtime wakes at the next update tick or at the engine's deadline (a slice's
+        // end), whichever comes first.
+        let deadline = bench.offset(decision.next_deadline).as_secs();
+        let next = (t + STEP_S).min(deadline.max(t + 1));
+        donor.record(if decision.to_xvb { fleet } else { 0.0 }, next - t);
         max_fraction = max_fraction.max(decision.fraction);
         if t >= DAY_S {
             counted += 1;
@@ -154,6 +164,7 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
             held_24h += u64::from(avg_24h >= threshold);
             excess += (avg_1h - threshold) / threshold;
         }
+        t = next;
     }
     ConvergenceReport {
         days,

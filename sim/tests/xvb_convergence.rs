@@ -13,7 +13,7 @@ use pithead_sim::xvb::convergence_run;
 fn thirty_days_against_a_lagging_under_crediting_donor() {
     let report = convergence_run(30, 40_000.0);
     println!("{report:#?}");
-    assert_eq!(report.cycles, 29 * 86_400 / 30, "{report:?}");
+    assert!(report.cycles >= 29 * 86_400 / 30, "{report:?}");
     assert!(report.max_fraction <= 0.85, "{report:?}");
     assert!(
         report.mean_excess <= 0.10,
@@ -22,7 +22,7 @@ fn thirty_days_against_a_lagging_under_crediting_donor() {
     );
     // A regression floor, not the goal (see the module doc).
     assert!(
-        report.held_share >= 0.80,
+        report.held_share >= 0.93,
         "tier held in {:.2} % of cycles",
         report.held_share * 100.0
     );

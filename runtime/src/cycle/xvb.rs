@@ -173,6 +173,14 @@ impl XvbDriver {
         &self.engine
     }
 
+    /// When the runtime must wake before its next update tick: the end of the XvB slice in
+    /// force, so the switch back to P2Pool is not late by up to a whole update interval.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.last
+            .filter(|d| d.to_xvb && self.engine.settings().enabled)
+            .map(|d| d.next_deadline)
+    }
+
     /// Steps the engine. Pure.
     pub fn decide(&mut self, observation: &XvbObservation, now: Instant) -> XvbDecision {
         let decision = self.engine.step(observation, now);
