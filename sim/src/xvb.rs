@@ -111,6 +111,8 @@ pub struct ConvergenceReport {
     pub mean_excess: f64,
     /// The largest fraction the engine commanded.
     pub max_fraction: f64,
+    /// Per day after the warm-up: the share of steps where both averages held the tier.
+    pub held_by_day: Vec<f64>,
 }
 
 /// Runs the engine for `days` simulated days against a [`pithead_fakes::xvb::DonorModel`]
@@ -128,6 +130,7 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
     let target = Tier::Vip;
     let (mut counted, mut held, mut excess, mut max_fraction) = (0u64, 0u64, 0.0, 0.0f64);
     let (mut held_1h, mut held_24h) = (0u64, 0u64);
+    let mut by_day = vec![(0u64, 0u64); usize::try_from(days).unwrap_or(0)];
     let end = days * DAY_S;
     let mut t = 0;
     while t < end {
@@ -157,8 +160,11 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
         if t >= DAY_S {
             counted += 1;
             let threshold = target.threshold_hs();
-            if avg_1h >= threshold && avg_24h >= threshold {
-                held += 1;
+            let both = avg_1h >= threshold && avg_24h >= threshold;
+            held += u64::from(both);
+            if let Some(day) = by_day.get_mut(usize::try_from(t / DAY_S).unwrap_or(usize::MAX)) {
+                day.0 += u64::from(both);
+                day.1 += 1;
             }
             held_1h += u64::from(avg_1h >= threshold);
             held_24h += u64::from(avg_24h >= threshold);
@@ -174,5 +180,10 @@ pub fn convergence_run(days: u64, base_hs: f64) -> ConvergenceReport {
         held_24h_share: held_24h as f64 / counted.max(1) as f64,
         mean_excess: excess / counted.max(1) as f64,
         max_fraction,
+        held_by_day: by_day
+            .iter()
+            .skip(1)
+            .map(|(held, all)| *held as f64 / (*all).max(1) as f64)
+            .collect(),
     }
 }

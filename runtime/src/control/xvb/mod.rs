@@ -132,6 +132,7 @@ pub struct XvbEngine {
     deadline: Option<Instant>,
     last_current_hs: Option<f64>,
     cycle_read: Option<(Instant, f64)>,
+    before_decay: Option<f64>,
 }
 
 impl XvbEngine {
@@ -156,6 +157,7 @@ impl XvbEngine {
             deadline: None,
             last_current_hs: None,
             cycle_read: None,
+            before_decay: None,
         }
     }
 
@@ -298,6 +300,15 @@ impl XvbEngine {
                 (seed.clamp(0.0, max_fraction), None)
             }
             Some(fraction) => {
+                // Fresh stats after a stale-stats decay: resume where the loop stood when it was
+                // last informed. The decay is a safety state, not something XvB reported.
+                let fraction = if stats_age < closed_loop::STALE_HOLD_AFTER {
+                    self.before_decay
+                        .take()
+                        .map_or(fraction, |f| f.max(fraction))
+                } else {
+                    fraction
+                };
                 // The loop's state is the donated hashrate it asked for: when the fleet's
                 // hashrate moves, the fraction moves with it so the donation does not.
                 let fraction = match self.last_current_hs {
@@ -323,6 +334,9 @@ impl XvbEngine {
                         now.saturating_duration_since(at) < closed_loop::RAFFLE_HOLD
                     }),
                 });
+                if how == LoopMove::StaleDecay && self.before_decay.is_none() {
+                    self.before_decay = Some(fraction);
+                }
                 (next, Some(how))
             }
         };

@@ -203,6 +203,13 @@ fn stale_stats_hold_then_decay_to_zero() {
     }
     let fresh = engine.step(&vip_fleet(), now + secs(t + 600));
     assert!(!fresh.stale);
+    // Fresh again: the loop resumes from where it stood before the decay, then steers.
+    let resumed = 0.4 + 0.03 * (10_500.0 - 10_000.0) / 40_000.0;
+    assert!(
+        (fresh.fraction - resumed).abs() < 1e-12,
+        "{}",
+        fresh.fraction
+    );
 }
 
 #[test]
