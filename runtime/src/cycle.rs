@@ -141,10 +141,15 @@ impl Clients {
         let p2pool = async {
             let client = self.p2pool.as_ref()?;
             // The engine needs all three documents; otherwise the height is enough.
-            let read = if with_xvb {
-                client.read().await.map(|r| (r.network_height, Some(r)))
+            let full = if with_xvb {
+                client.read().await.ok()
             } else {
-                client.network_stats().await.map(|s| (s.height, None))
+                None
+            };
+            // The gate's height does not depend on the engine's documents being readable.
+            let read = match full {
+                Some(r) => Ok((r.network_height, Some(r))),
+                None => client.network_stats().await.map(|s| (s.height, None)),
             };
             read.map_err(|e| tracing::debug!(error = %e, "p2pool gave no reading"))
                 .ok()
