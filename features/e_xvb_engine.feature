@@ -1,6 +1,6 @@
 # Catalog section E — the XvB switching engine: when to donate hashrate to XvB, how much, and how
-# the switch is made. The engine's decisions run on the simulation; the switch through
-# xmrig-proxy and the real XvB endpoint are still @pending(xvb-engine).
+# the switch is made. Everything runs on the simulation; the real XvB endpoint waits for the
+# live matrix.
 # Figures from the domain facts: tiers donor 1,000 / VIP 10,000 / whale 100,000 / mega 1,000,000 H/s;
 # a 600 s cycle; reference = target + min(5 % of target, 5,000 H/s).
 @section-E
@@ -145,7 +145,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
     Then the engine switches back to P2Pool before the slice ends
     And the closed loop does not advance for that re-read
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario: The switch rewrites xmrig-proxy's pools and a failed switch changes nothing
     Given xmrig-proxy's /1/config lists the P2Pool and XvB pools
     When the engine switches to XvB

@@ -145,6 +145,8 @@ pub enum XvbFact {
     Stable(f64),
     /// The engine is inside the XvB slice of a SPLIT cycle.
     InsideXvbSlice,
+    /// The whole runtime runs the engine, and xmrig-proxy's config lists both pools.
+    ProxyPools,
 }
 
 /// What happens to the XvB engine in a section-E `When` step.
@@ -163,6 +165,10 @@ pub enum XvbEvent {
         /// XvB's fail counter at the re-read.
         fail_count: u64,
     },
+    /// The running engine switches xmrig-proxy to XvB.
+    SwitchToXvb,
+    /// xmrig-proxy refuses the next switch.
+    NextSwitchRefused,
 }
 
 /// What a section-E `Then` step asserts about the engine's decision.
@@ -203,6 +209,12 @@ pub enum XvbOutcome {
     SliceEndedEarly,
     /// The re-read did not advance the loop.
     LoopHeld,
+    /// xmrig-proxy's config now has XvB first and enabled, P2Pool kept and disabled.
+    XvbFirstInConfig,
+    /// xmrig-proxy accepted the PUT (204).
+    PutAccepted,
+    /// A refused switch left the recorded pool as it was, was counted, and landed on a retry.
+    RefusedThenRetried,
 }
 
 /// A state of the box a `Then` step asserts, now or over a span.

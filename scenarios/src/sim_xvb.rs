@@ -106,6 +106,7 @@ impl XvbScenario {
                     .map_err(|e| TierError::Check(format!("donation level {level:?}: {e}")))?;
             }
             XvbFact::InsideXvbSlice => bench.persisted = Some(0.5),
+            XvbFact::ProxyPools => {}
         }
         Ok(())
     }
@@ -138,6 +139,11 @@ impl XvbScenario {
                     d.fail_count = fail_count;
                 }
                 self.bench.step_at(Duration::from_secs(60));
+            }
+            XvbEvent::SwitchToXvb | XvbEvent::NextSwitchRefused => {
+                return Err(TierError::Check(format!(
+                    "{event:?} needs the whole simulated runtime"
+                )));
             }
         }
         Ok(())
@@ -370,6 +376,11 @@ impl XvbScenario {
                     },
                 )
             }
+            XvbOutcome::XvbFirstInConfig
+            | XvbOutcome::PutAccepted
+            | XvbOutcome::RefusedThenRetried => Err(TierError::Check(format!(
+                "{outcome:?} needs the whole simulated runtime"
+            ))),
             XvbOutcome::LoopHeld => {
                 let (before, last) = self.pair()?;
                 check(

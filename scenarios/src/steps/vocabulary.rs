@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (35, 13, 25)
+            (36, 15, 28)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")

@@ -305,3 +305,33 @@ async fn back_to_p2pool(w: &mut CatalogWorld) -> Result<(), TierError> {
 async fn loop_held(w: &mut CatalogWorld) -> Result<(), TierError> {
     then(w, XvbOutcome::LoopHeld).await
 }
+
+#[given("xmrig-proxy's /1/config lists the P2Pool and XvB pools")]
+async fn proxy_pools(w: &mut CatalogWorld) -> Result<(), TierError> {
+    given(w, XvbFact::ProxyPools).await
+}
+
+#[when("the engine switches to XvB")]
+async fn switches_to_xvb(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, XvbEvent::SwitchToXvb).await
+}
+
+#[when("the next switch is refused")]
+async fn switch_refused(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, XvbEvent::NextSwitchRefused).await
+}
+
+#[then("it PUTs the whole config back with XvB first and enabled and P2Pool disabled")]
+async fn xvb_first(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, XvbOutcome::XvbFirstInConfig).await
+}
+
+#[then("xmrig-proxy answers 204")]
+async fn answers_204(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, XvbOutcome::PutAccepted).await
+}
+
+#[then("the engine's recorded mode is unchanged and the switch is retried next time")]
+async fn refused_then_retried(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, XvbOutcome::RefusedThenRetried).await
+}
