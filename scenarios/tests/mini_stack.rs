@@ -245,9 +245,7 @@ fn self_check(stack_run: Run) -> Result<(), String> {
         tiers,
     });
     let [(failed, why)] = report.failed.as_slice() else {
-        return Err(format!(
-            "expected exactly the must-fail scenario to fail: {report:#?}"
-        ));
+        return Err(format!("expected exactly the must-fail scenario to fail: {report:#?}"));
     };
     if !failed.contains("must fail") {
         return Err(format!("the wrong scenario failed: {failed}: {why}"));
@@ -258,12 +256,7 @@ fn self_check(stack_run: Run) -> Result<(), String> {
         .map(|rest| PathBuf::from(rest.lines().next().unwrap_or_default().trim()))
         .filter(|dir| dir.is_dir())
         .ok_or_else(|| format!("the failure names no evidence directory: {why}"))?;
-    for file in [
-        "runtime.log",
-        "events.txt",
-        "containers.txt",
-        "api-state.json",
-    ] {
+    for file in ["runtime.log", "events.txt", "containers.txt", "api-state.json"] {
         let text = std::fs::read_to_string(dir.join(file))
             .map_err(|e| format!("{}: {e}", dir.join(file).display()))?;
         if text.trim().is_empty() {
@@ -271,9 +264,7 @@ fn self_check(stack_run: Run) -> Result<(), String> {
         }
     }
     let [(skipped, reason)] = report.unsupported.as_slice() else {
-        return Err(format!(
-            "expected exactly one unsupported scenario: {report:#?}"
-        ));
+        return Err(format!("expected exactly one unsupported scenario: {report:#?}"));
     };
     if !skipped.contains("must be unsupported") || !reason.contains("mini-stack tier") {
         return Err(format!("unexpected skip: {skipped}: {reason}"));

@@ -277,13 +277,7 @@ impl MiniStackTier {
         let fakes = vec![
             spec(
                 Service::Monerod,
-                &[
-                    "monerod",
-                    "--listen",
-                    "0.0.0.0:18081",
-                    "--initial",
-                    &monero_mode,
-                ],
+                &["monerod", "--listen", "0.0.0.0:18081", "--initial", &monero_mode],
                 vec![],
             ),
             spec(
@@ -299,11 +293,7 @@ impl MiniStackTier {
                 ],
                 vec![],
             ),
-            spec(
-                Service::P2pool,
-                &["p2pool", "--listen", "0.0.0.0:3380"],
-                vec![],
-            ),
+            spec(Service::P2pool, &["p2pool", "--listen", "0.0.0.0:3380"], vec![]),
             // A secret travels in the environment, never in argv.
             spec(
                 Service::XmrigProxy,

@@ -411,15 +411,12 @@ impl Stack {
 
     /// Removes every container and the network; what could not be removed is returned.
     pub async fn remove(mut self) -> Vec<String> {
-        let removals = self
-            .containers
-            .drain(..)
-            .map(|(service, container)| async move {
-                container
-                    .rm()
-                    .await
-                    .map_err(|e| format!("{}: {e}", service.role()))
-            });
+        let removals = self.containers.drain(..).map(|(service, container)| async move {
+            container
+                .rm()
+                .await
+                .map_err(|e| format!("{}: {e}", service.role()))
+        });
         let mut left: Vec<String> = futures::future::join_all(removals)
             .await
             .into_iter()

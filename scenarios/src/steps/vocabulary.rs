@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (36, 15, 28)
+            (37, 16, 28)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")

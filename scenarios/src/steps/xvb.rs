@@ -86,8 +86,13 @@ async fn falling(w: &mut CatalogWorld) -> Result<(), TierError> {
     given(w, XvbFact::Falling).await
 }
 
-#[given(regex = r"^the engine last commanded (?:a fraction of )?([\d.]+)(?: before restart)?$")]
+#[given(regex = r"^the engine last commanded ([\d.]+) before restart$")]
 async fn persisted(w: &mut CatalogWorld, fraction: String) -> Result<(), TierError> {
+    given(w, XvbFact::Persisted(Some(hs(&fraction)))).await
+}
+
+#[given(regex = r"^the engine last commanded a fraction of ([\d.]+)$")]
+async fn commanded(w: &mut CatalogWorld, fraction: String) -> Result<(), TierError> {
     given(w, XvbFact::Persisted(Some(hs(&fraction)))).await
 }
 
@@ -166,8 +171,13 @@ async fn inside_slice(w: &mut CatalogWorld) -> Result<(), TierError> {
     given(w, XvbFact::InsideXvbSlice).await
 }
 
-#[when(regex = r"^(?:a|the first) cycle is decided$")]
+#[when("a cycle is decided")]
 async fn decide(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, XvbEvent::Decide).await
+}
+
+#[when("the first cycle is decided")]
+async fn first_decided(w: &mut CatalogWorld) -> Result<(), TierError> {
     when(w, XvbEvent::Decide).await
 }
 
@@ -286,9 +296,9 @@ async fn plan(w: &mut CatalogWorld, words: String) -> Result<(), TierError> {
 }
 
 #[then(
-    regex = r"^the engine targets (donor|VIP|whale|mega|no tier)(?:, honoured as asked, never downgraded)?$"
+    regex = r"^the engine targets (donor|VIP|whale|mega|no tier)(, honoured as asked, never downgraded)?$"
 )]
-async fn targets(w: &mut CatalogWorld, tier: String) -> Result<(), TierError> {
+async fn targets(w: &mut CatalogWorld, tier: String, _fixed: String) -> Result<(), TierError> {
     let tier = match tier.as_str() {
         "no tier" => "none".to_owned(),
         other => other.to_ascii_lowercase(),
