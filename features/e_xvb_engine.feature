@@ -1,5 +1,6 @@
 # Catalog section E — the XvB switching engine: when to donate hashrate to XvB, how much, and how
-# the switch is made. The engine is not built yet: every scenario is @pending(xvb-engine).
+# the switch is made. Everything runs on the simulation; the real XvB endpoint waits for the
+# live matrix.
 # Figures from the domain facts: tiers donor 1,000 / VIP 10,000 / whale 100,000 / mega 1,000,000 H/s;
 # a 600 s cycle; reference = target + min(5 % of target, 5,000 H/s).
 @section-E
@@ -8,7 +9,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
   I want the engine to keep my 1-hour and 24-hour XvB averages just above my tier,
   while P2Pool keeps enough hashrate to keep finding shares.
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario Outline: Guard — <guard> sends the whole cycle to P2Pool
     Given the XvB engine with an otherwise sustainable VIP tier
     But <guard>
@@ -23,7 +24,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | XvB reports a fail_count of 3 for my donor id                | fail count   |
       | no tier is reachable with my stable hashrate                 | no tier      |
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario: Guards are checked in order and the first one that fires is reported
     Given the engine is disabled
     And I have no P2Pool share inside the PPLNS window
@@ -31,7 +32,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
     Then the mode is P2POOL
     And the decision names the "disabled" guard
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario Outline: The PPLNS window on the <pool> side chain is <seconds> seconds
     Given p2pool runs the <pool> side chain with the default pplns_window of 2160 blocks
     And my last P2Pool share was found <age> seconds ago
@@ -44,26 +45,26 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | mini | 21600   | 22000 | fires         |
       | nano | 64800   | 60000 | does not fire |
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: Closed loop ramps up while the 1-hour average is below the reference
     Given a VIP target with my XvB 1-hour average at 9,000 H/s and 20,000 H/s current hashrate
     When a cycle closes
     Then the donated fraction rises by 0.03 × (reference − projected 1-hour average) / current hashrate
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: Closed loop backs off while the 1-hour average is above the reference
     Given a VIP target with my XvB 1-hour average at 14,000 H/s and 20,000 H/s current hashrate
     When a cycle closes
     Then the donated fraction falls, never below 0
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: A falling 1-hour average is projected ahead, but never raised and never below 75 %
     Given my XvB 1-hour average has been falling steadily
     When a cycle closes
     Then the loop steers on the average projected 1,200 seconds ahead
     And the projection is at least 0.75 × the measured average and never above it
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario Outline: Cold start seeds the loop from <seed>
     Given <history>
     When the first cycle is decided
@@ -75,21 +76,21 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | the standby value           | no fraction was persisted but a standby exists | the standby value                     |
       | feed-forward                | nothing was persisted and no standby exists    | reference / current hashrate          |
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: The VIP reserve caps the fraction so P2Pool keeps finding shares (anti-overshoot)
     Given a side-chain difficulty and PPLNS window that need a reserve of 6,000 H/s for P2Pool
     And my current hashrate is 20,000 H/s
     When the loop asks for more than the cap
     Then the fraction is clamped to min(0.85, 1 − 6,000 / 20,000) = 0.70
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: A raffle round won in the last 90 minutes blocks any downward step
     Given I won an XvB raffle round 3,000 seconds ago
     And my 1-hour average is above the reference
     When a cycle closes
     Then the donated fraction does not fall
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario Outline: Stale XvB stats (<age> seconds old) <action>
     Given the last fresh XvB stats read was <age> seconds ago
     And the engine last commanded a fraction of 0.40
@@ -102,14 +103,14 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | 1000 | hold the fraction       | stays at 0.40                    |
       | 2000 | halve it every cycle    | becomes 0.20                     |
 
-  @sim @pending(xvb-engine) @issue-70
+  @sim @issue-70
   Scenario: Long-stale stats halve the fraction to zero, never donating blind
     Given the XvB stats have been stale for more than 1,800 seconds
     And the fraction is 0.006
     When a cycle closes
     Then the fraction snaps to 0
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario Outline: The cycle splits into mode <mode> for a fraction of <fraction>
     Given a 600-second cycle and a decided fraction of <fraction>
     When the cycle is planned
@@ -123,7 +124,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | 0.5      | SPLIT  | the XvB slice comes first, with about 5 seconds of switching accounted |
       | 0.96     | XVB    | a P2Pool remainder under 30 seconds sends the whole cycle to XvB       |
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario Outline: donation_level <level> with a stable hashrate of <hashrate> H/s targets <tier>
     Given donation_level is <level>
     And my 15-minute stable hashrate is <hashrate> H/s
@@ -137,14 +138,14 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
       | auto  | 400       | no tier                            |
       | whale | 40,000    | whale, honoured as asked, never downgraded |
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario: Smart sleep ends the XvB slice early when a guard fires mid-cycle
     Given the engine is inside the XvB slice of a SPLIT cycle
     When a re-read inside the cycle finds XvB's fail_count at 3
     Then the engine switches back to P2Pool before the slice ends
     And the closed loop does not advance for that re-read
 
-  @sim @pending(xvb-engine)
+  @sim
   Scenario: The switch rewrites xmrig-proxy's pools and a failed switch changes nothing
     Given xmrig-proxy's /1/config lists the P2Pool and XvB pools
     When the engine switches to XvB

@@ -278,3 +278,118 @@ async fn public_stats(State(fake): State<FakeXvb>) -> Response {
     }))
     .into_response()
 }
+
+/// A donor as XvB accounts for it: what was actually sent to the XvB pool, credited at
+/// `credit` (< 1: XvB counts less than was sent — share luck, switch losses), and reported with
+/// `lag` (XvB's averages trail what happened). The simulation feeds it the seconds the miners
+/// spent on XvB and sets the fake's `avg_1h_hs` / `avg_24h_hs` from it, so the engine's loop is
+/// closed on a donor that does not simply echo the fraction it commanded.
+#[derive(Debug, Clone)]
+pub struct DonorModel {
+    credit: f64,
+    lag_s: u64,
+    /// Running total of credited hashes after each second, oldest first, at most a day plus
+    /// the lag (running totals make every average O(1)).
+    totals: std::collections::VecDeque<f64>,
+    /// The running total before the oldest kept second.
+    dropped: f64,
+}
+
+impl DonorModel {
+    /// A donor credited at `credit` (clamped to `[0, 1]`) and reported `lag_s` seconds late.
+    pub fn new(credit: f64, lag_s: u64) -> Self {
+        Self {
+            credit: credit.clamp(0.0, 1.0),
+            lag_s,
+            totals: std::collections::VecDeque::new(),
+            dropped: 0.0,
+        }
+    }
+
+    /// `secs` seconds in which `sent_hs` H/s went to the XvB pool (0 while on P2Pool).
+    pub fn record(&mut self, sent_hs: f64, secs: u64) {
+        let keep = usize::try_from(86_400 + self.lag_s).unwrap_or(usize::MAX);
+        let credited = sent_hs.max(0.0) * self.credit;
+        for _ in 0..secs {
+            let last = self.totals.back().copied().unwrap_or(self.dropped);
+            self.totals.push_back(last + credited);
+        }
+        while self.totals.len() > keep {
+            if let Some(total) = self.totals.pop_front() {
+                self.dropped = total;
+            }
+        }
+    }
+
+    fn total_at(&self, seconds_kept: usize) -> f64 {
+        match seconds_kept.checked_sub(1) {
+            Some(i) => self.totals.get(i).copied().unwrap_or(self.dropped),
+            None => self.dropped,
+        }
+    }
+
+    /// XvB's reported average over the last `window_s` seconds (as of `lag_s` ago); seconds
+    /// before the donor started count as 0, as they do at XvB.
+    pub fn average(&self, window_s: u64) -> f64 {
+        let lag = usize::try_from(self.lag_s).unwrap_or(usize::MAX);
+        let window = usize::try_from(window_s.max(1)).unwrap_or(usize::MAX);
+        let end = self.totals.len().saturating_sub(lag);
+        let start = end.saturating_sub(window);
+        let sum = self.total_at(end)
+            - if start == 0 {
+                0.0
+            } else {
+                self.total_at(start)
+            };
+        let sum = if start == 0 { sum - self.dropped } else { sum };
+        sum / window as f64
+    }
+
+    /// The 1-hour and 24-hour averages.
+    pub fn averages(&self) -> (f64, f64) {
+        (self.average(3_600), self.average(86_400))
+    }
+}
+
+#[cfg(test)]
+mod donor_model_tests {
+    use super::DonorModel;
+
+    #[test]
+    fn averages_follow_what_was_sent_with_lag_and_credit() {
+        let mut donor = DonorModel::new(0.9, 60);
+        donor.record(20_000.0, 3_600);
+        let (h1, h24) = donor.averages();
+        // 3,540 credited seconds of the last hour are visible (60 s lag).
+        assert!(
+            (h1 - 20_000.0 * 0.9 * 3_540.0 / 3_600.0).abs() < 1e-6,
+            "{h1}"
+        );
+        assert!(
+            (h24 - 20_000.0 * 0.9 * 3_540.0 / 86_400.0).abs() < 1e-6,
+            "{h24}"
+        );
+        donor.record(0.0, 3_600);
+        let (later, _) = donor.averages();
+        assert!(later < 20_000.0 * 0.9 * 61.0 / 3_600.0, "{later}");
+    }
+
+    #[test]
+    fn a_day_later_the_oldest_seconds_drop_out() {
+        let mut donor = DonorModel::new(1.0, 0);
+        donor.record(1_000.0, 3_600);
+        donor.record(0.0, 86_400);
+        assert_eq!(donor.averages(), (0.0, 0.0));
+        donor.record(2_400.0, 3_600);
+        let (h1, h24) = donor.averages();
+        assert!((h1 - 2_400.0).abs() < 1e-6, "{h1}");
+        assert!((h24 - 100.0).abs() < 1e-6, "{h24}");
+    }
+
+    #[test]
+    fn credit_is_below_one_at_most() {
+        let mut donor = DonorModel::new(1.5, 0);
+        donor.record(1_000.0, 3_600);
+        assert!((donor.average(3_600) - 1_000.0).abs() < 1e-9);
+    }
+}

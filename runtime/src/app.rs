@@ -73,7 +73,16 @@ impl App {
         let mut ticks = tokio::time::interval(config.update_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            // An XvB slice ends between ticks: wake for it, so the switch back is on time.
+            match cycle.wake_at() {
+                Some(at) => tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = tokio::time::sleep_until(at) => {}
+                },
+                None => {
+                    ticks.tick().await;
+                }
+            }
             cycle.run_once().await;
             if server.is_finished() {
                 return Err(match server.await {

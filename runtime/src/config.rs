@@ -157,6 +157,45 @@ pub enum P2poolApi {
     Dir(PathBuf),
 }
 
+/// The XvB engine's settings and where it reads and switches.
+#[derive(Clone, PartialEq, Eq)]
+pub struct XvbConfig {
+    /// `XVB_DONATION_LEVEL`: `auto` or a tier name.
+    pub donation_level: crate::control::xvb::DonationLevel,
+    /// The side chain, from `P2POOL_FLAGS` (`--mini`, `--nano`).
+    pub side_chain: crate::control::xvb::SideChain,
+    /// `XMRIG_PROXY_API`: xmrig-proxy's HTTP API.
+    pub proxy_api: Endpoint,
+    /// `PROXY_AUTH_TOKEN`: the API's bearer token (a secret: never shown).
+    pub proxy_token: Option<String>,
+    /// `XVB_API_URL`: where XvB's stats are read; unset = not read (the stats go stale).
+    pub api_url: Option<Endpoint>,
+    /// `XVB_DONOR_ID` (or `MONERO_WALLET_ADDRESS` when `auto`): the address XvB knows the donor by.
+    pub donor_address: Option<String>,
+    /// `XVB_POOL_URL`: the XvB pool the miners are switched to (`host:port`).
+    pub pool_url: String,
+    /// `P2POOL_POOL_URL`: p2pool's stratum (`host:port`).
+    pub p2pool_url: String,
+}
+
+impl std::fmt::Debug for XvbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XvbConfig")
+            .field("donation_level", &self.donation_level)
+            .field("side_chain", &self.side_chain)
+            .field("proxy_api", &self.proxy_api.to_string())
+            .field("proxy_token", &self.proxy_token.as_ref().map(|_| "<set>"))
+            .field("api_url", &self.api_url.as_ref().map(ToString::to_string))
+            .field(
+                "donor_address",
+                &self.donor_address.as_ref().map(|_| "<set>"),
+            )
+            .field("pool_url", &self.pool_url)
+            .field("p2pool_url", &self.p2pool_url)
+            .finish()
+    }
+}
+
 /// Typed runtime configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -186,6 +225,8 @@ pub struct Config {
     pub node_recovery_after: Duration,
     /// `XVB_ENABLED`.
     pub xvb_enabled: bool,
+    /// The XvB engine's settings.
+    pub xvb: XvbConfig,
     /// `DATA_DIR`: snapshot and history.
     pub data_dir: PathBuf,
     /// `DASHBOARD_BIND`.
@@ -216,6 +257,7 @@ impl std::fmt::Debug for Config {
             .field("node_down_after", &self.node_down_after)
             .field("node_recovery_after", &self.node_recovery_after)
             .field("xvb_enabled", &self.xvb_enabled)
+            .field("xvb", &self.xvb)
             .field("data_dir", &self.data_dir)
             .field("dashboard_bind", &self.dashboard_bind)
             .field(
@@ -288,6 +330,7 @@ impl Config {
         let node_down_after = seconds(&get, "NODE_DOWN_AFTER_SEC", 90, 1)?;
         let node_recovery_after = seconds(&get, "NODE_RECOVERY_AFTER_SEC", 60, 1)?;
         let xvb_enabled = boolean(&get, "XVB_ENABLED", false)?;
+        let xvb = xvb_config(&get, &lookup)?;
         let data_dir = PathBuf::from(text("DATA_DIR", "/data"));
         let bind = text("DASHBOARD_BIND", "127.0.0.1:8000");
         let dashboard_bind = bind
@@ -321,12 +364,64 @@ impl Config {
             node_down_after,
             node_recovery_after,
             xvb_enabled,
+            xvb,
             data_dir,
             dashboard_bind,
             p2pool_api,
             rpc_timeout,
         })
     }
+}
+
+fn xvb_config(
+    get: &impl Fn(&str) -> Option<String>,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<XvbConfig, ConfigError> {
+    use crate::control::xvb::SideChain;
+    let level = get("XVB_DONATION_LEVEL").unwrap_or_default();
+    let donation_level = level.parse().map_err(|_| {
+        invalid(
+            "XVB_DONATION_LEVEL",
+            &level,
+            "auto, donor, vip, whale or mega",
+        )
+    })?;
+    let flags = get("P2POOL_FLAGS").unwrap_or_default();
+    let side_chain = if flags.split_whitespace().any(|f| f == "--nano") {
+        SideChain::Nano
+    } else if flags.split_whitespace().any(|f| f == "--mini") {
+        SideChain::Mini
+    } else {
+        SideChain::Main
+    };
+    let proxy_api = http_url(
+        "XMRIG_PROXY_API",
+        &get("XMRIG_PROXY_API")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "http://xmrig-proxy:3344".to_owned()),
+    )?;
+    let api_url = match get("XVB_API_URL").filter(|v| !v.is_empty()) {
+        Some(url) => Some(http_url("XVB_API_URL", &url)?),
+        None => None,
+    };
+    let donor_address = get("XVB_DONOR_ID")
+        .filter(|v| !v.is_empty() && v != "auto")
+        .or_else(|| get("MONERO_WALLET_ADDRESS").filter(|v| !v.is_empty()));
+    let non_empty = |name: &str, default: &str| {
+        get(name)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    Ok(XvbConfig {
+        donation_level,
+        side_chain,
+        proxy_api,
+        proxy_token: lookup("PROXY_AUTH_TOKEN").filter(|t| !t.is_empty()),
+        api_url,
+        donor_address,
+        pool_url: non_empty("XVB_POOL_URL", "na.xmrvsbeast.com:4247"),
+        p2pool_url: non_empty("P2POOL_POOL_URL", "p2pool:3333"),
+    })
 }
 
 fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {

@@ -7,8 +7,12 @@
 //! Architecture invariant: no decision here and no HTTP serving; the cycle knows the clients,
 //! the control machines, the store and the read model's writer, nothing of `api`.
 
+mod xvb;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub use xvb::{XvbClients, XvbDriver, XvbReadings};
 
 use crate::config::{Config, P2poolApi};
 use crate::control::{
@@ -68,6 +72,8 @@ pub struct Clients {
     pub p2pool: Option<P2poolClient>,
     /// The docker engine (start/stop).
     pub docker: Arc<dyn DockerApi>,
+    /// xmrig-proxy and XvB, when the XvB engine is enabled.
+    pub xvb: Option<XvbClients>,
 }
 
 impl Clients {
@@ -93,6 +99,15 @@ impl Clients {
             };
             P2poolClient::new(connector.clone(), source, exchange.clone())
         });
+        let xvb = if config.xvb_enabled {
+            Some(XvbClients::new(
+                &config.xvb,
+                connector.clone(),
+                exchange.clone(),
+            )?)
+        } else {
+            None
+        };
         let docker = Arc::new(DockerController::new(
             connector,
             &config.docker_control_url,
@@ -104,11 +119,17 @@ impl Clients {
             tari_last_good: TariLastGood::default(),
             p2pool,
             docker,
+            xvb,
         })
     }
 
     /// Reads every node, concurrently.
     pub async fn observe(&mut self) -> Observations {
+        self.observe_all().await.0
+    }
+
+    /// Reads every node and, when the XvB engine is enabled, what it needs; concurrently.
+    pub async fn observe_all(&mut self) -> (Observations, Option<XvbReadings>) {
         let monero = self.monero.get_info();
         let tari = async {
             match self.tari.as_mut() {
@@ -116,19 +137,35 @@ impl Clients {
                 None => None,
             }
         };
+        let with_xvb = self.xvb.is_some();
         let p2pool = async {
-            match self.p2pool.as_ref() {
-                Some(client) => match client.network_stats().await {
-                    Ok(stats) => Some(stats.height),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "p2pool gave no reading");
-                        None
-                    }
-                },
+            let client = self.p2pool.as_ref()?;
+            // The engine needs all three documents; otherwise the height is enough.
+            let full = if with_xvb {
+                client.read().await.ok()
+            } else {
+                None
+            };
+            // The gate's height does not depend on the engine's documents being readable.
+            let read = match full {
+                Some(r) => Ok((r.network_height, Some(r))),
+                None => client.network_stats().await.map(|s| (s.height, None)),
+            };
+            read.map_err(|e| tracing::debug!(error = %e, "p2pool gave no reading"))
+                .ok()
+        };
+        let xvb = async {
+            match self.xvb.as_ref() {
+                Some(clients) => Some(clients.observe().await),
                 None => None,
             }
         };
-        let (monero, tari, p2pool_network_height) = tokio::join!(monero, tari, p2pool);
+        let (monero, tari, p2pool, xvb) = tokio::join!(monero, tari, p2pool, xvb);
+        let p2pool_network_height = p2pool.as_ref().map(|(height, _)| *height);
+        let xvb = xvb.map(|mut readings| {
+            readings.p2pool = p2pool.and_then(|(_, reading)| reading);
+            readings
+        });
         let tari = tari.map(|read| {
             if let Err(e) = &read {
                 tracing::debug!(error = %e, "Tari base node gave no reading");
@@ -142,11 +179,12 @@ impl Clients {
                 None
             }
         };
-        Observations {
+        let observations = Observations {
             monero,
             tari,
             p2pool_network_height,
-        }
+        };
+        (observations, xvb)
     }
 }
 
@@ -160,6 +198,7 @@ pub struct Cycle {
     persisted: Snapshot,
     view: StateWriter,
     count: u64,
+    xvb: XvbDriver,
 }
 
 impl Cycle {
@@ -185,6 +224,11 @@ impl Cycle {
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "the re-arm marker could not be read"),
         }
+        let xvb = XvbDriver::new(
+            config.xvb_enabled,
+            config.xvb.clone(),
+            persisted.xvb_fraction(),
+        );
         let mut machines = Machines::new(&config, persisted.miner_released);
         machines
             .failover
@@ -198,6 +242,7 @@ impl Cycle {
             persisted: on_disk,
             view,
             count: 0,
+            xvb,
         }
     }
 
@@ -206,7 +251,7 @@ impl Cycle {
         // The observation instant is when the calls are sent, not when they return: a node
         // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
-        let observations = self.clients.observe().await;
+        let (observations, xvb_readings) = self.clients.observe_all().await;
         let mut decision = self.machines.decide(&observations.readings(), now);
         let mut errors = Vec::new();
 
@@ -224,12 +269,25 @@ impl Cycle {
         }
         decision.owed = self.machines.plan.owed();
 
+        let wall_ms = self.clock.wall_ms();
+        let donor_address = self
+            .clients
+            .xvb
+            .as_ref()
+            .and_then(XvbClients::donor_address);
+        let xvb_observation = xvb_readings
+            .as_ref()
+            .map(|r| r.observation(wall_ms, donor_address))
+            .unwrap_or_default();
+        let xvb_decision = self.xvb.decide(&xvb_observation, now);
+
         // Persist the latch before acting on it: a crash between the two then resumes
         // released and simply owes the starts again.
         let wanted = Snapshot {
             miner_released: decision.gate.released,
             monero_down: decision.failover.monero_down,
             tari_down: decision.failover.tari_down,
+            xvb_fraction_ppm: self.xvb.engine().fraction().map(Snapshot::fraction_ppm),
         };
         if wanted != self.persisted {
             match self.store.save(&wanted) {
@@ -263,6 +321,17 @@ impl Cycle {
                 }
             }
         }
+        if let Some(clients) = &self.clients.xvb {
+            // Switching while workers are rejected or the miners held would fight the failover.
+            let allowed = !decision.failover.rejected && !decision.gate.holding;
+            if let Err(e) = self
+                .xvb
+                .apply(&clients.proxy, &xvb_decision, allowed, wall_ms)
+                .await
+            {
+                errors.push(e);
+            }
+        }
         for error in &errors {
             tracing::warn!("{error}");
         }
@@ -279,6 +348,7 @@ impl Cycle {
     fn record(&self, observations: &Observations, decision: &Decision, cycle: CycleSection) {
         let containers: BTreeMap<_, _> = self.machines.plan.desired().clone();
         let tari = observations.tari.as_ref();
+        let (xvb, hashrate_low) = self.xvb.section();
         self.view.record(&RenderInput {
             gate: &decision.gate,
             failover: &decision.failover,
@@ -291,8 +361,19 @@ impl Cycle {
             monero_prune: self.config.monero_prune,
             monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
             containers: &containers,
+            xvb: Some((&xvb, hashrate_low)),
             cycle,
         });
+    }
+
+    /// When the next pass is due before the next update tick (the end of an XvB slice).
+    pub fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.xvb.wake_at()
+    }
+
+    /// The XvB driver (for inspection in tests and the simulation).
+    pub fn xvb(&self) -> &XvbDriver {
+        &self.xvb
     }
 
     /// The machines (for inspection in tests and the simulation's invariants).

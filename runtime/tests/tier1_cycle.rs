@@ -399,6 +399,8 @@ async fn the_latch_and_an_outage_are_on_disk_before_a_restart_and_honoured_after
             miner_released: true,
             monero_down: false,
             tari_down: false,
+            // XvB is off: no fraction to keep.
+            xvb_fraction_ppm: None,
         }),
         "the release was not persisted"
     );

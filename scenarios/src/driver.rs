@@ -97,6 +97,126 @@ pub const P2POOL: &str = "p2pool";
 /// xmrig-proxy's container name (`SYNC_GATE_CONTAINERS` and `REJECT_WORKERS_CONTAINER` default).
 pub const XMRIG_PROXY: &str = "xmrig-proxy";
 
+/// A fact about the XvB engine's world a section-E `Given` step sets (before the decision).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum XvbFact {
+    /// The engine is enabled over a fleet that sustains VIP with room to spare.
+    SustainableVip,
+    /// `XVB_ENABLED=false`.
+    Disabled,
+    /// No own P2Pool share inside the PPLNS window.
+    NoShare,
+    /// XvB reports this fail counter for the donor.
+    FailCount(u64),
+    /// The stable hashrate reaches no tier.
+    NoTierReachable,
+    /// p2pool's side chain (`main`, `mini`, `nano`) and PPLNS window in blocks.
+    SideChain(&'static str, u64),
+    /// The last own share is this many seconds old.
+    LastShareAge(u64),
+    /// A VIP target with XvB's 1 h average and the current hashrate, H/s.
+    VipAt {
+        /// XvB's 1 h average.
+        avg_1h_hs: f64,
+        /// The fleet's current hashrate.
+        current_hs: f64,
+    },
+    /// XvB's 1 h average has been falling.
+    Falling,
+    /// The fraction the engine last commanded (persisted), or `None`: nothing persisted.
+    Persisted(Option<f64>),
+    /// A standby fraction exists.
+    Standby,
+    /// The reserve P2Pool needs, H/s.
+    Reserve(f64),
+    /// The fleet's current (and stable) hashrate, H/s.
+    Current(f64),
+    /// A raffle round was won this many seconds ago.
+    RaffleWon(u64),
+    /// XvB's 1 h average is above the reference.
+    AboveReference,
+    /// The last fresh XvB read is this many seconds old.
+    StatsAge(u64),
+    /// The fraction a cycle is planned for.
+    Fraction(f64),
+    /// `XVB_DONATION_LEVEL` (`auto` or a tier).
+    Level(&'static str),
+    /// The 15-minute stable hashrate, H/s.
+    Stable(f64),
+    /// The engine is inside the XvB slice of a SPLIT cycle.
+    InsideXvbSlice,
+    /// The whole runtime runs the engine, and xmrig-proxy's config lists both pools.
+    ProxyPools,
+}
+
+/// What happens to the XvB engine in a section-E `When` step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum XvbEvent {
+    /// One cycle is decided (the first one after the facts).
+    Decide,
+    /// A cycle closes: the loop steps once on the facts.
+    CloseCycle,
+    /// The loop asks for more than the cap.
+    AskAboveCap,
+    /// The cycle is planned for the fact's fraction.
+    Plan,
+    /// A re-read inside the cycle finds this fail counter.
+    ReRead {
+        /// XvB's fail counter at the re-read.
+        fail_count: u64,
+    },
+    /// The running engine switches xmrig-proxy to XvB.
+    SwitchToXvb,
+    /// xmrig-proxy refuses the next switch.
+    NextSwitchRefused,
+}
+
+/// What a section-E `Then` step asserts about the engine's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XvbOutcome {
+    /// The mode (`P2POOL`, `XVB`, `SPLIT`); `whole`: and no XvB slice all cycle.
+    Mode {
+        /// The mode's name.
+        mode: String,
+        /// Checked for the whole cycle.
+        whole: bool,
+    },
+    /// The decision names this guard.
+    Guard(String),
+    /// The no-shares guard fires (or not).
+    NoSharesGuard(bool),
+    /// The fraction rose by exactly the loop's step.
+    RoseByLoopStep,
+    /// The fraction fell, and is not below 0.
+    Fell,
+    /// The fraction did not fall.
+    DidNotFall,
+    /// The loop steered on the projected average, not the measured one.
+    SteeredOnProjection,
+    /// The projection lies in `[0.75 × measured, measured]`.
+    ProjectionBounded,
+    /// The starting fraction: a number, `standby`, or `feed-forward`.
+    StartingFraction(String),
+    /// The fraction equals this value.
+    FractionIs(f64),
+    /// The fraction moved as the closed loop says on fresh stats.
+    FollowsLoop,
+    /// The cycle's plan: `all-p2pool`, `no-short-slice`, `xvb-first`, `whole-to-xvb`.
+    Plan(&'static str),
+    /// The target tier (`donor`, `vip`, `whale`, `mega`, or `none`).
+    Target(String),
+    /// The re-read ended the XvB slice early.
+    SliceEndedEarly,
+    /// The re-read did not advance the loop.
+    LoopHeld,
+    /// xmrig-proxy's config now has XvB first and enabled, P2Pool kept and disabled.
+    XvbFirstInConfig,
+    /// xmrig-proxy accepted the PUT (204).
+    PutAccepted,
+    /// A refused switch left the recorded pool as it was, was counted, and landed on a retry.
+    RefusedThenRetried,
+}
+
 /// A state of the box a `Then` step asserts, now or over a span.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
@@ -416,11 +536,35 @@ pub trait Tier {
     /// When: someone starts the named container by hand (`docker start`, not the runtime).
     fn start_by_hand(&mut self, container: &str) -> TierFuture<'_>;
 
+    /// Given: a fact of the XvB engine's world (section E). A tier without the engine's
+    /// world says so (the default).
+    fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {
+        xvb_unsupported(self.name(), format!("{fact:?}"))
+    }
+
+    /// When: something happens to the XvB engine (section E).
+    fn xvb_when(&mut self, event: XvbEvent) -> TierFuture<'_> {
+        xvb_unsupported(self.name(), format!("{event:?}"))
+    }
+
+    /// Then: the XvB engine's decision shows `outcome` (section E).
+    fn xvb_expect(&mut self, outcome: XvbOutcome) -> TierFuture<'_> {
+        xvb_unsupported(self.name(), format!("{outcome:?}"))
+    }
+
     /// The tier's record of the scenario so far (the simulation's trace), for people reading a
     /// run; `None` when the tier keeps none or nothing ran yet.
     fn record(&self) -> Option<String> {
         None
     }
+}
+
+fn xvb_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+    let error = TierError::Unsupported {
+        tier,
+        what: format!("the XvB engine ({what}) has no driver on this tier"),
+    };
+    Box::pin(async move { Err(error) })
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub mod model;
 pub mod runner;
 #[cfg(feature = "sim")]
 pub mod sim_driver;
+#[cfg(feature = "sim")]
+pub mod sim_xvb;
 pub mod steps;
 pub mod tags;
 pub mod tiers;

@@ -18,10 +18,11 @@ use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
 use crate::driver::{
-    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, P2POOL,
-    XMRIG_PROXY,
+    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent,
+    XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
 };
 use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
+use crate::sim_xvb::XvbScenario;
 
 const TIER: &str = "sim";
 
@@ -42,6 +43,8 @@ pub struct SimTier {
     world: Option<World>,
     /// Docker events in the trace when the miners were seen released.
     release_mark: Option<usize>,
+    /// Section E: the XvB engine on its own virtual clock.
+    xvb: XvbScenario,
 }
 
 impl SimTier {
@@ -54,6 +57,7 @@ impl SimTier {
             tari: NodeModel::new(TARI_TIP),
             world: None,
             release_mark: None,
+            xvb: XvbScenario::default(),
         }
     }
 
@@ -208,6 +212,148 @@ impl SimTier {
             .of_kind(EventKind::Docker)
             .map(|e| (e.at, e.subject().to_owned(), e.detail()))
             .collect())
+    }
+}
+
+/// The XvB pool the simulated runtime switches to.
+const XVB_POOL: &str = "eu.xmrvsbeast.com:4247";
+/// p2pool's stratum as xmrig-proxy's config names it.
+const P2POOL_POOL: &str = "p2pool:3333";
+
+/// Section E on the whole simulated runtime: the switch through the fake xmrig-proxy.
+impl SimTier {
+    fn xvb_runtime_setup(&mut self) -> Result<(), TierError> {
+        if self.world.is_some() {
+            return Err(TierError::Unsupported {
+                tier: TIER,
+                what: "enabling the XvB engine after the world booted".into(),
+            });
+        }
+        let env = [
+            ("XVB_ENABLED", "true".to_owned()),
+            ("P2POOL_API", "http://aux:3380".to_owned()),
+            ("XMRIG_PROXY_API", "http://aux:3344".to_owned()),
+            (
+                "PROXY_AUTH_TOKEN",
+                pithead_sim::fakes::XMRIG_PROXY_TOKEN.to_owned(),
+            ),
+            ("XVB_API_URL", "http://aux:8088".to_owned()),
+            ("XVB_POOL_URL", XVB_POOL.to_owned()),
+            ("P2POOL_POOL_URL", P2POOL_POOL.to_owned()),
+        ];
+        self.setup.env.extend(env);
+        Ok(())
+    }
+
+    fn xvb_proxy_pools(&self) -> Result<(String, bool, bool), TierError> {
+        let world = self
+            .world
+            .as_ref()
+            .ok_or_else(|| TierError::Check("no world".into()))?;
+        let config = world.xmrig_proxy().config();
+        let pool = |i: usize| config["pools"].get(i).cloned().unwrap_or_default();
+        Ok((
+            pool(0)["url"].as_str().unwrap_or_default().to_owned(),
+            pool(0)["enabled"].as_bool().unwrap_or(false),
+            pool(1)["enabled"].as_bool().unwrap_or(true),
+        ))
+    }
+
+    fn xvb_switch_to_xvb(&mut self) -> Result<(), TierError> {
+        let seed = self.seed;
+        let world = self.booted()?;
+        // A fleet that sustains VIP, an own share just now, a clean donor below its reference.
+        let wall_s = world.state().cycle.last_wall_ms / 1_000;
+        world.p2pool().update(|s| {
+            s.last_share_found_time = wall_s;
+            s.sidechain_difficulty = 0;
+        });
+        world
+            .xmrig_proxy()
+            .set_hashrate_total(Some([40.0, 40.0, 40.0, 40.0, 40.0, 40.0]));
+        world.xvb().set_donor(9_000.0, 9_000.0, 0);
+        let budget = Duration::from_secs(900);
+        world
+            .run_until("the engine switches to XvB", budget, |w| {
+                w.xmrig_proxy().config_puts() >= 1
+            })
+            .map_err(|e| failure(seed, "waiting for the switch to XvB", &e))?;
+        // The cycle that switched records its pass right after.
+        world
+            .run_for(Duration::from_secs(2))
+            .map_err(|e| failure(seed, "recording the switch", &e))?;
+        Ok(())
+    }
+
+    fn xvb_expect_xvb_first(&mut self) -> Result<(), TierError> {
+        let seen = self.xvb_proxy_pools()?;
+        if seen == (XVB_POOL.to_owned(), true, false) {
+            Ok(())
+        } else {
+            Err(TierError::Check(format!(
+                "xmrig-proxy's pools after the switch: first {:?} (enabled {}), second enabled {}",
+                seen.0, seen.1, seen.2
+            )))
+        }
+    }
+
+    fn xvb_expect_put_accepted(&mut self) -> Result<(), TierError> {
+        let world = self
+            .world
+            .as_ref()
+            .ok_or_else(|| TierError::Check("no world".into()))?;
+        let xvb = world.state().xvb;
+        match xvb.as_ref().and_then(|x| x.last_switch.clone()) {
+            Some(switch)
+                if switch.ok && switch.to == "xvb" && world.xmrig_proxy().config_puts() >= 1 =>
+            {
+                Ok(())
+            }
+            other => Err(TierError::Check(format!("the last switch is {other:?}"))),
+        }
+    }
+
+    fn xvb_refuse_next_switch(&mut self) -> Result<(), TierError> {
+        let seed = self.seed;
+        let world = self.booted()?;
+        world.xmrig_proxy().set_restricted(true);
+        let budget = Duration::from_secs(900);
+        world
+            .run_until("a switch is refused", budget, |w| {
+                w.state().xvb.is_some_and(|x| x.switch_failures >= 1)
+            })
+            .map_err(|e| failure(seed, "waiting for a refused switch", &e))?;
+        Ok(())
+    }
+
+    fn xvb_expect_retried(&mut self) -> Result<(), TierError> {
+        let seed = self.seed;
+        let (pool, _, _) = self.xvb_proxy_pools()?;
+        let world = self.booted()?;
+        let recorded = world.state().xvb.map(|x| x.pool);
+        if pool != XVB_POOL || recorded != Some("xvb") {
+            return Err(TierError::Check(format!(
+                "after the refusal xmrig-proxy's first pool is {pool:?} and the engine records {recorded:?}"
+            )));
+        }
+        let puts = world.xmrig_proxy().config_puts();
+        world.xmrig_proxy().set_restricted(false);
+        world
+            .run_until("the retried switch lands", Duration::from_secs(120), |w| {
+                w.xmrig_proxy().config_puts() > puts
+            })
+            .map_err(|e| failure(seed, "waiting for the retried switch", &e))?;
+        world
+            .run_for(Duration::from_secs(2))
+            .map_err(|e| failure(seed, "recording the retry", &e))?;
+        let (pool, _, _) = self.xvb_proxy_pools()?;
+        if pool == P2POOL_POOL {
+            Ok(())
+        } else {
+            Err(TierError::Check(format!(
+                "after the retry xmrig-proxy's first pool is {pool:?}"
+            )))
+        }
     }
 }
 
@@ -440,6 +586,32 @@ impl Tier for SimTier {
             )))
         });
         ready(result)
+    }
+
+    fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {
+        if fact == XvbFact::ProxyPools {
+            return ready(self.xvb_runtime_setup());
+        }
+        ready(self.xvb.given(fact))
+    }
+
+    fn xvb_when(&mut self, event: XvbEvent) -> TierFuture<'_> {
+        let result = match event {
+            XvbEvent::SwitchToXvb => self.xvb_switch_to_xvb(),
+            XvbEvent::NextSwitchRefused => self.xvb_refuse_next_switch(),
+            _ => return ready(self.xvb.when(event)),
+        };
+        self.evidence(result)
+    }
+
+    fn xvb_expect(&mut self, outcome: XvbOutcome) -> TierFuture<'_> {
+        let result = match outcome {
+            XvbOutcome::XvbFirstInConfig => self.xvb_expect_xvb_first(),
+            XvbOutcome::PutAccepted => self.xvb_expect_put_accepted(),
+            XvbOutcome::RefusedThenRetried => self.xvb_expect_retried(),
+            _ => return ready(self.xvb.expect(outcome)),
+        };
+        self.evidence(result)
     }
 
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {

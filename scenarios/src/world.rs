@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 
-use crate::driver::{Chain, Condition, Node, Reachability, Setting, Tier, TierError, TierFuture};
+use crate::driver::{
+    Chain, Condition, Node, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact,
+    XvbOutcome,
+};
 
 /// What every step receives: the driver of the tier the scenario runs on.
 ///
@@ -115,6 +118,15 @@ impl Tier for NoTier {
         self.refuse()
     }
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn xvb_given(&mut self, _: XvbFact) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn xvb_when(&mut self, _: XvbEvent) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn xvb_expect(&mut self, _: XvbOutcome) -> TierFuture<'_> {
         self.refuse()
     }
     fn start_by_hand(&mut self, _: &str) -> TierFuture<'_> {

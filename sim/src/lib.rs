@@ -48,6 +48,7 @@ pub mod swarm;
 pub mod timeline;
 pub mod trace;
 pub mod world;
+pub mod xvb;
 
 pub use bench::{
     bench_day, bench_floor, bench_swarm, granularity, BenchReport, Granularity, SwarmBench,

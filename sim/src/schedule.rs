@@ -44,6 +44,13 @@ pub enum Action {
     Crash,
     /// Restart the runtime.
     Restart,
+    /// The XvB engine's world: an own p2pool share at this wall time (Unix seconds), a fleet of
+    /// 40 kH/s on xmrig-proxy, and a donor just under VIP at XvB.
+    XvbFleet(u64),
+    /// How the XvB site answers (down, garbage, slow…).
+    XvbSite(pithead_fakes::Behaviour),
+    /// XvB's fail counter for the donor.
+    XvbFailCount(u32),
 }
 
 impl Action {
@@ -59,6 +66,21 @@ impl Action {
             Action::RefuseDocker(n) => world.refuse_docker(*n),
             Action::Crash => world.crash_runtime(),
             Action::Restart => world.restart_runtime(),
+            Action::XvbFleet(share_wall_s) => {
+                world.p2pool().update(|s| {
+                    s.last_share_found_time = *share_wall_s;
+                    s.sidechain_difficulty = 0;
+                });
+                world
+                    .xmrig_proxy()
+                    .set_hashrate_total(Some([40.0, 40.0, 40.0, 40.0, 40.0, 40.0]));
+                world.xvb().update(|s| {
+                    s.avg_1h_hs = 9_000.0;
+                    s.avg_24h_hs = 9_000.0;
+                });
+            }
+            Action::XvbSite(behaviour) => world.xvb().set_behaviour(behaviour.clone()),
+            Action::XvbFailCount(n) => world.xvb().update(|s| s.fail_count = *n),
         }
     }
 
@@ -74,6 +96,9 @@ impl Action {
             Action::RefuseDocker(n) => format!("docker refuses next {n}"),
             Action::Crash => "crash runtime".into(),
             Action::Restart => "restart runtime".into(),
+            Action::XvbFleet(_) => "xvb fleet and share".into(),
+            Action::XvbSite(b) => format!("xvb site {b:?}"),
+            Action::XvbFailCount(n) => format!("xvb fail count {n}"),
         }
     }
 }
@@ -97,6 +122,26 @@ pub struct Schedule {
     pub quiet_from: Duration,
     /// End of the run.
     pub end: Duration,
+}
+
+/// The runtime's XvB settings pointing at the world's fakes.
+fn xvb_env() -> Vec<(String, String)> {
+    [
+        ("XVB_ENABLED", "true".to_owned()),
+        ("P2POOL_API", "http://aux:3380".to_owned()),
+        ("XMRIG_PROXY_API", "http://aux:3344".to_owned()),
+        (
+            "PROXY_AUTH_TOKEN",
+            crate::fakes::XMRIG_PROXY_TOKEN.to_owned(),
+        ),
+        ("XVB_API_URL", "http://aux:8088".to_owned()),
+        ("XVB_DONOR_ID", "4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge".to_owned()),
+        ("XVB_POOL_URL", "eu.xmrvsbeast.com:4247".to_owned()),
+        ("P2POOL_POOL_URL", "p2pool:3333".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Length of the quiet tail at the end of every run.
@@ -459,6 +504,38 @@ impl Schedule {
             t += down + expo(rng, secs(4 * 3600));
         }
 
+        // The XvB engine, on half the seeds: drawn from its own stream so the other faults of
+        // a seed stay what they were before the engine existed.
+        let mut env = env;
+        let mut xvb_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5856_4200_0000_0016);
+        if xvb_rng.random_bool(0.5) {
+            env.extend(xvb_env());
+            let mut t = Duration::ZERO;
+            while t < end {
+                let wall = crate::world::DEFAULT_EPOCH + t;
+                actions.push((t, Action::XvbFleet(wall.as_secs())));
+                t += secs(2 * 3600);
+            }
+            let mut t = expo(&mut xvb_rng, secs(60 * 60));
+            while t < quiet_from {
+                let len = secs(xvb_rng.random_range(60..2_400));
+                if t + len >= quiet_from {
+                    break;
+                }
+                let fault = if xvb_rng.random_bool(0.7) {
+                    (
+                        Action::XvbSite(pithead_fakes::Behaviour::Down),
+                        Action::XvbSite(pithead_fakes::Behaviour::Normal),
+                    )
+                } else {
+                    (Action::XvbFailCount(3), Action::XvbFailCount(0))
+                };
+                actions.push((t, fault.0));
+                actions.push((t + len, fault.1));
+                t += len + expo(&mut xvb_rng, secs(60 * 60));
+            }
+        }
+
         // Stable order: by time, then by generation order (sort is stable).
         actions.sort_by_key(|a| a.0);
 
@@ -496,6 +573,7 @@ impl Schedule {
                     a,
                     Action::Monero(MoneroMode::Syncing { .. } | MoneroMode::Synced { .. })
                         | Action::Tari(TariMode::Syncing { .. } | TariMode::Synced { .. })
+                        | Action::XvbFleet(_)
                 )
             })
             .count()

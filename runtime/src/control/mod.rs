@@ -10,6 +10,7 @@ pub mod node_health;
 pub mod plan;
 pub mod sync_gate;
 pub mod verdicts;
+pub mod xvb;
 
 pub use chain::{TariLastGood, TariStatus};
 pub use failover::{Failover, FailoverDecision, FailoverEvent, FailoverObservation};

@@ -35,4 +35,7 @@ pub enum SetupError {
     /// `DOCKER_CONTROL_URL`, refused by bollard.
     #[error(transparent)]
     Docker(#[from] docker::DockerError),
+    /// `PROXY_AUTH_TOKEN`, refused as a header value.
+    #[error(transparent)]
+    XmrigProxy(#[from] xmrig_proxy::XmrigProxyError),
 }

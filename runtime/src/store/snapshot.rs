@@ -44,6 +44,25 @@ pub struct Snapshot {
     /// Tari counted as down.
     #[serde(default)]
     pub tari_down: bool,
+    /// The XvB fraction last commanded, in parts per million (an integer so the snapshot
+    /// compares exactly and a rewrite happens only on a real change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xvb_fraction_ppm: Option<u32>,
+}
+
+impl Snapshot {
+    /// The persisted XvB fraction.
+    pub fn xvb_fraction(&self) -> Option<f64> {
+        self.xvb_fraction_ppm.map(|ppm| f64::from(ppm) / 1e6)
+    }
+
+    /// `fraction` (in `[0, 1]`) as stored.
+    pub fn fraction_ppm(fraction: f64) -> u32 {
+        // Clamped to [0, 1e6] first, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ppm = (fraction.clamp(0.0, 1.0) * 1e6).round() as u32;
+        ppm
+    }
 }
 
 /// An operator's request to re-arm the gate, left by `pithead apply` as a marker file.
@@ -189,6 +208,7 @@ mod tests {
                 miner_released: true,
                 monero_down: true,
                 tari_down: false,
+                xvb_fraction_ppm: Some(420_000),
             })
             .unwrap();
         assert_eq!(
@@ -197,8 +217,10 @@ mod tests {
                 miner_released: true,
                 monero_down: true,
                 tari_down: false,
+                xvb_fraction_ppm: Some(420_000),
             })
         );
+        assert_eq!(store.load().unwrap().unwrap().xvb_fraction(), Some(0.42));
         let names: Vec<_> = fs::read_dir(dir.path().join("nested"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -225,6 +247,7 @@ mod tests {
         let snapshot = store.load().unwrap().unwrap();
         assert!(snapshot.miner_released);
         assert!(!snapshot.monero_down);
+        assert_eq!(snapshot.xvb_fraction(), None);
     }
 
     #[test]

@@ -83,8 +83,50 @@ pub struct CycleSection {
     pub errors: Vec<String>,
 }
 
-/// The whole read model.
+/// The last switch of xmrig-proxy's pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XvbSwitch {
+    /// When it was tried, epoch ms.
+    pub wall_ms: u64,
+    /// `xvb` or `p2pool`.
+    pub to: &'static str,
+    /// It landed (xmrig-proxy answered 204).
+    pub ok: bool,
+}
+
+/// The XvB engine's state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct XvbSection {
+    /// `XVB_ENABLED`.
+    pub enabled: bool,
+    /// `P2POOL`, `XVB` or `SPLIT`.
+    pub mode: &'static str,
+    /// Where the hashrate goes now: `xvb`, `p2pool`, or `unknown` before the first switch.
+    pub pool: &'static str,
+    /// The guard that forces P2Pool, if any.
+    pub guard: Option<&'static str>,
+    /// The tier XvB's averages meet now.
+    pub current_tier: Option<&'static str>,
+    /// The tier steered to.
+    pub target_tier: Option<&'static str>,
+    /// The donated fraction in force.
+    pub fraction: f64,
+    /// XvB's 1 h average of the donated hashrate, H/s.
+    pub avg_1h: Option<f64>,
+    /// XvB's 24 h average, H/s.
+    pub avg_24h: Option<f64>,
+    /// XvB's fail counter.
+    pub fail_count: Option<u64>,
+    /// The last switch tried.
+    pub last_switch: Option<XvbSwitch>,
+    /// Switches that failed since start.
+    pub switch_failures: u64,
+    /// XvB's stats are stale.
+    pub stale: bool,
+}
+
+/// The whole read model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiState {
     /// Any chain shown as syncing.
     pub syncing: bool,
@@ -104,6 +146,9 @@ pub struct ApiState {
     pub containers: BTreeMap<String, Desired>,
     /// Badges in display order.
     pub badges: Vec<Badge>,
+    /// The XvB engine (absent before the first cycle).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xvb: Option<XvbSection>,
     /// Cycle bookkeeping.
     pub cycle: CycleSection,
 }
@@ -127,6 +172,7 @@ impl Default for ApiState {
             nodes: BTreeMap::new(),
             containers: BTreeMap::new(),
             badges: vec![Badge::new("Starting...", BadgeVariant::Warn, None)],
+            xvb: None,
             cycle: CycleSection::default(),
         }
     }

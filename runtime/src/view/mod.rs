@@ -14,6 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 pub use document::{
     ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
+    XvbSection, XvbSwitch,
 };
 pub use render::{render, RenderInput};
 
@@ -125,6 +126,7 @@ mod tests {
             monero_prune: true,
             monero_db_bytes: Some(85_000_000_000),
             containers: &containers,
+            xvb: None,
             cycle: CycleSection {
                 count: 7,
                 last_wall_ms: 1_000,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::document::{
     ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
+    XvbSection,
 };
 use crate::control::{Desired, FailoverDecision, GateView};
 
@@ -33,6 +34,8 @@ pub struct RenderInput<'a> {
     pub monero_db_bytes: Option<u64>,
     /// Desired container states.
     pub containers: &'a BTreeMap<String, Desired>,
+    /// The XvB engine's section, and whether the fleet's hashrate is too low for the tier.
+    pub xvb: Option<(&'a XvbSection, bool)>,
     /// Cycle bookkeeping.
     pub cycle: CycleSection,
 }
@@ -87,6 +90,7 @@ pub fn render(input: &RenderInput<'_>) -> ApiState {
         nodes,
         containers: input.containers.clone(),
         badges: badges(input, syncing, mode),
+        xvb: input.xvb.map(|(section, _)| section.clone()),
         cycle: input.cycle.clone(),
     }
 }
@@ -144,6 +148,16 @@ fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
             format!("XMR {mode}"),
             BadgeVariant::Outline,
             None,
+        ));
+    }
+    if input
+        .xvb
+        .is_some_and(|(section, low)| section.enabled && low)
+    {
+        out.push(Badge::new(
+            "Hashrate low for tier",
+            BadgeVariant::Warn,
+            Some("the fleet's stable hashrate cannot sustain the XvB tier asked for"),
         ));
     }
     out

@@ -29,8 +29,8 @@ use serde_json::Value;
 use testcontainers::bollard::Docker;
 
 use crate::driver::{
-    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, P2POOL,
-    XMRIG_PROXY,
+    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent,
+    XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
 };
 use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
 
@@ -858,6 +858,18 @@ impl Tier for MiniStackTier {
         self.checked(result)
     }
 
+    fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {
+        ready(Err(xvb_unsupported(format!("{fact:?}"))))
+    }
+
+    fn xvb_when(&mut self, event: XvbEvent) -> TierFuture<'_> {
+        ready(Err(xvb_unsupported(format!("{event:?}"))))
+    }
+
+    fn xvb_expect(&mut self, outcome: XvbOutcome) -> TierFuture<'_> {
+        ready(Err(xvb_unsupported(format!("{outcome:?}"))))
+    }
+
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
         let result = match self.released_at {
             None => Err(TierError::Check(
@@ -899,5 +911,17 @@ impl Tier for MiniStackTier {
             }
         });
         self.checked(result)
+    }
+}
+
+/// Section E on the mini-stack needs fake XvB and xmrig-proxy images steered per scenario and
+/// an engine cycle of minutes; the simulation proves it in virtual time instead.
+fn xvb_unsupported(what: String) -> TierError {
+    TierError::Unsupported {
+        tier: TIER,
+        what: format!(
+            "the XvB engine ({what}): the mini-stack has no steerable XvB site and its 600 s \
+             cycle would take real minutes; section E runs on the simulation"
+        ),
     }
 }

@@ -12,6 +12,7 @@ pub mod given;
 pub mod then;
 mod vocabulary;
 pub mod when;
+pub mod xvb;
 
 pub use vocabulary::{StepDef, StepError, StepKind, Vocabulary};
 

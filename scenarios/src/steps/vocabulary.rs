@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (12, 8, 9)
+            (37, 17, 28)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")
