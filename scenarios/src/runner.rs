@@ -464,6 +464,27 @@ fn step_line(ev: &event::Scenario<CatalogWorld>) -> Option<String> {
     }
 }
 
+/// The cargo target directory a harness binary runs from (`<target>/<profile>/deps/`), so
+/// `CARGO_TARGET_DIR` is honoured; `target/` next to the workspace when that cannot be told.
+pub fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Creates `<target>/cucumber/<name>` for a harness's JUnit XML; its path and the open file, or
+/// a message naming the path.
+pub fn junit_file(name: &str) -> Result<(PathBuf, std::fs::File), String> {
+    let path = target_dir().join("cucumber").join(name);
+    path.parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .and_then(|_| std::fs::File::create(&path))
+        .map(|file| (path.clone(), file))
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
 /// Runs the catalog in `options.features` on the tiers of `options.tiers` and reports.
 ///
 /// Blocks the calling thread (the simulation runs its own tokio runtimes, so this must not be

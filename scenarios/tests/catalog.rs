@@ -20,22 +20,12 @@
 //! failure outside quarantine, on a parse error, or when nothing ran. Command-line arguments are
 //! ignored (so `cargo test -- <filter>` for other test binaries does not break this one).
 
-use std::fs::File;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pithead_scenarios::runner::{run, Options};
+use pithead_scenarios::runner::{junit_file, run, Options};
 use pithead_scenarios::tiers::Registry;
-
-fn junit_path() -> PathBuf {
-    // The test binary lives in <target>/<profile>/deps/: honour CARGO_TARGET_DIR that way.
-    let target = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("cucumber").join("junit.xml")
-}
 
 fn main() -> ExitCode {
     let features = std::env::var_os("PITHEAD_FEATURES")
@@ -56,16 +46,10 @@ fn main() -> ExitCode {
             }
         },
     };
-    let junit = junit_path();
-    let file = match junit
-        .parent()
-        .map(std::fs::create_dir_all)
-        .transpose()
-        .and_then(|_| File::create(&junit))
-    {
-        Ok(file) => file,
+    let (junit, file) = match junit_file("junit.xml") {
+        Ok(created) => created,
         Err(e) => {
-            eprintln!("catalog: cannot create {}: {e}", junit.display());
+            eprintln!("catalog: {e}");
             return ExitCode::FAILURE;
         }
     };

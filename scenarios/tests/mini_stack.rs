@@ -14,23 +14,15 @@
 //! - On a failure, the evidence is written under `target/mini-stack/<scenario>/` and named in the
 //!   failure message. JUnit XML: `target/cucumber/mini-stack.xml`.
 
-use std::fs::File;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pithead_scenarios::mini_stack::{leftovers, sweep, Images, Run};
-use pithead_scenarios::runner::{run, Options};
+use pithead_scenarios::runner::{junit_file, run, target_dir, Options};
 use pithead_scenarios::tags::TierTag;
 use pithead_scenarios::tiers::Registry;
 use testcontainers::bollard::Docker;
-
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
@@ -116,18 +108,11 @@ fn main() -> ExitCode {
         Err(e) => eprintln!("mini-stack: could not sweep earlier runs: {e}"),
     }
 
-    let target = target_dir();
-    let artifacts = target.join("mini-stack");
-    let junit = target.join("cucumber").join("mini-stack.xml");
-    let file = match junit
-        .parent()
-        .map(std::fs::create_dir_all)
-        .transpose()
-        .and_then(|_| File::create(&junit))
-    {
-        Ok(file) => file,
+    let artifacts = target_dir().join("mini-stack");
+    let (junit, file) = match junit_file("mini-stack.xml") {
+        Ok(created) => created,
         Err(e) => {
-            eprintln!("mini-stack: cannot create {}: {e}", junit.display());
+            eprintln!("mini-stack: {e}");
             return ExitCode::FAILURE;
         }
     };

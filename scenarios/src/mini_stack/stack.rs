@@ -575,7 +575,8 @@ pub async fn leftovers(docker: &Docker) -> Result<Vec<String>, StackError> {
         .collect())
 }
 
-/// One HTTP/1 request to `addr` on a fresh connection, the reply read whole within `timeout`.
+/// One HTTP/1 request to `addr` through the runtime's own exchange (connect, `Host`, bounded
+/// body, one deadline), the reply read whole within `timeout`.
 pub async fn http(
     addr: SocketAddr,
     method: &str,
@@ -583,40 +584,24 @@ pub async fn http(
     body: Option<String>,
     timeout: Duration,
 ) -> Result<(u16, String), String> {
-    use http_body_util::{BodyExt as _, Full};
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| format!("handshake: {e}"))?;
-        tokio::spawn(connection);
-        let mut builder = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", addr.to_string());
-        if body.is_some() {
-            builder = builder.header("content-type", "application/json");
-        }
-        let req = builder
-            .body(Full::new(bytes::Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| format!("request: {e}"))?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("request: {e}"))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("body: {e}"))?
-            .to_bytes();
-        Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    use pithead_runtime::io::{http as exchange, TokioConnector};
+    let method = exchange::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    let request = exchange::request(
+        method,
+        &format!("http://{addr}{path}"),
+        Default::default(),
+        bytes::Bytes::from(body.unwrap_or_default()),
+    )
+    .map_err(|e| e.to_string())?;
+    let bounds = exchange::Exchange {
+        timeout,
+        limit_bytes: 4 * 1024 * 1024,
     };
-    tokio::time::timeout(timeout, exchange)
+    let reply = exchange::send(&TokioConnector, request, &bounds)
         .await
-        .map_err(|_| format!("no reply within {timeout:?}"))?
+        .map_err(|e| e.to_string())?;
+    Ok((
+        reply.status().as_u16(),
+        String::from_utf8_lossy(reply.body()).into_owned(),
+    ))
 }
