@@ -346,12 +346,42 @@ fn state_checks(c: &Config, state: Option<&Value>) -> Vec<Check> {
     } else {
         "Full"
     };
+    // Present from the first cycle on, which the readiness waiters have seen.
+    let xvb = is("xvb.enabled", Value::Bool(c.xvb.enabled));
     vec![
         is("miner_released", Value::Bool(true)),
         is("workers_rejected", Value::Bool(false)),
         is("syncing", Value::Bool(false)),
         is("monero.mode", Value::String(mode.into())),
+        xvb,
+        tari_watched(c, state),
     ]
+}
+
+/// The runtime watches a Tari node (`nodes.tari`) iff the stack has one.
+fn tari_watched(c: &Config, state: Option<&Value>) -> Check {
+    let wanted = c.tari.mode != "off";
+    let name = format!(
+        "/api/state {} the Tari node",
+        if wanted { "watches" } else { "does not watch" }
+    );
+    let result = match state {
+        None => Err("/api/state was not read".to_owned()),
+        Some(s) => {
+            let has = s["nodes"].get("tari").is_some();
+            if has == wanted {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected nodes.tari {} (tari.mode is {:?}), seen it {}",
+                    if wanted { "present" } else { "absent" },
+                    c.tari.mode,
+                    if has { "present" } else { "absent" }
+                ))
+            }
+        }
+    };
+    Check::new(name, result)
 }
 
 #[cfg(test)]

@@ -280,26 +280,25 @@ fn parse_row(index: usize, item: &Value) -> Result<Row, MatrixError> {
     };
     let mut overrides = BTreeMap::new();
     for (path, value) in raw {
-        let err_path = || path.clone();
         if path.split('.').any(str::is_empty) {
             return Err(MatrixError::BadPath {
                 row: name.clone(),
-                path: err_path(),
+                path: path.clone(),
             });
         }
         if !matches!(value, Value::Bool(_) | Value::Number(_) | Value::String(_)) {
             return Err(MatrixError::BadValue {
                 row: name.clone(),
-                path: err_path(),
+                path: path.clone(),
                 kind: kind(value),
             });
         }
-        if let Some(s) = value.as_str().filter(|s| s.contains("${")) {
-            let input = reference(value).filter(|i| is_input_name(i));
-            let Some(input) = input.filter(|_| s.matches("${").count() == 1) else {
+        if value.as_str().is_some_and(|s| s.contains("${")) {
+            // An input name has no `$`, `{` or `}`: `${a}${b}` is refused here too.
+            let Some(input) = reference(value).filter(|i| is_input_name(i)) else {
                 return Err(MatrixError::BadReference {
                     row: name.clone(),
-                    path: err_path(),
+                    path: path.clone(),
                 });
             };
             if !needs.iter().any(|n| n == input) {
@@ -618,6 +617,10 @@ mod tests {
             ),
             (
                 r#"[{"name": "x", "overrides": {"a": "h-${y}"}}]"#,
+                "must be the whole string",
+            ),
+            (
+                r#"[{"name": "x", "overrides": {"a": "${y}${z}"}, "needs": ["y"]}]"#,
                 "must be the whole string",
             ),
             (

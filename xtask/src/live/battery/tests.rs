@@ -11,6 +11,7 @@ use pithead_runtime::cli::secrets::{self, Entropy, SecretError};
 use pithead_runtime::control::sync_gate::{ChainReading, GateObservation, SyncGate};
 use pithead_runtime::control::verdicts::{self, Observed, StackContext};
 use pithead_runtime::control::FailoverDecision;
+use pithead_runtime::cycle::XvbDriver;
 use pithead_runtime::view::{self, CycleSection, RenderInput};
 use serde_json::{json, Value};
 
@@ -96,6 +97,7 @@ fn served_state(env: &BTreeMap<String, String>) -> Value {
         tari_down: false,
     };
     let containers = BTreeMap::new();
+    let (xvb, hashrate_low) = XvbDriver::new(rt.xvb_enabled, rt.xvb.clone(), None).section();
     let state = view::render(&RenderInput {
         gate: &gate,
         failover: &failover,
@@ -108,7 +110,7 @@ fn served_state(env: &BTreeMap<String, String>) -> Value {
         monero_prune: rt.monero_prune,
         monero_db_bytes: None,
         containers: &containers,
-        xvb: None,
+        xvb: Some((&xvb, hashrate_low)),
         cycle: CycleSection::default(),
     });
     serde_json::to_value(state).unwrap()
@@ -348,6 +350,26 @@ fn one_wrong_fact_fails_exactly_its_check() {
             Box::new(|f| f.state.as_mut().unwrap()["monero"]["mode"] = json!("Pruned")),
             "/api/state has monero.mode \"Unknown\"",
         ),
+        (
+            "nano-pool-xvb-off-http-tari-optional",
+            Box::new(|f| f.state.as_mut().unwrap()["xvb"]["enabled"] = json!(true)),
+            "/api/state has xvb.enabled false",
+        ),
+        (
+            "tari-off",
+            Box::new(|f| f.state.as_mut().unwrap()["nodes"]["tari"] = json!({})),
+            "/api/state does not watch the Tari node",
+        ),
+        (
+            "remote-tari",
+            Box::new(|f| {
+                f.state.as_mut().unwrap()["nodes"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("tari");
+            }),
+            "/api/state watches the Tari node",
+        ),
     ];
     for (row, change, name) in cases {
         assert_eq!(failing_after(row, change), vec![name.to_owned()], "{row}");
@@ -360,7 +382,7 @@ fn a_missing_state_fails_every_state_check_and_says_so() {
     facts.state = None;
     let checks = battery(&facts);
     let failed = failed(&checks);
-    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert_eq!(failed.len(), 6, "{failed:?}");
     assert!(failed
         .iter()
         .all(|(n, e)| n.starts_with("/api/state") && e.contains("was not read")));
@@ -440,4 +462,13 @@ fn a_second_apply_must_say_nothing_changed() {
         "{err}"
     );
     assert_eq!(changed.name, "a second `pithead apply -y` is a no-op");
+}
+
+#[test]
+fn status_services_are_read_from_the_health_block_only() {
+    let out =
+        "Service health check:\n  ✓ monerod running\n  ⚠ p2pool exited — likely intentional\n\
+               Chain sync in progress — the miners are held until it completes:\n  \
+               … tari    discovering the target height…\n1 service(s) need attention\n";
+    assert_eq!(listed_services(out), vec!["monerod", "p2pool"]);
 }
