@@ -94,15 +94,50 @@ static INLINE_PAIR: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-/// `"key": value` in JSON, the value a string, a number or an array of strings.
+/// A JSON value worth masking: a non-empty string, a number or an array of strings.
+const JSON_VALUE: &str =
+    r#"(?P<val>"(?:[^"\\\n]|\\.)+"|-?[0-9][0-9.eE+\-]*|\[\s*(?:"(?:[^"\\\n]|\\.)*"\s*,?\s*)+\])"#;
+
+/// `"key": value` in JSON, whatever the key.
 static JSON_PAIR: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r#"(?i)(?P<pre>"[^"\n]*(?:{})[^"\n]*"[ \t]*:[ \t]*)(?P<val>"(?:[^"\\\n]|\\.)+"|-?[0-9][0-9.eE+\-]*|\[\s*(?:"(?:[^"\\\n]|\\.)*"\s*,?\s*)+\])"#,
+        r#"(?P<pre>"(?P<key>[^"\n]*)"[ \t]*:[ \t]*){JSON_VALUE}"#
+    ))
+});
+
+/// A flat JSON object under a secret-named key (`"ntfy": {"url": .., "token": ..}`): every
+/// value in it is masked, user names aside.
+static JSON_OBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r#"(?i)(?P<pre>"[^"\n]*(?:{})[^"\n]*"\s*:\s*)(?P<obj>\{{[^{{}}]*\}})"#,
         words()
     ))
 });
 
 static JSON_STRING: LazyLock<Regex> = LazyLock::new(|| re(r#""(?:[^"\\\n]|\\.)*""#));
+
+/// `val` (a [`JSON_VALUE`]) masked, still JSON: a string, or an array of as many strings.
+fn masked_json(val: &str) -> String {
+    if val.starts_with('[') {
+        let n = JSON_STRING.find_iter(val).count();
+        format!("[{}]", vec![format!("\"{REDACTED}\""); n].join(", "))
+    } else {
+        format!("\"{REDACTED}\"")
+    }
+}
+
+/// Masks the JSON pairs of `text` whose key `mask` accepts.
+fn mask_json_pairs(text: &str, mask: impl Fn(&str) -> bool) -> String {
+    JSON_PAIR
+        .replace_all(text, |c: &Captures| {
+            if mask(&c["key"]) {
+                format!("{}{}", &c["pre"], masked_json(&c["val"]))
+            } else {
+                c[0].to_owned()
+            }
+        })
+        .into_owned()
+}
 
 static URL_USERINFO: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(?P<scheme>\b[a-z][a-z0-9+.\-]*://)[^/\s:@\[\]]+:[^/\s@\[\]]+@"));
@@ -138,17 +173,21 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
-/// Whether a known value is too common to mask everywhere: short, a flag, a number, a date or an
-/// address (public addresses are masked by their own rule).
+/// Whether a known value is too common to mask everywhere: short, a flag, an address (public
+/// ones are masked by their own rule), or a number with fewer than 9 digits (a port, a count, a
+/// date); a Telegram chat id is longer, and no other text holds that exact number.
 fn too_common(value: &str) -> bool {
+    let numeric = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || "._-:+/ ".contains(c));
+    let digits = value.chars().filter(char::is_ascii_digit).count();
     value.chars().count() < 6
-        || value.parse::<f64>().is_ok()
+        || (numeric && digits < 9)
         || value.parse::<IpAddr>().is_ok()
         || value.parse::<SocketAddr>().is_ok()
-        || ["true", "false", "yes", "no", "null", "none"].contains(&value.to_lowercase().as_str())
-        || value
-            .chars()
-            .all(|c| c.is_ascii_digit() || "._-:+/ ".contains(c))
+        // An onion not yet published by Tor is `placeholder` in the `.env`.
+        || ["true", "false", "yes", "no", "null", "none", "placeholder"]
+            .contains(&value.to_lowercase().as_str())
 }
 
 impl Redactor {
@@ -189,18 +228,13 @@ impl Redactor {
                 .into_owned(),
             None => text.to_owned(),
         };
-        out = JSON_PAIR
+        out = JSON_OBJECT
             .replace_all(&out, |c: &Captures| {
-                let val = &c["val"];
-                let masked = if val.starts_with('[') {
-                    let n = JSON_STRING.find_iter(val).count();
-                    format!("[{}]", vec![format!("\"{REDACTED}\""); n].join(", "))
-                } else {
-                    format!("\"{REDACTED}\"")
-                };
-                format!("{}{masked}", &c["pre"])
+                let obj = mask_json_pairs(&c["obj"], |key| !is_user_name(key));
+                format!("{}{obj}", &c["pre"])
             })
             .into_owned();
+        out = mask_json_pairs(&out, is_secret_key);
         out = LINE_PAIR
             .replace_all(&out, format!("${{pre}}{REDACTED}").as_str())
             .into_owned();
@@ -402,7 +436,20 @@ mod tests {
     const ONION: &str = "p2pooltestabcdefghijklmnopqrstuvwxyz234567abcdefghijkl.onion";
 
     fn redactor() -> Redactor {
-        Redactor::new([PASSWORD, TOKEN, XMR, "true", "18081", "admin", "0.0.0.0"].map(String::from))
+        Redactor::new(
+            [
+                PASSWORD,
+                TOKEN,
+                XMR,
+                "true",
+                "18081",
+                "admin",
+                "0.0.0.0",
+                "2026-11-30",
+                "-1009876543210",
+            ]
+            .map(String::from),
+        )
     }
 
     fn assert_absent(out: &str, raws: &[&str]) {
@@ -610,6 +657,94 @@ mod tests {
             out,
             "COMPOSE_PROJECT_NAME=pithead\nP2POOL_FLAGS=--mini\nTELEGRAM_EVENT_NODE_DOWN=true\n# dropped: 4 keys\n"
         );
+    }
+
+    /// A `.env` and a `config.json` as `pithead render` writes them, every secret set.
+    fn rendered_stack() -> (String, String, Vec<String>) {
+        use pithead_runtime::cli::{render, secrets::Secrets, validate};
+        let raws = [
+            "NodePass1234567890",
+            "DashPass1234567890",
+            "123456789:AAbotTokenAAbotTokenAAbotTokenAA",
+            "-1009876543210",
+            "https://ntfy.example/topic-9f8e7d",
+            "ntfyTokenABCDEF123",
+            "https://hooks.example/services/T000/B000/XXXX",
+            "https://hc-ping.com/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6",
+        ];
+        let config = format!(
+            r#"{{"monero": {{"wallet_address": "{XMR}", "node_password": "{}"}},
+  "tari": {{"wallet_address": "{TARI}"}},
+  "dashboard": {{"auth": {{"username": "admin", "password": "{}"}}}},
+  "telegram": {{"enabled": true, "bot_token": "{}", "chat_id": "{}"}},
+  "notifications": {{"ntfy": {{"url": "{}", "token": "{}"}}, "webhooks": ["{}"]}},
+  "healthchecks": {{"ping_url": "{}"}}}}"#,
+            raws[0], raws[1], raws[2], raws[3], raws[4], raws[5], raws[6], raws[7]
+        );
+        let settings = validate::load(&config).expect("a valid config");
+        let secrets = Secrets {
+            monero_rpc_user: "pithead".into(),
+            monero_rpc_password: "RpcPassRpcPassRpcPassRpcPass1234".into(),
+            proxy_auth_token: "ProxyTokenProxyTokenProxyToken12".into(),
+            wallet_rpc_password: "WalletPassWalletPassWalletPass12".into(),
+            dashboard_auth_hash: "$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"
+                .into(),
+            p2pool_onion: ONION.into(),
+            monero_onion: "placeholder".into(),
+            tari_onion: "placeholder".into(),
+        };
+        let owner = render::Owner {
+            uid: 1000,
+            gid: 1000,
+        };
+        let env = render::env(&settings, &secrets, owner).to_text();
+        let mut all: Vec<String> = raws.iter().map(|r| (*r).to_owned()).collect();
+        all.extend([XMR, TARI, ONION].map(String::from));
+        all.extend([
+            secrets.monero_rpc_password,
+            secrets.proxy_auth_token,
+            secrets.wallet_rpc_password,
+            secrets.dashboard_auth_hash,
+        ]);
+        (env, config, all)
+    }
+
+    #[test]
+    fn a_rendered_stack_leaks_no_secret() {
+        let (env, config, raws) = rendered_stack();
+        let raw_refs: Vec<&str> = raws.iter().map(String::as_str).collect();
+        // Known values alone, then the key rules alone, must each mask everything.
+        let known = Redactor::new(env_secrets(&env).into_iter().chain(json_secrets(&config)));
+        for r in [&known, &Redactor::new([])] {
+            assert_absent(&r.redact(&env), &raw_refs);
+            assert_absent(&r.redact(&config), &raw_refs);
+        }
+        let log = raws.join(" in a log line\n");
+        assert_absent(&known.redact(&log), &raw_refs);
+        assert_absent(&env_allow_list(&env), &raw_refs);
+        assert!(known.redact(&env).contains("COMPOSE_PROJECT_NAME=pithead"));
+    }
+
+    #[test]
+    fn the_allow_list_names_real_keys_and_no_secret_one() {
+        use pithead_runtime::cli::env_file::SECRET_ENV_KEYS;
+        let (env, _, _) = rendered_stack();
+        let keys: Vec<&str> = env
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k)
+            .collect();
+        for key in ENV_ALLOWED {
+            assert!(
+                keys.contains(key),
+                "{key} is not in a rendered .env: renamed?"
+            );
+            assert!(!is_secret_key(key), "{key} looks secret");
+        }
+        for key in SECRET_ENV_KEYS {
+            assert!(is_secret_key(key), "{key} is a secret the key rule misses");
+            assert!(!env_allow_list(&env).contains(key), "{key} is allowed");
+        }
     }
 
     #[test]
