@@ -3,10 +3,11 @@
 //!
 //! In order, [`Redactor::redact`] masks: the box's known raw secret values (also when a log
 //! breaks one across lines); the value of every `KEY=value`, `"key": "value"` and line-start
-//! `key: value` whose key name is secret-like (the key stays, so the output still reads);
-//! credentials in URLs and Telegram bot tokens; onion names; long base58 runs (wallet
-//! addresses); public IPv4 and IPv6 addresses. Private addresses, ports, words, hex digests and
-//! container names survive. Redacting twice changes nothing.
+//! `key: value` whose key name is secret-like, and every value of a flat JSON object under such
+//! a key (the key stays, so the output still reads); credentials in URLs, bearer tokens and
+//! Telegram bot tokens; onion names; long base58 runs (wallet addresses); public IPv4 and IPv6
+//! addresses. Private addresses, ports, words, hex digests and container names survive.
+//! Redacting twice changes nothing.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::LazyLock;
@@ -142,6 +143,9 @@ fn mask_json_pairs(text: &str, mask: impl Fn(&str) -> bool) -> String {
 static URL_USERINFO: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(?P<scheme>\b[a-z][a-z0-9+.\-]*://)[^/\s:@\[\]]+:[^/\s@\[\]]+@"));
 
+static BEARER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?P<scheme>bearer)[ \t]+[A-Za-z0-9._~+/\-]+=*"));
+
 static BOT_TOKEN: LazyLock<Regex> = LazyLock::new(|| re(r"\bbot[0-9]{6,}:[A-Za-z0-9_\-]{30,}"));
 
 static ONION: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b[a-z2-7]{16,56}\.onion\b"));
@@ -251,6 +255,9 @@ impl Redactor {
             .into_owned();
         out = URL_USERINFO
             .replace_all(&out, format!("${{scheme}}{REDACTED}@").as_str())
+            .into_owned();
+        out = BEARER
+            .replace_all(&out, format!("${{scheme}} {REDACTED}").as_str())
             .into_owned();
         out = BOT_TOKEN
             .replace_all(&out, format!("bot{REDACTED}").as_str())
@@ -605,9 +612,14 @@ mod tests {
 
     #[test]
     fn urls_with_credentials_and_query_tokens_are_masked() {
-        let out =
-            Redactor::new([]).redact("GET https://bob:s3cr3tpw@ntfy.example/x?token=abcdef123&x=1");
-        assert_absent(&out, &["bob", "s3cr3tpw", "abcdef123"]);
+        let out = Redactor::new([]).redact(
+            "> Authorization: Bearer eyJhbGciOi.J9x-y_z==\nGET https://bob:s3cr3tpw@ntfy.example/x?token=abcdef123&x=1",
+        );
+        assert_absent(&out, &["bob", "s3cr3tpw", "abcdef123", "eyJhbGciOi", "J9x"]);
+        assert!(
+            out.starts_with("> Authorization: Bearer [redacted]\n"),
+            "{out}"
+        );
         assert!(out.ends_with("?token=[redacted]&x=1"), "{out}");
     }
 
@@ -615,7 +627,7 @@ mod tests {
     fn redacting_twice_changes_nothing() {
         let r = redactor();
         let text = format!(
-            "{{\"wallet\": \"{XMR}\", \"hooks_webhook\": [\"a\", \"b\"], \"chat_id\": 42}}\nMONERO_RPC_PASSWORD={PASSWORD}\n--rpc-login=u:{TOKEN} {ONION} 8.8.8.8 2001:4860::1 https://a:b@c.example/ {BOT}\n"
+            "{{\"wallet\": \"{XMR}\", \"hooks_webhook\": [\"a\", \"b\"], \"chat_id\": 42}}\nMONERO_RPC_PASSWORD={PASSWORD}\n--rpc-login=u:{TOKEN} Bearer abcdefgh {ONION} 8.8.8.8 2001:4860::1 https://a:b@c.example/ {BOT}\n"
         );
         let once = r.redact(&text);
         assert_eq!(r.redact(&once), once);
