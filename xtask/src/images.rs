@@ -48,7 +48,7 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
@@ -95,6 +95,14 @@ fn image_id(tag: &str) -> Option<String> {
     docker(&["image", "inspect", "--format", "{{.Id}}", tag]).ok()
 }
 
+/// The static `pithead` CLI that [`build`] leaves beside the images' binaries.
+pub fn static_pithead() -> PathBuf {
+    target_dir(&workspace_root())
+        .join(MUSL)
+        .join("image")
+        .join("pithead")
+}
+
 /// Builds every image; prints each one's size and whether it changed.
 pub fn build() -> anyhow::Result<()> {
     let root = workspace_root();
@@ -105,6 +113,9 @@ pub fn build() -> anyhow::Result<()> {
     for image in &IMAGES {
         args.extend(["-p", image.package, "--bin", image.binary]);
     }
+    // The operator's static `pithead` CLI, from the same build (one feature resolution, so the
+    // runtime crate compiles once): `live-loopback` copies it to its box.
+    args.extend(["--bin", "pithead"]);
     crate::cargo(&args)?;
     let bin_dir = target_dir(&root).join(MUSL).join("image");
     let contexts = target_dir(&root).join("images");

@@ -11,9 +11,8 @@ mod catalog;
 mod demo;
 mod images;
 mod inventory;
-// Not called yet: the `test-live` flow (issue 21) is written beside it.
-#[allow(dead_code)]
 mod live;
+mod live_loopback;
 mod mini_stack;
 mod mutants;
 
@@ -55,6 +54,13 @@ enum Task {
     /// Runs the mini-stack tier alone (builds the images first): every @mini-stack scenario on
     /// real containers on the local docker engine.
     MiniStack(mini_stack::MiniStackArgs),
+    /// The live matrix (tier 4) on a real box over SSH: the config matrix, `--check`,
+    /// `--fault-injection`, `--lifecycle`, `--safety-backup` (see docs/live-matrix.md).
+    #[command(name = "test-live")]
+    TestLive(live::LiveArgs),
+    /// Proves `test-live` end to end on this machine: a loopback sshd in front of a box whose
+    /// stack runs on the local docker engine with the locally built images.
+    LiveLoopback(live_loopback::LoopbackArgs),
     /// Mutation testing of runtime/src/control, runtime/src/store and the cycle with
     /// cargo-mutants (installed on first use); prints caught / missed / unviable per file.
     Mutants(mutants::MutantsArgs),
@@ -75,6 +81,13 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Task::TestLive(args) => {
+            return live::run(&args).unwrap_or_else(|e| {
+                eprintln!("xtask test-live: {e:#}");
+                ExitCode::from(2)
+            })
+        }
+        Task::LiveLoopback(args) => live_loopback::run(&args),
         Task::Demo(args) => demo::run(&args),
         Task::Test => test(),
         Task::Swarm { args } => sim_binary("swarm", &args),
@@ -146,6 +159,8 @@ fn test() -> anyhow::Result<()> {
     }
     eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
     demo::smoke()?;
+    // Tier 4's harness, end to end over a loopback sshd in front of a box on the local engine.
+    live_loopback::run(&live_loopback::LoopbackArgs::default())?;
     // The simulation's long runs, in release: a swarm of random fault schedules and the
     // 30-simulated-day soak.
     sim_binary(

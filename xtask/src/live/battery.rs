@@ -33,14 +33,8 @@ pub struct BoxFacts {
     pub state: Option<Value>,
 }
 
-/// One assertion and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// A short sentence: `.env sets P2POOL_FLAGS to "--mini"`.
-    pub name: String,
-    /// `Err` says expected vs seen.
-    pub result: Result<(), String>,
-}
+/// One assertion and its outcome (a short sentence as its name; `Err` says expected vs seen).
+pub use super::report::Check;
 
 impl Check {
     fn new(name: impl Into<String>, result: Result<(), String>) -> Self {
