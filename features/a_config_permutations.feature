@@ -2,14 +2,15 @@
 # so each is proven on a real box by the live matrix: push config.json, `pithead apply -y`, wait for
 # readiness (status ok, monero synced, miner running, pool ready), run the assertion battery, and
 # check that a second `apply -y` is a no-op.
-# The live-matrix harness is not built yet: every scenario here is @pending(live-matrix).
+# They run on a box with `cargo xtask test-live --host user@box --catalog` (the loopback proof runs
+# them in `cargo xtask test`); a step a box cannot perform is skipped with its class.
 @section-A
 Feature: Configuration permutations — every config axis value takes effect on a real box
   As an operator editing config.json,
   I want each setting I choose to change exactly the runtime path it names,
   so that the box I deploy is the box I configured.
 
-  @live @pending(live-matrix)
+  @live
   Scenario Outline: monero.mode <mode> <effect>
     Given the baseline config with monero.mode set to "<mode>"
     When the live matrix applies it with pithead apply -y
@@ -22,7 +23,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | local  | monerod runs under the local_node profile and the dashboard reads it as the local node |
       | remote | no monerod container is expected and the runtime talks to monero.remote.host           |
 
-  @live @sim @pending(live-matrix) @pending(dashboard) @issue-32
+  @live @sim @pending(dashboard) @issue-32
   Scenario Outline: monero.prune <prune> gives a <mode> node and the dashboard says so
     Given the baseline config with monero.prune set to <prune>
     When the live matrix applies it with pithead apply -y
@@ -35,7 +36,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | true  | enabled  | Pruned |
       | false | disabled | Full   |
 
-  @live @pending(live-matrix)
+  @live
   Scenario Outline: monero.rpc_lan_access <value> binds the Monero RPC to <bind>
     Given the baseline config with monero.rpc_lan_access set to <value>
     When the live matrix applies it with pithead apply -y
@@ -47,7 +48,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | true  | 0.0.0.0   | reachable     |
       | false | 127.0.0.1 | not reachable |
 
-  @live @pending(live-matrix)
+  @live
   Scenario Outline: dashboard.secure <value> serves the dashboard over <scheme>
     Given the baseline config with dashboard.secure set to <value>
     When the live matrix applies it with pithead apply -y
@@ -59,7 +60,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | true  | https with tls internal   |
       | false | plain http                |
 
-  @live @pending(live-matrix) @pending(xvb-engine)
+  @live
   Scenario Outline: xvb.enabled <value> turns the XvB engine <state>
     Given the baseline config with xvb.enabled set to <value>
     When the live matrix applies it with pithead apply -y
@@ -71,7 +72,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | true  | on    |
       | false | off   |
 
-  @live @pending(live-matrix) @issue-51
+  @live @issue-51
   Scenario Outline: dashboard.tari_required <value> makes Tari <role> for the release
     Given the baseline config with dashboard.tari_required set to <value>
     When the live matrix applies it with pithead apply -y
@@ -83,7 +84,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | true  | blocking    | keeps the miners held                             |
       | false | passive     | shows the passive "Tari syncing N%" badge instead |
 
-  @live @pending(live-matrix)
+  @live
   Scenario Outline: p2pool.pool <pool> runs the <pool> sidechain
     Given the baseline config with p2pool.pool set to "<pool>"
     When the live matrix applies it with pithead apply -y
@@ -96,7 +97,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | mini | --mini |
       | nano | --nano |
 
-  @live @pending(live-matrix)
+  @live
   Scenario Outline: tari.mode <mode> <effect>
     Given the baseline config with tari.mode set to "<mode>"
     When the live matrix applies it with pithead apply -y

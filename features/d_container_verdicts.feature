@@ -1,13 +1,13 @@
 # Catalog section D — container health verdicts printed by `pithead status`.
-# The verdict logic waits on the CLI capability (@pending(cli)); the fault-injection rows need the
-# live matrix on a real box (@pending(live-matrix)).
+# The verdicts on the simulation wait on the CLI there (@pending(cli)); the fault-injection
+# scenarios run on a real box through the live matrix (`cargo xtask test-live --catalog`).
 @section-D
 Feature: Container health verdicts — pithead status tells me what needs attention
   As an operator running `pithead status`,
   I want every expected service judged running, starting, unhealthy or missing, with exit 0 only
   when nothing needs attention, so that a script or a glance can trust the verdict.
 
-  @sim @live @pending(cli) @pending(live-matrix)
+  @sim @live @pending(cli)
   Scenario: All expected services healthy exits 0
     Given every expected service is running and healthy
     When I run pithead status
@@ -32,7 +32,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
       | exited              | ✗ monerod exited                             | needs attention          |
       | missing             | ✗ monerod missing                            | needs attention          |
 
-  @sim @live @pending(cli) @pending(live-matrix)
+  @sim @live @pending(cli)
   Scenario Outline: A required node <fault> exits 1
     Given a healthy local-node box
     When monerod is <fault>
@@ -46,7 +46,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
       | stopped (docker stop)   | exited  |
       | removed (docker rm)     | missing |
 
-  @live @pending(live-matrix)
+  @live
   Scenario: Fault injection — stopping monerod exits 1 and stops xmrig-proxy, starting it again exits 0
     Given a real, synced, mining box
     When the live matrix stops monerod
@@ -55,7 +55,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     When the live matrix starts monerod again
     Then pithead status exits 0 once the workers are readmitted
 
-  @live @pending(live-matrix)
+  @live
   Scenario: A running but unhealthy monerod (SIGSTOP) exits 1
     Given a real, synced, mining box
     When the live matrix freezes monerod with SIGSTOP until its health check fails
@@ -64,7 +64,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     When the live matrix resumes monerod with SIGCONT
     Then pithead status exits 0 again
 
-  @sim @live @pending(cli) @pending(live-matrix)
+  @sim @live @pending(cli)
   Scenario Outline: A miner stopped on purpose under <reason> exits 0
     Given <situation>
     And <miner> is exited
@@ -87,7 +87,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     Then it prints "✗ xmrig-proxy missing"
     And it exits 1
 
-  @sim @live @pending(cli) @pending(live-matrix)
+  @sim @live @pending(cli)
   Scenario Outline: Remote mode does not expect <service> when its profile is off
     Given COMPOSE_PROFILES does not include <profile>
     And no <service> container exists

@@ -154,7 +154,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
     When the next switch is refused
     Then the engine's recorded mode is unchanged and the switch is retried next time
 
-  @live @pending(live-matrix) @pending(xvb-engine)
+  @live @pending(xvb-engine)
   Scenario Outline: The real XvB endpoint is <condition>
     Given a real box with XvB enabled
     And the XvB stats endpoint is <condition>

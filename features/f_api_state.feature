@@ -253,7 +253,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     Then the corrupt file is moved aside and a fresh database is created
     And /api/state reports db_healthy as true
 
-  @live @pending(live-matrix)
+  @live @pending(dashboard)
   Scenario: The dashboard reads the correct live state on a real stack
     Given a real, synced, mining box
     When the live matrix reads /api/state

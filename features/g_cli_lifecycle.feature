@@ -1,6 +1,6 @@
 # Catalog section G — the `pithead` CLI: config validation, secrets, apply guards and the full
-# lifecycle. The CLI capability is not built yet (@pending(cli)); the lifecycle on a real box also
-# needs the live matrix (@pending(live-matrix)).
+# lifecycle. These scenarios wait on the CLI's steps in the catalog (@pending(cli)); the live
+# matrix itself runs the lifecycle on a box with `cargo xtask test-live --lifecycle`.
 @section-G
 Feature: CLI lifecycle — pithead configures, applies and operates the stack safely
   As an operator driving the box with `pithead`,
@@ -79,7 +79,7 @@ Feature: CLI lifecycle — pithead configures, applies and operates the stack sa
       | Monero node endpoint | the whole gate   |
       | Tari node address    | only the Tari part |
 
-  @live @pending(live-matrix) @pending(cli)
+  @live @pending(cli)
   Scenario: setup → up → status → apply → restart → down on a real box, idempotent and keeping secrets
     Given a fresh real box
     When the live matrix runs pithead setup, up, status, apply -y, restart and down in turn
@@ -87,13 +87,13 @@ Feature: CLI lifecycle — pithead configures, applies and operates the stack sa
     And repeating apply -y is a no-op
     And the secret fingerprints are the same before and after
 
-  @live @pending(live-matrix) @pending(cli)
+  @live @pending(cli)
   Scenario: upgrade pulls or rebuilds the images in the release staging smoke
     Given a real box on the previous release
     When I run pithead upgrade
     Then the images are pulled or rebuilt and the stack comes back healthy
 
-  @live @sim @pending(live-matrix) @pending(cli)
+  @live @sim @pending(cli)
   Scenario: backup and restore round-trip reverts config and keeps secrets
     Given a real box with a known config
     When the live matrix runs pithead backup -y --no-encrypt
@@ -102,7 +102,7 @@ Feature: CLI lifecycle — pithead configures, applies and operates the stack sa
     Then config.json is byte-identical to the backed-up one
     And the secret fingerprints are equal
 
-  @live @sim @pending(live-matrix) @pending(cli)
+  @live @sim @pending(cli)
   Scenario: The safety backup rolls a failed destructive run back
     Given the live matrix runs with --safety-backup
     When a destructive scenario fails

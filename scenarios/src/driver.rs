@@ -217,6 +217,115 @@ pub enum XvbOutcome {
     RefusedThenRetried,
 }
 
+/// A real box's capability the live matrix checks (section H).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCapability {
+    /// Caddy serves the dashboard on the scheme `dashboard.secure` asks for.
+    CaddyTls,
+    /// Tor published the onion addresses, and `apply` keeps them.
+    TorOnions,
+    /// The chain database's size fits the configured prune mode.
+    PruneDbSize,
+}
+
+/// A fact about a real box a live `Given` step names (the live tier; sections A, D, H).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveFact {
+    /// The box's config.json with `path` (dotted) set to `value`; the next
+    /// [`LiveAction::Apply`] pushes it.
+    Override {
+        /// Dotted path into config.json.
+        path: String,
+        /// The value, typed as JSON.
+        value: Value,
+    },
+    /// The box is synced and mining: §8's readiness waiters pass.
+    Ready,
+}
+
+/// What the live matrix does to a real box in a `When` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveAction {
+    /// Push the scenario's config.json and run `pithead apply -y`.
+    Apply,
+    /// `docker stop monerod`.
+    StopMonerod,
+    /// `docker start monerod`.
+    StartMonerod,
+    /// SIGSTOP monerod until its health check fails.
+    FreezeMonerod,
+    /// SIGCONT monerod.
+    ResumeMonerod,
+    /// Check a host capability.
+    Check(HostCapability),
+}
+
+/// What a live `Then` step asserts about a real box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveOutcome {
+    /// §8's readiness waiters pass.
+    StackReady,
+    /// A second `pithead apply -y` changes nothing.
+    SecondApplyNoop,
+    /// `.env` sets `key` to `value`.
+    EnvSets {
+        /// The key.
+        key: String,
+        /// The value, as written.
+        value: String,
+    },
+    /// monerod runs under `local_node` and the runtime reads it as the local node.
+    MonerodLocal,
+    /// No monerod is expected and the runtime talks to `monero.remote.host`.
+    MonerodRemote,
+    /// The tari container runs under `local_tari`.
+    TariLocal,
+    /// No tari is expected and the runtime dials the remote node.
+    TariRemote,
+    /// No tari is expected and Tari never gates the release.
+    TariOff,
+    /// The Monero RPC port is (or is not) published beyond the box's loopback.
+    RpcFromLan {
+        /// Whether the LAN reaches it.
+        reachable: bool,
+    },
+    /// The rendered Caddyfile serves https (with Caddy's internal CA) or plain http.
+    CaddyfileServes {
+        /// https with `tls internal`.
+        https: bool,
+    },
+    /// The dashboard answers over https or plain http.
+    DashboardAnswers {
+        /// Over https.
+        https: bool,
+    },
+    /// `/api/state` shows the XvB engine on or off.
+    XvbEngine {
+        /// On.
+        on: bool,
+    },
+    /// A syncing Tari holds the miners (`blocks`) or only shows the passive badge.
+    SyncingTari {
+        /// Tari blocks the release.
+        blocks: bool,
+    },
+    /// p2pool runs this side chain (`main`, `mini`, `nano`) once the pool is ready.
+    P2poolSideChain(String),
+    /// `pithead status` exits with this code (waiting for the runtime to act, bounded).
+    StatusExits(i32),
+    /// `pithead status` prints this line.
+    StatusPrints(String),
+    /// `pithead status` reports the service with this verdict word (`exited`, `missing`).
+    ReportedAs {
+        /// The service.
+        service: String,
+        /// The verdict word.
+        verdict: String,
+    },
+    /// The proof of a host capability holds.
+    Capability(HostCapability),
+}
+
 /// A state of the box a `Then` step asserts, now or over a span.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
@@ -552,10 +661,76 @@ pub trait Tier {
         xvb_unsupported(self.name(), format!("{outcome:?}"))
     }
 
+    /// Given: a fact about a real box (the live tier). Other tiers have no real box.
+    fn live_given(&mut self, fact: LiveFact) -> TierFuture<'_> {
+        live_unsupported(self.name(), format!("{fact:?}"))
+    }
+
+    /// When: the live matrix acts on a real box.
+    fn live_when(&mut self, action: LiveAction) -> TierFuture<'_> {
+        live_unsupported(self.name(), format!("{action:?}"))
+    }
+
+    /// Then: a real box shows `outcome`.
+    fn live_expect(&mut self, outcome: LiveOutcome) -> TierFuture<'_> {
+        live_unsupported(self.name(), format!("{outcome:?}"))
+    }
+
     /// The tier's record of the scenario so far (the simulation's trace), for people reading a
     /// run; `None` when the tier keeps none or nothing ran yet.
     fn record(&self) -> Option<String> {
         None
+    }
+}
+
+fn live_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+    let error = TierError::Unsupported {
+        tier,
+        what: format!(
+            "{} a real box ({what}) is the live tier's",
+            SkipClass::ByDesign.tag()
+        ),
+    };
+    Box::pin(async move { Err(error) })
+}
+
+/// Why a step does not run on a tier, in the three classes a live run counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipClass {
+    /// An input (a flag, a credential, a capability of the box) would have run it.
+    Missing,
+    /// It does not apply to this tier or box.
+    ByDesign,
+    /// Another tier already proves it.
+    Covered,
+}
+
+impl fmt::Display for SkipClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SkipClass::Missing => "missing",
+            SkipClass::ByDesign => "by-design",
+            SkipClass::Covered => "covered",
+        })
+    }
+}
+
+impl SkipClass {
+    /// The tag an [`TierError::Unsupported`] reason starts with (`[missing]`, ...).
+    pub fn tag(self) -> &'static str {
+        match self {
+            SkipClass::Missing => "[missing]",
+            SkipClass::ByDesign => "[by-design]",
+            SkipClass::Covered => "[covered]",
+        }
+    }
+
+    /// The class an unsupported reason names (by-design when it names none).
+    pub fn of_reason(reason: &str) -> SkipClass {
+        [SkipClass::Missing, SkipClass::Covered]
+            .into_iter()
+            .find(|class| reason.contains(class.tag()))
+            .unwrap_or(SkipClass::ByDesign)
     }
 }
 
@@ -596,6 +771,15 @@ mod tests {
         );
         let failed = TierError::Check("p2pool was started 2 times".into());
         assert_eq!(TierError::unsupported_reason(&failed.to_string()), None);
+    }
+
+    #[test]
+    fn an_unsupported_reason_carries_its_skip_class() {
+        for class in [SkipClass::Missing, SkipClass::ByDesign, SkipClass::Covered] {
+            let reason = format!("unsupported on the live tier: {} why", class.tag());
+            assert_eq!(SkipClass::of_reason(&reason), class);
+        }
+        assert_eq!(SkipClass::of_reason("no class at all"), SkipClass::ByDesign);
     }
 
     #[test]

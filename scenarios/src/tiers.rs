@@ -15,8 +15,15 @@ use crate::tags::TierTag;
 
 /// Tiers whose runner is a harness of its own in this repository rather than part of
 /// [`Registry::builtin`], with the command that runs it: the mini-stack (`tests/mini_stack.rs`,
-/// feature `mini-stack`; `cargo xtask test` runs it too). `xtask catalog` counts them runnable.
-pub const HARNESSES: &[(TierTag, &str)] = &[(TierTag::MiniStack, "cargo xtask mini-stack")];
+/// feature `mini-stack`; `cargo xtask test` runs it too) and the live tier (a real box over ssh;
+/// `cargo xtask test` runs it on a loopback box). `xtask catalog` counts them runnable.
+pub const HARNESSES: &[(TierTag, &str)] = &[
+    (TierTag::MiniStack, "cargo xtask mini-stack"),
+    (
+        TierTag::Live,
+        "cargo xtask test-live --host user@box --catalog",
+    ),
+];
 
 /// What a tier constructor learns about the scenario it makes a driver for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures::FutureExt as _;
 
 use crate::driver::{
-    Chain, Condition, Node, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact,
-    XvbOutcome,
+    Chain, Condition, LiveAction, LiveFact, LiveOutcome, Node, Reachability, Setting, Tier,
+    TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome,
 };
 
 /// What every step receives: the driver of the tier the scenario runs on.
@@ -120,6 +120,18 @@ impl Tier for NoTier {
     fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
         self.refuse()
     }
+    fn live_given(&mut self, _: LiveFact) -> TierFuture<'_> {
+        self.refuse()
+    }
+
+    fn live_when(&mut self, _: LiveAction) -> TierFuture<'_> {
+        self.refuse()
+    }
+
+    fn live_expect(&mut self, _: LiveOutcome) -> TierFuture<'_> {
+        self.refuse()
+    }
+
     fn xvb_given(&mut self, _: XvbFact) -> TierFuture<'_> {
         self.refuse()
     }

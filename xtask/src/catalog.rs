@@ -947,7 +947,7 @@ Feature: Sample
         let library = Library::of_scenarios();
         assert_eq!(
             library.runners,
-            BTreeSet::from([TierTag::Sim, TierTag::MiniStack]),
+            BTreeSet::from([TierTag::Sim, TierTag::MiniStack, TierTag::Live]),
             "the tier factory's registry and the harnesses: update the catalog's expectations"
         );
         let rows = load_rows(&workspace_root(), &library).expect("features/ parses");

@@ -591,7 +591,7 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
     expect_code("matrix + faults + lifecycle", &full, 0)?;
     let summary = summary_line(&full);
     anyhow::ensure!(
-        summary.starts_with("9 passed, 0 failed, 2 skipped (missing 1, by-design 1"),
+        summary.starts_with("9 passed, 0 failed, 2 skipped (missing 1, by-design 1,"),
         "the matrix run's summary is {summary:?}"
     );
     anyhow::ensure!(
@@ -603,7 +603,27 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
         "the matrix run changed a secret"
     );
 
-    // 3. The safety backup rolls an injected failure back.
+    // 3. The catalog's @live scenarios, on the same box through the same ssh: none fails;
+    //    what a test box cannot prove (its p2pool and caddy are stand-ins, its Tor publishes no
+    //    onion, no remote node was given) is skipped in its class.
+    let catalog = test_live(sshd, stack, &work.join("out-catalog"), &["--catalog"])?;
+    expect_code("--catalog", &catalog, 0)?;
+    let counts = Counts::of(&summary_line(&catalog))?;
+    anyhow::ensure!(
+        counts.failed == 0 && counts.passed >= 10 && counts.missing >= 3 && counts.covered >= 1,
+        "the catalog run's summary is {:?}",
+        summary_line(&catalog)
+    );
+    anyhow::ensure!(
+        std::fs::read(stack.dir.join("config.json"))? == config_before,
+        "after the catalog run config.json is not the one found on the box"
+    );
+    anyhow::ensure!(
+        secrets_equal(&stack.env()?),
+        "the catalog run changed a secret"
+    );
+
+    // 4. The safety backup rolls an injected failure back.
     let row = &plain[1].name;
     let safety = test_live(
         sshd,
@@ -640,9 +660,9 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
         artifacts.display()
     );
 
-    // 4. No raw secret in anything the runs wrote or printed.
+    // 5. No raw secret in anything the runs wrote or printed.
     let secrets = stack.secrets()?;
-    for run in [&check, &full, &safety] {
+    for run in [&check, &full, &catalog, &safety] {
         for secret in &secrets {
             anyhow::ensure!(
                 !run.stdout.contains(secret.as_str()),
@@ -650,22 +670,60 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
             );
         }
     }
-    for dir in ["out-check", "out-matrix", "out-safety"] {
+    for dir in ["out-check", "out-matrix", "out-catalog", "out-safety"] {
         leak_free(&work.join(dir), &secrets)?;
     }
     eprintln!(
         "live loopback: passed\n  setup (images, pithead, sshd, box up) {setup:.0} s\n  \
          --check {:.0} s: {}\n  matrix row + --fault-injection + --lifecycle {:.0} s: {}\n  \
+         --catalog {:.0} s: {}\n  \
          --safety-backup with an injected failure {:.0} s: {}\n  wall time {:.0} s",
         check.secs,
         summary_line(&check),
         full.secs,
         summary_line(&full),
+        catalog.secs,
+        summary_line(&catalog),
         safety.secs,
         summary_line(&safety),
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The counts of a `test-live` summary line.
+#[derive(Debug, Default)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    missing: usize,
+    covered: usize,
+}
+
+impl Counts {
+    /// Parses `9 passed, 0 failed, 2 skipped (missing 1, by-design 1, covered 0)`.
+    fn of(line: &str) -> anyhow::Result<Self> {
+        let number = |word: &str| -> usize {
+            line.split([',', '(', ')'])
+                .map(str::trim)
+                .find_map(|part| {
+                    let (a, b) = part.split_once(' ')?;
+                    match (a.parse::<usize>(), b.parse::<usize>()) {
+                        (Ok(n), _) if b == word => Some(n),
+                        (_, Ok(n)) if a == word => Some(n),
+                        _ => None,
+                    }
+                })
+                .unwrap_or(0)
+        };
+        anyhow::ensure!(line.contains(" passed, "), "not a summary line: {line:?}");
+        Ok(Self {
+            passed: number("passed"),
+            failed: number("failed"),
+            missing: number("missing"),
+            covered: number("covered"),
+        })
+    }
 }
 
 /// Every file under `dir` is free of every raw secret.
@@ -691,4 +749,23 @@ fn leak_free(dir: &Path, secrets: &[String]) -> anyhow::Result<()> {
     }
     anyhow::ensure!(files > 0, "{} holds no file", dir.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_line_gives_its_counts() {
+        let counts =
+            Counts::of("9 passed, 1 failed, 4 skipped (missing 2, by-design 1, covered 1)")
+                .unwrap();
+        assert_eq!(
+            (counts.passed, counts.failed, counts.missing, counts.covered),
+            (9, 1, 2, 1)
+        );
+        let plain = Counts::of("3 passed, 0 failed, 0 skipped").unwrap();
+        assert_eq!((plain.passed, plain.missing), (3, 0));
+        assert!(Counts::of("no summary here").is_err());
+    }
 }

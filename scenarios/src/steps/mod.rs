@@ -9,6 +9,7 @@
 //! [`Tier`]: crate::driver::Tier
 
 pub mod given;
+pub mod live;
 pub mod then;
 mod vocabulary;
 pub mod when;

@@ -11,6 +11,7 @@
 //!   the manifest, artifacts.
 
 pub mod battery;
+pub mod catalog;
 pub mod faults;
 pub mod lifecycle;
 pub mod matrix;
@@ -29,7 +30,7 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 
 use matrix::{Inputs, Row};
-use report::{junit_xml, Manifest, Progress, ScenarioResult, SkipClass, Status, Summary};
+use report::{junit_xml, Manifest, Progress, ScenarioResult, SkipClass, Summary};
 use run::Live;
 use ssh::{Remote, Target};
 
@@ -55,7 +56,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
     /// Read-only: run the assertion battery on the box as it is and change nothing.
-    #[arg(long, conflicts_with_all = ["scenario", "lifecycle", "fault_injection", "safety_backup", "inject_failure"])]
+    #[arg(long, conflicts_with_all = ["scenario", "lifecycle", "fault_injection", "safety_backup", "inject_failure", "catalog"])]
     pub check: bool,
     /// Run only these matrix rows (repeat the flag), and any fault or lifecycle scenario named
     /// here; see --list. Without it every matrix row runs.
@@ -73,6 +74,10 @@ pub struct LiveArgs {
     /// Back the box up first; on any failure roll it back (down, restore, up) and prove it.
     #[arg(long)]
     pub safety_backup: bool,
+    /// Run the catalog's `@live` scenarios (features/*.feature) on the box instead of the
+    /// matrix rows; a step a box cannot perform is skipped with its class.
+    #[arg(long)]
+    pub catalog: bool,
     /// Leave the box on the last scenario's config instead of restoring the one found.
     #[arg(long)]
     pub keep: bool,
@@ -178,10 +183,57 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         dir: args.dir.clone(),
         pithead: args.pithead.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Multi-threaded: the catalog's tier blocks on it from the runner's own executor, so its
+    // I/O must be driven by threads of its own.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
-    let results = runtime.block_on(session(args, target, rows, inputs, &out))?;
+    let started = utc_now();
+    let (live, version) = runtime.block_on(open(args, target, &rows, inputs, &out))?;
+    let live = std::rc::Rc::new(live);
+    let results = if args.check {
+        vec![runtime.block_on(check_only(&live))]
+    } else {
+        let mut results = Vec::new();
+        let safety = runtime.block_on(prepare(args, &live, &mut results))?;
+        if results.iter().all(|r| r.failure().is_none()) {
+            results.extend(runtime.block_on(scenarios(args, &live, &rows)));
+            if args.catalog {
+                results.extend(catalog::run(
+                    &live,
+                    runtime.handle(),
+                    &out,
+                    args.destructive,
+                )?);
+            }
+            results.extend(runtime.block_on(finish(args, &live, safety.as_ref(), &results))?);
+        }
+        results
+    };
+    let manifest = Manifest {
+        version: version.trim().to_owned(),
+        git_rev: git_rev(),
+        host: live.remote.host().to_owned(),
+        started,
+        finished: utc_now(),
+        images: runtime
+            .block_on(reads::images(&live.remote))
+            .unwrap_or_default(),
+        flags: std::env::args().skip(1).collect(),
+    };
+    report::write_atomic(
+        &out.join("manifest.json"),
+        manifest.to_json(&live.redactor)?.as_bytes(),
+    )?;
+    report::write_atomic(
+        &out.join("junit.xml"),
+        junit_xml("live", &results, &live.redactor)?.as_bytes(),
+    )?;
+    live.progress.finish();
+    if let Ok(live) = std::rc::Rc::try_unwrap(live) {
+        runtime.block_on(live.remote.close());
+    }
     let summary = Summary::of(&results);
     println!("\n{summary}");
     println!("results: {}", out.display());
@@ -192,14 +244,15 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn session(
+/// Connects, reads what the run starts from (the redactor's secrets, pithead's version, the
+/// baseline config.json) and makes the run's context.
+async fn open(
     args: &LiveArgs,
     target: Target,
-    rows: Vec<Row>,
+    rows: &[Row],
     inputs: Inputs,
     out: &std::path::Path,
-) -> anyhow::Result<Vec<ScenarioResult>> {
-    let started = utc_now();
+) -> anyhow::Result<(Live, String)> {
     let remote = Remote::connect(target).await?;
     let redactor = redact::Redactor::new(reads::known_secrets(&remote).await?);
     let version = remote
@@ -224,7 +277,7 @@ async fn session(
     let total = if args.check {
         1
     } else {
-        all_names(&rows).len() as u64
+        all_names(rows).len() as u64
     };
     let live = Live {
         remote,
@@ -236,31 +289,7 @@ async fn session(
         inputs,
         inject_failure: args.inject_failure.clone(),
     };
-    let results = if args.check {
-        vec![check_only(&live).await]
-    } else {
-        mutating(args, &live, &rows).await?
-    };
-    let manifest = Manifest {
-        version: version.stdout.trim().to_owned(),
-        git_rev: git_rev(),
-        host: live.remote.host().to_owned(),
-        started,
-        finished: utc_now(),
-        images: reads::images(&live.remote).await.unwrap_or_default(),
-        flags: std::env::args().skip(1).collect(),
-    };
-    report::write_atomic(
-        &out.join("manifest.json"),
-        manifest.to_json(&live.redactor)?.as_bytes(),
-    )?;
-    report::write_atomic(
-        &out.join("junit.xml"),
-        junit_xml("live", &results, &live.redactor)?.as_bytes(),
-    )?;
-    live.progress.finish();
-    live.remote.close().await;
-    Ok(results)
+    Ok((live, version.stdout))
 }
 
 /// `--check`: the battery on the box as it is; the box must be the same afterwards.
@@ -288,34 +317,35 @@ fn named(args: &LiveArgs, name: &str) -> bool {
     args.scenario.iter().any(|n| n == name)
 }
 
-async fn mutating(
+/// Before anything changes: the box must be ready, and the safety backup (if asked) taken.
+async fn prepare(
     args: &LiveArgs,
     live: &Live,
-    rows: &[Row],
-) -> anyhow::Result<Vec<ScenarioResult>> {
-    let mut results = Vec::new();
+    results: &mut Vec<ScenarioResult>,
+) -> anyhow::Result<Option<safety::Safety>> {
     let before = live
         .scenario("the box is ready before the run", || async {
             Ok(live.ready("the box is ready before the run").await)
         })
         .await;
-    let ready = matches!(before.status, Status::Passed);
+    let ready = before.failure().is_none();
     results.push(before);
-    if !ready {
-        // Nothing was changed: a box that is not healthy is not ours to experiment on.
-        return Ok(results);
+    // A box that is not healthy is not ours to experiment on: nothing is changed.
+    if !ready || !args.safety_backup {
+        return Ok(None);
     }
-    let safety = if args.safety_backup {
-        let safety = safety::take(live).await?;
-        live.progress.println(&format!(
-            "safety backup taken: {} on the box",
-            safety.archive
-        ));
-        Some(safety)
-    } else {
-        None
-    };
-    let every_row = args.scenario.is_empty();
+    let safety = safety::take(live).await?;
+    live.progress.println(&format!(
+        "safety backup taken: {} on the box",
+        safety.archive
+    ));
+    Ok(Some(safety))
+}
+
+/// The matrix rows (unless `--catalog` replaces them), the faults and the lifecycle.
+async fn scenarios(args: &LiveArgs, live: &Live, rows: &[Row]) -> Vec<ScenarioResult> {
+    let mut results = Vec::new();
+    let every_row = args.scenario.is_empty() && !args.catalog;
     for row in rows.iter().filter(|r| every_row || named(args, &r.name)) {
         if !args.destructive && resyncs_chain(&live.baseline, row) {
             results.push(
@@ -365,8 +395,20 @@ async fn mutating(
         }
         results.push(live.scenario(name, || lifecycle::run(live, name)).await);
     }
-    let failed = results.iter().any(|r| r.failure().is_some());
-    if let Some(safety) = &safety {
+    results
+}
+
+/// After the scenarios: roll back on a failure (with the safety backup), else restore the
+/// config found on the box; remove the safety backup after a clean run.
+async fn finish(
+    args: &LiveArgs,
+    live: &Live,
+    safety: Option<&safety::Safety>,
+    so_far: &[ScenarioResult],
+) -> anyhow::Result<Vec<ScenarioResult>> {
+    let mut results = Vec::new();
+    let failed = so_far.iter().any(|r| r.failure().is_some());
+    if let Some(safety) = safety {
         if failed {
             results.push(
                 live.scenario("safety backup: roll back", || {
@@ -388,7 +430,7 @@ async fn mutating(
             .await,
         );
     }
-    if let Some(safety) = &safety {
+    if let Some(safety) = safety {
         if !failed {
             results.push(
                 live.scenario("safety backup: removed", || safety::remove(live, safety))

@@ -15,28 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::redact::Redactor;
 
-/// Why a scenario did not run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SkipClass {
-    /// An input would have run it (a flag, a credential, a capability of the box).
-    Missing,
-    /// It does not apply to this box or this configuration.
-    ByDesign,
-    /// Another scenario or tier already checks it.
-    // Built for the catalog's live tier (a @live scenario another tier already proves).
-    #[allow(dead_code)]
-    Covered,
-}
-
-impl fmt::Display for SkipClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SkipClass::Missing => "missing",
-            SkipClass::ByDesign => "by-design",
-            SkipClass::Covered => "covered",
-        })
-    }
-}
+/// Why a scenario did not run: missing (an input would have run it), by-design, covered
+/// (another scenario or tier proves it). The catalog's tiers use the same classes.
+pub use pithead_scenarios::driver::SkipClass;
 
 /// One assertion of a scenario's battery.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,202 @@
+//! The live matrix's steps (sections A, D, H on a real box): each parses the operator's words
+//! into a [`LiveFact`], [`LiveAction`] or [`LiveOutcome`] and calls one driver method.
+
+use cucumber::{given, then, when};
+
+use crate::driver::{bare_value, HostCapability, LiveAction, LiveFact, LiveOutcome, TierError};
+use crate::world::CatalogWorld;
+
+async fn given(world: &mut CatalogWorld, fact: LiveFact) -> Result<(), TierError> {
+    world.tier().live_given(fact).await
+}
+
+async fn when(world: &mut CatalogWorld, action: LiveAction) -> Result<(), TierError> {
+    world.tier().live_when(action).await
+}
+
+async fn then(world: &mut CatalogWorld, outcome: LiveOutcome) -> Result<(), TierError> {
+    world.tier().live_expect(outcome).await
+}
+
+fn https(scheme: &str) -> bool {
+    scheme.starts_with("https")
+}
+
+#[given(regex = r"^the baseline config with ([a-z0-9_.]+) set to (.+)$")]
+async fn baseline_with(w: &mut CatalogWorld, path: String, value: String) -> Result<(), TierError> {
+    let value = bare_value(&value);
+    given(w, LiveFact::Override { path, value }).await
+}
+
+#[given(regex = r"^a real, synced(, mining)? box$")]
+async fn real_box(w: &mut CatalogWorld, _mining: String) -> Result<(), TierError> {
+    given(w, LiveFact::Ready).await
+}
+
+#[when("the live matrix applies it with pithead apply -y")]
+async fn apply(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::Apply).await
+}
+
+#[when("the live matrix stops monerod")]
+async fn stop_monerod(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::StopMonerod).await
+}
+
+#[when("the live matrix starts monerod again")]
+async fn start_monerod(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::StartMonerod).await
+}
+
+#[when("the live matrix freezes monerod with SIGSTOP until its health check fails")]
+async fn freeze_monerod(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::FreezeMonerod).await
+}
+
+#[when("the live matrix resumes monerod with SIGCONT")]
+async fn resume_monerod(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::ResumeMonerod).await
+}
+
+#[when(
+    regex = r"^the live matrix checks (the Caddy TLS scheme|Tor onion provisioning|the prune DB size)$"
+)]
+async fn check(w: &mut CatalogWorld, capability: String) -> Result<(), TierError> {
+    let capability = match capability.as_str() {
+        "the Caddy TLS scheme" => HostCapability::CaddyTls,
+        "Tor onion provisioning" => HostCapability::TorOnions,
+        _ => HostCapability::PruneDbSize,
+    };
+    when(w, LiveAction::Check(capability)).await
+}
+
+#[then("the stack becomes ready")]
+async fn ready(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::StackReady).await
+}
+
+#[then("a second apply reports no configuration changes")]
+async fn second_apply(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::SecondApplyNoop).await
+}
+
+#[then(regex = r#"^\.env sets ([A-Z0-9_]+) to "?([^"]*)"?$"#)]
+async fn env_sets(w: &mut CatalogWorld, key: String, value: String) -> Result<(), TierError> {
+    then(w, LiveOutcome::EnvSets { key, value }).await
+}
+
+#[then("monerod runs under the local_node profile and the dashboard reads it as the local node")]
+async fn monerod_local(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::MonerodLocal).await
+}
+
+#[then("no monerod container is expected and the runtime talks to monero.remote.host")]
+async fn monerod_remote(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::MonerodRemote).await
+}
+
+#[then("the tari container runs under the local_tari profile")]
+async fn tari_local(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::TariLocal).await
+}
+
+#[then("no tari container is expected and the runtime dials the remote node")]
+async fn tari_remote(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::TariRemote).await
+}
+
+#[then("no tari container is expected and Tari never gates the release")]
+async fn tari_off(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::TariOff).await
+}
+
+#[then(regex = r"^the Monero RPC port is (reachable|not reachable) from the LAN$")]
+async fn rpc_from_lan(w: &mut CatalogWorld, reach: String) -> Result<(), TierError> {
+    let reachable = reach == "reachable";
+    then(w, LiveOutcome::RpcFromLan { reachable }).await
+}
+
+#[then(regex = r"^the rendered Caddyfile serves (https with tls internal|plain http)$")]
+async fn caddyfile_serves(w: &mut CatalogWorld, scheme: String) -> Result<(), TierError> {
+    let https = https(&scheme);
+    then(w, LiveOutcome::CaddyfileServes { https }).await
+}
+
+#[then(regex = r"^the dashboard answers over (https with tls internal|plain http)$")]
+async fn dashboard_answers(w: &mut CatalogWorld, scheme: String) -> Result<(), TierError> {
+    let https = https(&scheme);
+    then(w, LiveOutcome::DashboardAnswers { https }).await
+}
+
+#[then(regex = r"^/api/state shows the XvB engine (on|off)$")]
+async fn xvb_engine(w: &mut CatalogWorld, state: String) -> Result<(), TierError> {
+    let on = state == "on";
+    then(w, LiveOutcome::XvbEngine { on }).await
+}
+
+#[then("a syncing Tari keeps the miners held")]
+async fn syncing_tari_holds(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::SyncingTari { blocks: true }).await
+}
+
+#[then(r#"a syncing Tari shows the passive "Tari syncing N%" badge instead"#)]
+async fn syncing_tari_passive(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::SyncingTari { blocks: false }).await
+}
+
+#[then(regex = r"^p2pool reports the (main|mini|nano) sidechain once the pool is ready$")]
+async fn side_chain(w: &mut CatalogWorld, chain: String) -> Result<(), TierError> {
+    then(w, LiveOutcome::P2poolSideChain(chain)).await
+}
+
+#[then(regex = r"^pithead status exits (\d+)$")]
+async fn status_exits(w: &mut CatalogWorld, code: i32) -> Result<(), TierError> {
+    then(w, LiveOutcome::StatusExits(code)).await
+}
+
+#[then(regex = r"^pithead status exits (\d+) once the workers are readmitted$")]
+async fn status_exits_readmitted(w: &mut CatalogWorld, code: i32) -> Result<(), TierError> {
+    then(w, LiveOutcome::StatusExits(code)).await?;
+    let service = crate::driver::XMRIG_PROXY.to_owned();
+    let verdict = "running".to_owned();
+    then(w, LiveOutcome::ReportedAs { service, verdict }).await
+}
+
+#[then(regex = r"^pithead status exits (\d+) again$")]
+async fn status_exits_again(w: &mut CatalogWorld, code: i32) -> Result<(), TierError> {
+    then(w, LiveOutcome::StatusExits(code)).await
+}
+
+#[then(regex = r"^it exits (\d+)$")]
+async fn it_exits(w: &mut CatalogWorld, code: i32) -> Result<(), TierError> {
+    then(w, LiveOutcome::StatusExits(code)).await
+}
+
+#[then(regex = r#"^pithead status reports "(.+)"$"#)]
+async fn status_reports(w: &mut CatalogWorld, line: String) -> Result<(), TierError> {
+    then(w, LiveOutcome::StatusPrints(line)).await
+}
+
+#[then(regex = r"^(\S+) is reported (exited|missing|running)$")]
+async fn reported_as(
+    w: &mut CatalogWorld,
+    service: String,
+    verdict: String,
+) -> Result<(), TierError> {
+    then(w, LiveOutcome::ReportedAs { service, verdict }).await
+}
+
+#[then("the dashboard answers on the scheme dashboard.secure asks for")]
+async fn caddy_tls(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::Capability(HostCapability::CaddyTls)).await
+}
+
+#[then("the onion addresses exist and are preserved across apply")]
+async fn onions(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::Capability(HostCapability::TorOnions)).await
+}
+
+#[then("the chain database size matches the configured prune mode")]
+async fn prune_db_size(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::Capability(HostCapability::PruneDbSize)).await
+}

@@ -1,0 +1,800 @@
+//! The catalog's `@live` scenarios on a real box (`test-live --catalog`): the same feature files
+//! and step words as every other tier, through a [`Tier`] whose world is the box.
+//!
+//! The runner ([`pithead_scenarios::runner`]) drives the steps synchronously; each method here
+//! blocks on the run's tokio runtime for its ssh work. A step a box cannot perform (steering a
+//! chain) is [`TierError::Unsupported`] with its skip class in the reason; the live report counts
+//! it under that class. A scenario that changed the box (its config, a stopped or frozen
+//! monerod) puts it back when its driver is dropped, before the next scenario starts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+use pithead_scenarios::driver::{
+    Chain, Condition, HostCapability, LiveAction, LiveFact, LiveOutcome, Node, Reachability,
+    Setting, SkipClass, Tier, TierError, TierFuture,
+};
+use pithead_scenarios::runner::{self, Options};
+use pithead_scenarios::tags::TierTag;
+use pithead_scenarios::tiers::Registry;
+use serde_json::Value;
+
+use super::battery::second_apply_is_noop;
+use super::matrix::{apply_overrides, Row};
+use super::reads;
+use super::report::{ScenarioResult, Status};
+use super::run::Live;
+use super::wait;
+
+const TIER: &str = "live";
+/// How long a status verdict may take to show (a real health check: interval × retries).
+const VERDICT: Duration = Duration::from_secs(240);
+
+fn unsupported(class: SkipClass, what: impl Into<String>) -> TierError {
+    TierError::Unsupported {
+        tier: TIER,
+        what: format!("{} {}", class.tag(), what.into()),
+    }
+}
+
+fn failed(message: impl Into<String>) -> TierError {
+    TierError::Check(message.into())
+}
+
+fn tier_error(e: impl std::fmt::Display) -> TierError {
+    TierError::Tier {
+        tier: TIER,
+        message: e.to_string(),
+    }
+}
+
+/// `Ok` when `ok`, else a failed check saying `why`.
+fn ensure(ok: bool, why: String) -> Result<(), TierError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(failed(why))
+    }
+}
+
+fn done<'a>(result: Result<(), TierError>) -> TierFuture<'a> {
+    Box::pin(async move { result })
+}
+
+/// One scenario's driver on the box.
+pub struct LiveTier {
+    live: Rc<Live>,
+    handle: tokio::runtime::Handle,
+    scenario: String,
+    overrides: BTreeMap<String, Value>,
+    applied: bool,
+    monerod_stopped: bool,
+    monerod_frozen: bool,
+    destructive: bool,
+}
+
+impl LiveTier {
+    fn block<T>(&self, future: impl std::future::Future<Output = T>) -> T {
+        self.handle.block_on(future)
+    }
+
+    fn local_monerod(&self) -> Result<(), TierError> {
+        let mode = self
+            .live
+            .baseline
+            .pointer("/monero/mode")
+            .and_then(Value::as_str)
+            .unwrap_or("local");
+        if mode == "local" {
+            Ok(())
+        } else {
+            Err(unsupported(
+                SkipClass::ByDesign,
+                "the box's monerod is remote: there is no local node to act on",
+            ))
+        }
+    }
+
+    /// The image a service of the box runs, to tell a stand-in (a test box's fake) from the
+    /// real program.
+    fn stand_in(&self, service: &str) -> Result<(), TierError> {
+        let reply = self
+            .block(self.live.remote.run(
+                "docker inspect",
+                &[
+                    "docker",
+                    "inspect",
+                    "--format",
+                    "{{.Config.Image}}",
+                    service,
+                ],
+                None,
+                Duration::from_secs(60),
+            ))
+            .map_err(tier_error)?;
+        let image = reply.stdout.trim();
+        if image.starts_with("pithead/fake") {
+            return Err(unsupported(
+                SkipClass::Missing,
+                format!("the box's {service} is a stand-in ({image}): a real {service} proves it"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn override_given(&mut self, path: String, value: Value) -> Result<(), TierError> {
+        let remote_input = match (path.as_str(), value.as_str()) {
+            ("monero.mode", Some("remote")) => Some(("monero", "remote_monero_host")),
+            ("tari.mode", Some("remote")) => Some(("tari", "remote_tari_host")),
+            _ => None,
+        };
+        if let Some((section, input)) = remote_input {
+            let pointer = format!("/{section}/remote/host");
+            let on_box = self
+                .live
+                .baseline
+                .pointer(&pointer)
+                .and_then(Value::as_str)
+                .is_some_and(|h| !h.is_empty());
+            if !on_box {
+                let host = self.live.inputs.get(input).ok_or_else(|| {
+                    unsupported(
+                        SkipClass::Missing,
+                        format!("{section} remote mode needs --input {input}=HOST"),
+                    )
+                })?;
+                self.overrides.insert(
+                    format!("{section}.remote.host"),
+                    Value::String(host.to_owned()),
+                );
+            }
+        }
+        let pruned = self
+            .live
+            .baseline
+            .pointer("/monero/prune")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        if path == "monero.prune" && value == Value::Bool(false) && pruned && !self.destructive {
+            return Err(unsupported(
+                SkipClass::ByDesign,
+                "turning pruning off re-syncs the chain from scratch (pass --destructive)",
+            ));
+        }
+        self.overrides.insert(path, value);
+        Ok(())
+    }
+
+    fn apply(&mut self) -> Result<(), TierError> {
+        let row = Row {
+            name: self.scenario.clone(),
+            overrides: self.overrides.clone(),
+            needs: Vec::new(),
+        };
+        let config = apply_overrides(&self.live.baseline, &row, &self.live.inputs)
+            .map_err(|e| TierError::Scenario(e.to_string()))?;
+        self.applied = true;
+        self.block(async {
+            self.live.push_config(&config).await?;
+            self.live.apply().await
+        })
+        .map(drop)
+        .map_err(tier_error)
+    }
+
+    fn docker(&self, step: &str, args: &[&str]) -> Result<(), TierError> {
+        let mut argv = vec!["docker"];
+        argv.extend_from_slice(args);
+        self.block(
+            self.live
+                .remote
+                .must(step, &argv, None, Duration::from_secs(120)),
+        )
+        .map(drop)
+        .map_err(tier_error)
+    }
+
+    fn act(&mut self, action: LiveAction) -> Result<(), TierError> {
+        match action {
+            LiveAction::Apply => self.apply(),
+            LiveAction::StopMonerod => {
+                self.local_monerod()?;
+                self.monerod_stopped = true;
+                self.docker("docker stop monerod", &["stop", "monerod"])
+            }
+            LiveAction::StartMonerod => {
+                self.local_monerod()?;
+                self.docker("docker start monerod", &["start", "monerod"])?;
+                self.monerod_stopped = false;
+                Ok(())
+            }
+            LiveAction::FreezeMonerod => {
+                self.local_monerod()?;
+                self.monerod_frozen = true;
+                self.docker(
+                    "docker kill -s STOP monerod",
+                    &["kill", "-s", "STOP", "monerod"],
+                )?;
+                self.wait_status(1, &["⚠ monerod running but UNHEALTHY"])
+            }
+            LiveAction::ResumeMonerod => {
+                self.local_monerod()?;
+                self.docker(
+                    "docker kill -s CONT monerod",
+                    &["kill", "-s", "CONT", "monerod"],
+                )?;
+                self.monerod_frozen = false;
+                Ok(())
+            }
+            LiveAction::Check(_) => Ok(()),
+        }
+    }
+
+    fn wait_status(&self, code: i32, lines: &[&str]) -> Result<(), TierError> {
+        self.block(wait::status_says(&self.live.remote, code, lines, VERDICT))
+            .map_err(|e| failed(e.to_string()))
+    }
+
+    fn facts(&self) -> Result<super::battery::BoxFacts, TierError> {
+        self.block(reads::facts(&self.live.remote))
+            .map_err(tier_error)
+    }
+
+    fn state(&self) -> Result<Value, TierError> {
+        self.block(reads::state(&self.live.remote))
+            .map_err(tier_error)?
+            .ok_or_else(|| failed("the runtime's /api/state does not answer"))
+    }
+
+    /// The service lines of `pithead status` (`✓ name running`, ...).
+    fn lists(status_out: &str, service: &str) -> bool {
+        status_out.lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words.get(1) == Some(&service)
+        })
+    }
+
+    fn judge(&mut self, outcome: LiveOutcome) -> Result<(), TierError> {
+        match outcome {
+            LiveOutcome::StackReady => {
+                let checks = self.block(self.live.ready(&self.scenario));
+                match checks.into_iter().find_map(|c| c.result.err()) {
+                    None => Ok(()),
+                    Some(why) => Err(failed(why)),
+                }
+            }
+            LiveOutcome::SecondApplyNoop => {
+                let reply = self.block(self.live.apply()).map_err(tier_error)?;
+                second_apply_is_noop(&reply.stdout).result.map_err(failed)
+            }
+            LiveOutcome::EnvSets { key, value } => {
+                let facts = self.facts()?;
+                let seen = facts.env.get(&key).cloned().unwrap_or_default();
+                let secret = pithead_runtime::cli::env_file::is_secret_env(&key);
+                ensure(
+                    seen == value,
+                    if secret {
+                        format!(".env's {key} is not the expected value (a secret: not shown)")
+                    } else {
+                        format!(".env sets {key} to {seen:?}, expected {value:?}")
+                    },
+                )
+            }
+            LiveOutcome::MonerodLocal => {
+                let facts = self.facts()?;
+                let profiles = facts
+                    .env
+                    .get("COMPOSE_PROFILES")
+                    .cloned()
+                    .unwrap_or_default();
+                let mode = facts
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.pointer("/monero/mode"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("absent")
+                    .to_owned();
+                ensure(
+                    profiles.split(',').any(|p| p == "local_node")
+                        && facts.status_out.contains("✓ monerod running")
+                        && (mode == "Pruned" || mode == "Full"),
+                    format!(
+                        "COMPOSE_PROFILES={profiles:?}, monero.mode {mode:?}, status:\n{}",
+                        facts.status_out
+                    ),
+                )
+            }
+            LiveOutcome::MonerodRemote => {
+                let facts = self.facts()?;
+                let host = facts
+                    .config
+                    .pointer("/monero/remote/host")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let node_host = facts
+                    .env
+                    .get("MONERO_NODE_HOST")
+                    .cloned()
+                    .unwrap_or_default();
+                let mode = facts
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.pointer("/monero/mode"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("absent")
+                    .to_owned();
+                ensure(
+                    !Self::lists(&facts.status_out, "monerod")
+                        && node_host == host
+                        && mode == "Unknown",
+                    format!(
+                        "monerod listed: {}, MONERO_NODE_HOST is the remote host: {}, monero.mode {mode:?}",
+                        Self::lists(&facts.status_out, "monerod"),
+                        node_host == host
+                    ),
+                )
+            }
+            LiveOutcome::TariLocal => {
+                let facts = self.facts()?;
+                let profiles = facts
+                    .env
+                    .get("COMPOSE_PROFILES")
+                    .cloned()
+                    .unwrap_or_default();
+                ensure(
+                    profiles.split(',').any(|p| p == "local_tari")
+                        && facts.status_out.contains("✓ tari running"),
+                    format!(
+                        "COMPOSE_PROFILES={profiles:?}, status:\n{}",
+                        facts.status_out
+                    ),
+                )
+            }
+            LiveOutcome::TariRemote | LiveOutcome::TariOff => {
+                let facts = self.facts()?;
+                let listed = Self::lists(&facts.status_out, "tari");
+                let watched = facts
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.pointer("/nodes/tari"))
+                    .is_some();
+                let address = facts
+                    .env
+                    .get("TARI_GRPC_ADDRESS")
+                    .cloned()
+                    .unwrap_or_default();
+                if outcome == LiveOutcome::TariRemote {
+                    let host = facts
+                        .config
+                        .pointer("/tari/remote/host")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    ensure(
+                        !listed && !host.is_empty() && address.starts_with(&host) && watched,
+                        format!("tari listed: {listed}, TARI_GRPC_ADDRESS names the remote host: {}, the runtime watches Tari: {watched}", address.starts_with(&host)),
+                    )
+                } else {
+                    let released = facts.state.as_ref().and_then(|s| s.get("miner_released"))
+                        == Some(&Value::Bool(true));
+                    ensure(
+                        !listed && !watched && released,
+                        format!("tari listed: {listed}, the runtime watches Tari: {watched}, miners released: {released}"),
+                    )
+                }
+            }
+            LiveOutcome::RpcFromLan { reachable } => {
+                self.local_monerod()?;
+                let reply = self
+                    .block(self.live.remote.must(
+                        "docker port monerod",
+                        &["docker", "port", "monerod", "18081/tcp"],
+                        None,
+                        Duration::from_secs(60),
+                    ))
+                    .map_err(tier_error)?;
+                let bindings: Vec<&str> = reply.stdout.lines().map(str::trim).collect();
+                let beyond_loopback = bindings
+                    .iter()
+                    .any(|b| !b.starts_with("127.") && !b.starts_with("[::1]"));
+                ensure(
+                    !bindings.is_empty() && beyond_loopback == reachable,
+                    format!("the engine publishes monerod's RPC on {bindings:?}"),
+                )
+            }
+            LiveOutcome::CaddyfileServes { https } => {
+                let facts = self.facts()?;
+                let site = facts
+                    .caddyfile
+                    .lines()
+                    .find(|l| l.starts_with("http"))
+                    .unwrap_or_default()
+                    .to_owned();
+                let tls = facts
+                    .caddyfile
+                    .lines()
+                    .any(|l| l.trim().starts_with("tls internal"));
+                let scheme_ok = site.starts_with(if https { "https://" } else { "http://" });
+                ensure(
+                    scheme_ok && tls == https,
+                    format!("the Caddyfile's site is {site:?}, tls internal: {tls}"),
+                )
+            }
+            LiveOutcome::DashboardAnswers { https } => self.dashboard_answers(https),
+            LiveOutcome::XvbEngine { on } => {
+                let state = self.state()?;
+                let enabled = state.pointer("/xvb/enabled").and_then(Value::as_bool);
+                ensure(
+                    enabled.unwrap_or(false) == on,
+                    format!("/api/state has xvb.enabled = {enabled:?}"),
+                )
+            }
+            LiveOutcome::SyncingTari { .. } => Err(unsupported(
+                SkipClass::Covered,
+                "a real Tari cannot be made to sync on demand; the simulation proves how a \
+                 syncing Tari gates the release (sections B and C)",
+            )),
+            LiveOutcome::P2poolSideChain(chain) => {
+                self.stand_in("p2pool")?;
+                let reply = self
+                    .block(self.live.remote.must(
+                        "docker inspect p2pool",
+                        &["docker", "inspect", "--format", "{{json .Args}}", "p2pool"],
+                        None,
+                        Duration::from_secs(60),
+                    ))
+                    .map_err(tier_error)?;
+                let args = reply.stdout;
+                let flag = match chain.as_str() {
+                    "mini" => Some("--mini"),
+                    "nano" => Some("--nano"),
+                    _ => None,
+                };
+                let ok = match flag {
+                    Some(flag) => args.contains(&format!("\"{flag}\"")),
+                    None => !args.contains("\"--mini\"") && !args.contains("\"--nano\""),
+                };
+                ensure(ok, format!("p2pool runs with {args}"))
+            }
+            LiveOutcome::StatusExits(code) => self.wait_status(code, &[]),
+            LiveOutcome::StatusPrints(line) => self.wait_status_line(&line),
+            LiveOutcome::ReportedAs { service, verdict } => {
+                self.wait_status_line(&format!("{service} {verdict}"))
+            }
+            LiveOutcome::Capability(capability) => self.capability(capability),
+        }
+    }
+
+    fn wait_status_line(&self, line: &str) -> Result<(), TierError> {
+        let what = format!("pithead status prints {line:?}");
+        self.block(wait::until(&what, VERDICT, || async {
+            let status = reads::status(&self.live.remote).await?;
+            Ok(if status.stdout.contains(line) {
+                Ok(())
+            } else {
+                Err(status.stdout.trim_end().to_owned())
+            })
+        }))
+        .map_err(|e| failed(e.to_string()))
+    }
+
+    fn dashboard_answers(&self, https: bool) -> Result<(), TierError> {
+        self.stand_in("caddy")?;
+        let facts = self.facts()?;
+        let port = facts
+            .env
+            .get("DASHBOARD_PORT")
+            .cloned()
+            .unwrap_or_else(|| "443".to_owned());
+        let scheme = if https { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}/");
+        // -k: Caddy's internal CA is not in the box's trust store; the scheme is what counts.
+        let reply = self
+            .block(self.live.remote.run(
+                "curl the dashboard",
+                &["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", &url],
+                None,
+                Duration::from_secs(30),
+            ))
+            .map_err(tier_error)?;
+        if reply.code == Some(127) {
+            return Err(unsupported(SkipClass::Missing, "the box has no curl"));
+        }
+        let code = reply.stdout.trim();
+        if matches!(code, "200" | "401") {
+            Ok(())
+        } else {
+            Err(failed(format!(
+                "{url} answered {code:?} ({})",
+                reply.describe()
+            )))
+        }
+    }
+
+    fn capability(&self, capability: HostCapability) -> Result<(), TierError> {
+        match capability {
+            HostCapability::CaddyTls => {
+                let secure = self
+                    .live
+                    .baseline
+                    .pointer("/dashboard/secure")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                self.dashboard_answers(secure)
+            }
+            HostCapability::TorOnions => {
+                let facts = self.facts()?;
+                let onions: Vec<(&String, &String)> = facts
+                    .env
+                    .iter()
+                    .filter(|(k, v)| k.ends_with("_ONION") && !v.is_empty() && *v != "placeholder")
+                    .collect();
+                if onions.is_empty() {
+                    return Err(unsupported(
+                        SkipClass::Missing,
+                        "Tor has published no onion address on this box",
+                    ));
+                }
+                let bad: Vec<&String> = onions
+                    .iter()
+                    .filter(|(_, v)| !v.ends_with(".onion"))
+                    .map(|(k, _)| *k)
+                    .collect();
+                if !bad.is_empty() {
+                    return Err(failed(format!("not an onion address: {bad:?}")));
+                }
+                let before = reads::secret_fingerprints(&facts.env);
+                let kept = self
+                    .block(async {
+                        self.live.apply().await?;
+                        self.live.secrets_kept(&before).await
+                    })
+                    .map_err(tier_error)?;
+                kept.result.map_err(failed)
+            }
+            HostCapability::PruneDbSize => {
+                let facts = self.facts()?;
+                let pruned = facts
+                    .env
+                    .get("MONERO_PRUNE")
+                    .is_some_and(|v| v == "1" || v == "true");
+                let size = facts
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.pointer("/monero/db_size"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("—")
+                    .to_owned();
+                let gb = size.strip_suffix(" GB").and_then(|n| n.parse::<f64>().ok());
+                let Some(gb) = gb else {
+                    return Err(failed(format!("/api/state has monero.db_size {size:?}")));
+                };
+                // A synced pruned chain is about a third of a full one (~95 GB against ~250 GB
+                // in 2026): 150 GB parts them with room on both sides.
+                ensure(
+                    (gb <= 150.0) == pruned,
+                    format!(
+                        "the chain database is {size} on a {} node",
+                        if pruned { "pruned" } else { "full" }
+                    ),
+                )
+            }
+        }
+    }
+}
+
+impl Drop for LiveTier {
+    fn drop(&mut self) {
+        let live = Rc::clone(&self.live);
+        let frozen = self.monerod_frozen;
+        let stopped = self.monerod_stopped;
+        let applied = self.applied;
+        let restored = self.handle.block_on(async move {
+            let remote = &live.remote;
+            let long = Duration::from_secs(120);
+            if frozen {
+                remote
+                    .must(
+                        "docker kill -s CONT monerod",
+                        &["docker", "kill", "-s", "CONT", "monerod"],
+                        None,
+                        long,
+                    )
+                    .await?;
+            }
+            if stopped {
+                remote
+                    .must(
+                        "docker start monerod",
+                        &["docker", "start", "monerod"],
+                        None,
+                        long,
+                    )
+                    .await?;
+            }
+            if applied {
+                live.push_baseline().await?;
+                live.apply().await?;
+            }
+            if frozen || stopped || applied {
+                if let Some(why) = live
+                    .ready("putting the box back")
+                    .await
+                    .into_iter()
+                    .find_map(|c| c.result.err())
+                {
+                    anyhow::bail!("the box is not ready again: {why}");
+                }
+            }
+            anyhow::Ok(())
+        });
+        if let Err(e) = restored {
+            eprintln!(
+                "live: after {:?}, putting the box back failed: {e:#}",
+                self.scenario
+            );
+        }
+    }
+}
+
+fn by_design<'a>(what: &str) -> TierFuture<'a> {
+    done(Err(unsupported(
+        SkipClass::ByDesign,
+        format!("{what} (a real box's daemons are not steered)"),
+    )))
+}
+
+impl Tier for LiveTier {
+    fn name(&self) -> &'static str {
+        TIER
+    }
+
+    fn configure(&mut self, setting: Setting) -> TierFuture<'_> {
+        by_design(&format!("a runtime setting ({setting:?})"))
+    }
+
+    fn set_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_> {
+        by_design(&format!("{node}'s chain ({chain:?})"))
+    }
+
+    fn set_reachability(&mut self, node: Node, r: Reachability) -> TierFuture<'_> {
+        by_design(&format!("{node}'s reachability ({r:?})"))
+    }
+
+    fn change_chain(&mut self, node: Node, chain: Chain) -> TierFuture<'_> {
+        by_design(&format!("{node}'s chain ({chain:?})"))
+    }
+
+    fn change_reachability(&mut self, node: Node, r: Reachability) -> TierFuture<'_> {
+        by_design(&format!("{node}'s reachability ({r:?})"))
+    }
+
+    fn set_p2pool_network_height(&mut self, height: u64) -> TierFuture<'_> {
+        by_design(&format!("p2pool's network height ({height})"))
+    }
+
+    fn refuse_docker_calls(&mut self, count: u32) -> TierFuture<'_> {
+        by_design(&format!("a docker engine refusing {count} calls"))
+    }
+
+    fn release_miners(&mut self) -> TierFuture<'_> {
+        by_design("a release on demand")
+    }
+
+    fn restart_runtime(&mut self) -> TierFuture<'_> {
+        by_design("a runtime restart inside a scenario")
+    }
+
+    fn advance(&mut self, span: Duration) -> TierFuture<'_> {
+        by_design(&format!("letting {span:?} pass"))
+    }
+
+    fn expect(&mut self, condition: Condition) -> TierFuture<'_> {
+        by_design(&format!("{condition}"))
+    }
+
+    fn expect_for(&mut self, condition: Condition, span: Duration) -> TierFuture<'_> {
+        by_design(&format!("{condition} for {span:?}"))
+    }
+
+    fn expect_started_once(&mut self, container: &str) -> TierFuture<'_> {
+        by_design(&format!("counting {container}'s starts"))
+    }
+
+    fn expect_no_stop_since_release(&mut self) -> TierFuture<'_> {
+        by_design("the engine's stop calls since the release")
+    }
+
+    fn start_by_hand(&mut self, container: &str) -> TierFuture<'_> {
+        by_design(&format!("starting {container} by hand"))
+    }
+
+    fn live_given(&mut self, fact: LiveFact) -> TierFuture<'_> {
+        let result = match fact {
+            LiveFact::Override { path, value } => self.override_given(path, value),
+            LiveFact::Ready => self.judge(LiveOutcome::StackReady),
+        };
+        done(result)
+    }
+
+    fn live_when(&mut self, action: LiveAction) -> TierFuture<'_> {
+        let result = self.act(action);
+        done(result)
+    }
+
+    fn live_expect(&mut self, outcome: LiveOutcome) -> TierFuture<'_> {
+        let result = self.judge(outcome);
+        done(result)
+    }
+}
+
+/// Runs the catalog's `@live` scenarios on the box; their results in the live report's terms
+/// (the runner's own JUnit goes to `out/catalog.xml`).
+pub fn run(
+    live: &Rc<Live>,
+    handle: &tokio::runtime::Handle,
+    out: &Path,
+    destructive: bool,
+) -> anyhow::Result<Vec<ScenarioResult>> {
+    let features = crate::images::workspace_root().join("features");
+    let junit = std::fs::File::create(out.join("catalog.xml"))?;
+    let (tier_live, tier_handle) = (Rc::clone(live), handle.clone());
+    let tiers = Registry::empty().with(TierTag::Live, move |cx| {
+        Ok(Box::new(LiveTier {
+            live: Rc::clone(&tier_live),
+            handle: tier_handle.clone(),
+            scenario: cx.scenario.to_owned(),
+            overrides: BTreeMap::new(),
+            applied: false,
+            monerod_stopped: false,
+            monerod_frozen: false,
+            destructive,
+        }))
+    });
+    let report = runner::run(Options {
+        features,
+        only: None,
+        seed: None,
+        pretty: Box::new(std::io::sink()),
+        junit: Box::new(junit),
+        show_record: false,
+        tiers,
+    });
+    let mut results = Vec::new();
+    let scenario = |name: &str, status: Status| ScenarioResult {
+        name: format!("catalog: {name}"),
+        status,
+        checks: Vec::new(),
+        duration: Duration::ZERO,
+    };
+    for name in &report.passed {
+        results.push(scenario(name, Status::Passed));
+    }
+    for (name, why) in &report.failed {
+        results.push(scenario(name, Status::Failed(why.clone())));
+    }
+    for (name, reason) in &report.unsupported {
+        let class = SkipClass::of_reason(reason);
+        results.push(scenario(
+            name,
+            Status::Skipped {
+                class,
+                reason: reason.clone(),
+            },
+        ));
+    }
+    for result in &results {
+        live.progress.finish_scenario(result);
+    }
+    if !report.parse_errors.is_empty() || !report.invalid.is_empty() {
+        anyhow::bail!(
+            "the catalog did not load: {:?} {:?}",
+            report.parse_errors,
+            report.invalid
+        );
+    }
+    Ok(results)
+}
