@@ -17,7 +17,6 @@
 //! Outside CI a machine without docker, compose or sshd skips loudly; under `CI=true` that fails.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,6 +40,10 @@ pub struct LoopbackArgs {
 const XMR_WALLET: &str = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A";
 const TARI_WALLET: &str =
     "12PCxdEpFUA6h5jpm5SFnxmgvBpN8dKddVfTjvK4qj1J5zoWz2bVWNf8AwnZvAU2tsVHw3Rn9zuxTWSGDqmnHSGiYiT";
+
+/// The box's stand-ins for remote nodes (services of its compose override).
+const REMOTE_MONERO: &str = "remote_monero_host=monero-remote";
+const REMOTE_TARI: &str = "remote_tari_host=tari-remote";
 
 /// The containers the shipped compose file names; a stack of someone else's with these names
 /// on this engine would collide with the box.
@@ -133,29 +136,29 @@ pub fn run(args: &LoopbackArgs) -> anyhow::Result<()> {
 }
 
 /// Removes what earlier loopback runs left: their containers (found by compose's working-dir
-/// label under `root`) and their directories. Refuses when the names belong to anything else.
+/// label under `root`) and their directories. Refuses when a container with one of the shipped
+/// names belongs to anything else.
 fn sweep(root: &Path) -> anyhow::Result<()> {
-    for name in STACK_CONTAINERS {
-        let out = output(
-            "docker",
-            &[
-                "inspect",
-                "--format",
-                "{{index .Config.Labels \"com.docker.compose.project.working_dir\"}}",
-                name,
-            ],
-        )?;
-        if !out.status.success() {
-            continue;
-        }
-        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !dir.starts_with(&root.display().to_string()) {
+    let root_text = root.display().to_string();
+    let out = output(
+        "docker",
+        &[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}\t{{.Label \"com.docker.compose.project.working_dir\"}}",
+        ],
+    )?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let (name, dir) = line.split_once('\t').unwrap_or((line, ""));
+        if dir.starts_with(&root_text) {
+            output("docker", &["rm", "-f", name])?;
+        } else if STACK_CONTAINERS.contains(&name) {
             bail!(
                 "a container named {name} that is not a loopback box's runs on this engine \
                  (compose dir {dir:?}); the loopback box would collide with it"
             );
         }
-        output("docker", &["rm", "-f", name])?;
     }
     if root.exists() {
         for entry in std::fs::read_dir(root)? {
@@ -368,6 +371,15 @@ services:
     user: "0:0"
     command: ["socket-proxy", "--listen", "0.0.0.0:2375", "--access", "start-stop"]
     healthcheck: {test: ["CMD", "/pithead-fake", "probe", "http://127.0.0.1:2375/_ping"], interval: 2s, timeout: 2s, retries: 2, start_period: 1s}
+  # The "remote" nodes the matrix's remote rows point at (--input remote_monero_host=...).
+  monero-remote:
+    image: pithead/fake:dev
+    command: ["monerod", "--listen", "0.0.0.0:18081", "--initial", '{"mode":"synced","height":3000000}']
+    networks: [mining_net]
+  tari-remote:
+    image: pithead/fake:dev
+    command: ["tari", "--listen", "0.0.0.0:18142", "--control-listen", "0.0.0.0:9000", "--initial", '{"mode":"synced","height":50000}']
+    networks: [mining_net]
   caddy:
     image: pithead/fake:dev
     command: ["p2pool", "--listen", "0.0.0.0:3380"]
@@ -496,16 +508,25 @@ fn test_live(sshd: &Sshd, stack: &Box_, out: &Path, extra: &[&str]) -> anyhow::R
     eprintln!("+ cargo xtask {}", args.join(" "));
     #[allow(clippy::disallowed_methods)] // a real run's wall time
     let start = std::time::Instant::now();
-    let child = Command::new(std::env::current_exe()?)
+    // Its output is shown as it comes (a live run waits minutes on a real box) and kept.
+    let mut child = Command::new(std::env::current_exe()?)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()?;
-    let stdout = String::from_utf8_lossy(&child.stdout).into_owned();
-    let _ = std::io::stderr().write_all(stdout.as_bytes());
+        .spawn()?;
+    let mut stdout = String::new();
+    if let Some(pipe) = child.stdout.take() {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(pipe)) {
+            let line = line?;
+            eprintln!("{line}");
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+    }
+    let status = child.wait()?;
     Ok(LiveRun {
-        code: child.status.code(),
+        code: status.code(),
         stdout,
         secs: start.elapsed().as_secs_f64(),
     })
@@ -565,23 +586,32 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
     // 2. One matrix row, fault injection and the lifecycle; a row that needs an input the
     //    box was not given and one that would re-sync the chain are skipped, each in its class.
     let row = &plain[0].name;
-    let needs_input = rows
-        .iter()
-        .find(|r| !r.needs.is_empty())
-        .context("the matrix has no row that needs an input")?;
+    let remote = |input: &str| {
+        rows.iter()
+            .find(|r| r.needs.iter().any(|n| n == input))
+            .map(|r| r.name.clone())
+            .with_context(|| format!("the matrix has no row that needs {input}"))
+    };
+    let (remote_monero, remote_tari) = (remote("remote_monero_host")?, remote("remote_tari_host")?);
     let resyncs = rows
         .iter()
         .find(|r| r.overrides.get("monero.prune") == Some(&serde_json::Value::Bool(false)))
         .context("the matrix has no row that turns pruning off")?;
+    // The remote Monero row runs against the box's "remote" node; the remote Tari row is not
+    // given its input (skipped: missing), the destructive row is not allowed (by-design).
     let full = test_live(
         sshd,
         stack,
         &work.join("out-matrix"),
         &[
+            "--input",
+            REMOTE_MONERO,
             "--scenario",
             row,
             "--scenario",
-            &needs_input.name,
+            &remote_monero,
+            "--scenario",
+            &remote_tari,
             "--scenario",
             &resyncs.name,
             "--fault-injection",
@@ -591,7 +621,7 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
     expect_code("matrix + faults + lifecycle", &full, 0)?;
     let summary = summary_line(&full);
     anyhow::ensure!(
-        summary.starts_with("9 passed, 0 failed, 2 skipped (missing 1, by-design 1,"),
+        summary.starts_with("11 passed, 0 failed, 2 skipped (missing 1, by-design 1,"),
         "the matrix run's summary is {summary:?}"
     );
     anyhow::ensure!(
@@ -605,8 +635,19 @@ fn prove(work: &Path, sshd: &Sshd, stack: &Box_, start: std::time::Instant) -> a
 
     // 3. The catalog's @live scenarios, on the same box through the same ssh: none fails;
     //    what a test box cannot prove (its p2pool and caddy are stand-ins, its Tor publishes no
-    //    onion, no remote node was given) is skipped in its class.
-    let catalog = test_live(sshd, stack, &work.join("out-catalog"), &["--catalog"])?;
+    //    onion, a syncing Tari is the simulation's) is skipped in its class.
+    let catalog = test_live(
+        sshd,
+        stack,
+        &work.join("out-catalog"),
+        &[
+            "--catalog",
+            "--input",
+            REMOTE_MONERO,
+            "--input",
+            REMOTE_TARI,
+        ],
+    )?;
     expect_code("--catalog", &catalog, 0)?;
     let counts = Counts::of(&summary_line(&catalog))?;
     anyhow::ensure!(

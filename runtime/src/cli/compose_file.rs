@@ -137,11 +137,16 @@ pub fn profiles(env: &BTreeMap<String, String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The compose document as compose would run it with `env`: services outside the active
-/// profiles removed, every variable substituted, `x-*` extension keys dropped.
+/// The compose document as compose would run it with `env`: every variable substituted,
+/// services outside the active profiles removed, `x-*` extension keys dropped.
+///
+/// Substitution covers every service, the disabled ones too: Debian's docker-compose (1.29)
+/// interpolates the whole file before it applies profiles, so a `${VAR:?msg}` in a disabled
+/// service whose variable is empty refuses the whole stack there.
 pub fn resolve(yaml: &str, env: &BTreeMap<String, String>) -> Result<Mapping, ComposeFileError> {
-    let doc: Value =
+    let mut doc: Value =
         serde_norway::from_str(yaml).map_err(|e| ComposeFileError::Malformed(e.to_string()))?;
+    interpolate_value(&mut doc, env)?;
     let Value::Mapping(mut doc) = doc else {
         return Err(ComposeFileError::Malformed("not a mapping".into()));
     };
@@ -159,9 +164,7 @@ pub fn resolve(yaml: &str, env: &BTreeMap<String, String>) -> Result<Mapping, Co
             .any(|p| active.iter().any(|a| a == p)),
         Some(_) => false,
     });
-    let mut doc = Value::Mapping(doc);
-    interpolate_value(&mut doc, env)?;
-    match doc {
+    match Value::Mapping(doc) {
         Value::Mapping(m) => Ok(m),
         _ => Err(ComposeFileError::Malformed("not a mapping".into())),
     }
@@ -264,6 +267,18 @@ mod tests {
         );
         assert!(interpolate("${B?m}", &e).is_err());
         assert!(interpolate("${A/x/y}", &e).is_err());
+    }
+
+    #[test]
+    fn a_disabled_service_is_substituted_too_as_docker_compose_1_29_does() {
+        let yaml = "services:\n  node:\n    profiles: [\"local_node\"]\n    image: i\n    \
+                    environment:\n      USER: ${USER_NAME:?run render}\n  miner:\n    image: i\n";
+        let env: BTreeMap<String, String> = [("USER_NAME".into(), String::new())].into();
+        let err = resolve(yaml, &env).unwrap_err();
+        assert!(err.to_string().contains("USER_NAME"), "{err}");
+        let set: BTreeMap<String, String> = [("USER_NAME".into(), "u".into())].into();
+        let resolved = resolve(yaml, &set).unwrap();
+        assert_eq!(container_names(&resolved), ["miner"]);
     }
 
     #[test]

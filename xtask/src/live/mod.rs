@@ -370,6 +370,26 @@ async fn scenarios(args: &LiveArgs, live: &Live, rows: &[Row]) -> Vec<ScenarioRe
         }
         results.push(live.scenario(&row.name, || live.matrix_row(row)).await);
     }
+    // Faults and the lifecycle act on the box as it was found, not on the last row's config.
+    let rows_ran = results
+        .iter()
+        .any(|r| r.failure().is_some() || matches!(r.status, report::Status::Passed));
+    let more = args.fault_injection
+        || args.lifecycle
+        || args
+            .scenario
+            .iter()
+            .any(|n| !rows.iter().any(|r| &r.name == n));
+    if rows_ran && more {
+        results.push(
+            live.scenario("back to the config found on the box", || async {
+                live.push_baseline().await?;
+                live.apply().await?;
+                Ok(live.ready("back to the config found on the box").await)
+            })
+            .await,
+        );
+    }
     let local_monero = live
         .baseline
         .pointer("/monero/mode")
