@@ -11,10 +11,11 @@
 //!   neither a fail count nor a 1-hour average is not a reading; one that says the address is
 //!   "not registered" is [`XvbError::NotRegistered`].
 //!
-//! The real host is `https://xmrvsbeast.com`; this client speaks plain HTTP through the
-//! connector, so production points it at an HTTP endpoint that forwards there (Tor's HTTP
-//! tunnel or a TLS-terminating sidecar) — see the runtime's configuration docs. The wallet
-//! address is never part of an error message.
+//! The real host is `https://xmrvsbeast.com`: an `https://` endpoint is spoken to over TLS
+//! (rustls, Mozilla's roots plus an optional extra CA: [`XvbRoute`]), an `http://` one in the
+//! clear (the fakes, the simulation). Either may go through a `socks5h://` proxy (Tor), which
+//! then resolves the host name. Both layers sit on the injected connector, so the dialling stays
+//! injectable. The wallet address is never part of an error message.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -23,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
-use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
+use crate::io::{
+    Endpoint, HttpSession, SharedConnector, Socks5Proxy, TlsTrust, TransportError, TrustError,
+};
 
 /// Path of the public round stats.
 pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
@@ -252,6 +255,40 @@ pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
     })
 }
 
+/// How XvB is reached from the box: the roots an `https://` endpoint is verified against, and
+/// the optional SOCKS5 proxy every call goes through.
+#[derive(Debug, Clone)]
+pub struct XvbRoute {
+    /// The roots for `https://` (never bypassed).
+    pub trust: TlsTrust,
+    /// `XVB_PROXY`: a `socks5h://` proxy, or direct.
+    pub proxy: Option<Socks5Proxy>,
+}
+
+impl XvbRoute {
+    /// Direct, trusting Mozilla's roots.
+    pub fn direct() -> Result<Self, TrustError> {
+        Ok(Self {
+            trust: TlsTrust::webpki()?,
+            proxy: None,
+        })
+    }
+
+    /// `connector` with what `endpoint` needs on top: the proxy when there is one, then TLS for
+    /// `https://` (inside the tunnel, so the proxy never sees the plaintext).
+    fn connector(&self, connector: SharedConnector, endpoint: &Endpoint) -> SharedConnector {
+        let connector = match &self.proxy {
+            Some(proxy) => proxy.connector(connector),
+            None => connector,
+        };
+        if endpoint.is_tls() {
+            self.trust.connector(connector)
+        } else {
+            connector
+        }
+    }
+}
+
 /// An XvB client.
 #[derive(Clone)]
 pub struct XvbClient {
@@ -270,10 +307,19 @@ impl std::fmt::Debug for XvbClient {
 }
 
 impl XvbClient {
-    /// A client for XvB at `endpoint` (an `http://` endpoint that reaches xmrvsbeast.com).
-    pub fn new(connector: SharedConnector, endpoint: &Endpoint, exchange: Exchange) -> Self {
+    /// A client for XvB at `endpoint` (`https://xmrvsbeast.com`, or an `http://` stand-in),
+    /// reached by `route` over `connector`.
+    pub fn new(
+        connector: SharedConnector,
+        endpoint: &Endpoint,
+        route: &XvbRoute,
+        exchange: Exchange,
+    ) -> Self {
         Self {
-            session: HttpSession::new(connector, endpoint.target().clone()),
+            session: HttpSession::new(
+                route.connector(connector, endpoint),
+                endpoint.target().clone(),
+            ),
             base_url: endpoint.to_string(),
             exchange,
         }
