@@ -103,6 +103,22 @@ impl Endpoint {
         &self.target
     }
 
+    /// The `Host` header's value: `host[:port]`, the port left out when it is the scheme's
+    /// default (80 for `http://`, 443 for `https://`), IPv6 in brackets.
+    pub fn authority(&self) -> String {
+        let default = if self.tls { 443 } else { 80 };
+        let host = if self.target.host().contains(':') {
+            format!("[{}]", self.target.host())
+        } else {
+            self.target.host().to_owned()
+        };
+        if self.target.port() == default {
+            host
+        } else {
+            format!("{host}:{}", self.target.port())
+        }
+    }
+
     /// Whether this is an `https://` endpoint.
     pub fn is_tls(&self) -> bool {
         self.tls
@@ -123,17 +139,8 @@ impl fmt::Display for Endpoint {
     /// `http[s]://host[:port][/path]`, without a trailing slash. Never holds a secret:
     /// credentials and queries were refused.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.tls {
-            let authority = self.target.authority();
-            let authority = match authority.strip_suffix(":443") {
-                Some(host) => host.to_owned(),
-                None if self.target.port() == 80 => format!("{authority}:80"),
-                None => authority,
-            };
-            write!(f, "https://{authority}{}", self.path)
-        } else {
-            write!(f, "http://{}{}", self.target.authority(), self.path)
-        }
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}{}", self.authority(), self.path)
     }
 }
 
@@ -202,7 +209,9 @@ mod tests {
             e.url("/p2pool/stats"),
             "https://xmrvsbeast.com/p2pool/stats"
         );
+        assert_eq!(e.authority(), "xmrvsbeast.com");
         let e = Endpoint::parse_web("https://xvb.test:8443/api").unwrap();
+        assert_eq!(e.authority(), "xvb.test:8443");
         assert_eq!(e.to_string(), "https://xvb.test:8443/api");
         assert_eq!(
             Endpoint::parse_web("https://xvb.test:80")

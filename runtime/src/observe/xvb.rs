@@ -18,7 +18,7 @@
 //! injectable. The wallet address is never part of an error message.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -294,6 +294,8 @@ impl XvbRoute {
 pub struct XvbClient {
     session: HttpSession,
     base_url: String,
+    /// `Host`: without `:443` on https (the session's own default only drops `:80`).
+    host: Option<HeaderValue>,
     exchange: Exchange,
 }
 
@@ -321,13 +323,18 @@ impl XvbClient {
                 endpoint.target().clone(),
             ),
             base_url: endpoint.to_string(),
+            host: HeaderValue::from_str(&endpoint.authority()).ok(),
             exchange,
         }
     }
 
     async fn get(&self, path: &'static str, query: &str) -> Result<Bytes, XvbError> {
         let url = format!("{}{path}{query}", self.base_url);
-        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())?;
+        let mut headers = HeaderMap::new();
+        if let Some(host) = &self.host {
+            headers.insert(http::header::HOST, host.clone());
+        }
+        let request = crate::io::http::request(Method::GET, &url, headers, Bytes::new())?;
         let response = self
             .session
             .send(request, self.exchange.timeout, self.exchange.limit_bytes)
