@@ -170,6 +170,11 @@ pub struct XvbConfig {
     pub proxy_token: Option<String>,
     /// `XVB_API_URL`: where XvB's stats are read; unset = not read (the stats go stale).
     pub api_url: Option<Endpoint>,
+    /// `XVB_CA_FILE`: a PEM file of extra CAs trusted for an `https://` `XVB_API_URL`, on top
+    /// of the compiled-in Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// `XVB_PROXY`: a `socks5h://host:port` proxy (Tor) for the XvB calls.
+    pub proxy: Option<crate::io::Socks5Proxy>,
     /// `XVB_DONOR_ID` (or `MONERO_WALLET_ADDRESS` when `auto`): the address XvB knows the donor by.
     pub donor_address: Option<String>,
     /// `XVB_POOL_URL`: the XvB pool the miners are switched to (`host:port`).
@@ -186,6 +191,8 @@ impl std::fmt::Debug for XvbConfig {
             .field("proxy_api", &self.proxy_api.to_string())
             .field("proxy_token", &self.proxy_token.as_ref().map(|_| "<set>"))
             .field("api_url", &self.api_url.as_ref().map(ToString::to_string))
+            .field("ca_file", &self.ca_file)
+            .field("proxy", &self.proxy.as_ref().map(ToString::to_string))
             .field(
                 "donor_address",
                 &self.donor_address.as_ref().map(|_| "<set>"),
@@ -401,9 +408,22 @@ fn xvb_config(
             .unwrap_or_else(|| "http://xmrig-proxy:3344".to_owned()),
     )?;
     let api_url = match get("XVB_API_URL").filter(|v| !v.is_empty()) {
-        Some(url) => Some(http_url("XVB_API_URL", &url)?),
+        Some(url) => Some(
+            Endpoint::parse_web(&url)
+                .map_err(|why| invalid("XVB_API_URL", &url, &why.to_string()))?,
+        ),
         None => None,
     };
+    let proxy = match get("XVB_PROXY").filter(|v| !v.is_empty()) {
+        Some(url) => Some(
+            crate::io::Socks5Proxy::parse(&url)
+                .map_err(|why| invalid("XVB_PROXY", &url, &why.to_string()))?,
+        ),
+        None => None,
+    };
+    let ca_file = get("XVB_CA_FILE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let donor_address = get("XVB_DONOR_ID")
         .filter(|v| !v.is_empty() && v != "auto")
         .or_else(|| get("MONERO_WALLET_ADDRESS").filter(|v| !v.is_empty()));
@@ -418,6 +438,8 @@ fn xvb_config(
         proxy_api,
         proxy_token: lookup("PROXY_AUTH_TOKEN").filter(|t| !t.is_empty()),
         api_url,
+        ca_file,
+        proxy,
         donor_address,
         pool_url: non_empty("XVB_POOL_URL", "na.xmrvsbeast.com:4247"),
         p2pool_url: non_empty("P2POOL_POOL_URL", "p2pool:3333"),
@@ -712,5 +734,42 @@ mod tests {
         ])
         .unwrap();
         assert!(!format!("{c:?}").contains("s3cret-pw"));
+    }
+
+    #[test]
+    fn xvb_over_https_through_a_socks5h_proxy() {
+        let c = with(&[
+            ("XVB_API_URL", "https://xmrvsbeast.com"),
+            ("XVB_PROXY", "socks5h://tor:9050"),
+            ("XVB_CA_FILE", "/etc/pithead/xvb-ca.pem"),
+        ])
+        .unwrap();
+        let api = c.xvb.api_url.as_ref().unwrap();
+        assert!(api.is_tls());
+        assert_eq!(api.target().port(), 443);
+        let proxy = c.xvb.proxy.as_ref().unwrap();
+        assert_eq!(
+            (proxy.target().host(), proxy.target().port()),
+            ("tor", 9050)
+        );
+        assert_eq!(
+            c.xvb.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/pithead/xvb-ca.pem"))
+        );
+        let d = with(&[("XVB_API_URL", ""), ("XVB_PROXY", ""), ("XVB_CA_FILE", "")]).unwrap();
+        assert_eq!(
+            (d.xvb.api_url, d.xvb.proxy, d.xvb.ca_file),
+            (None, None, None)
+        );
+        // Only the stack's own daemons stay http-only.
+        assert!(with(&[("MONERO_RPC_URL", "https://monerod:18081")]).is_err());
+        for (var, value, reason) in [
+            ("XVB_PROXY", "socks5://tor:9050", "socks5h"),
+            ("XVB_PROXY", "socks5h://tor", "no port"),
+            ("XVB_API_URL", "ftp://xmrvsbeast.com", "https://"),
+        ] {
+            let e = with(&[(var, value)]).unwrap_err().to_string();
+            assert!(e.contains(var) && e.contains(reason), "{e}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use pithead_fakes::xvb::FakeXvb;
 use pithead_fakes::Behaviour;
 use pithead_runtime::io::http::Exchange;
 use pithead_runtime::io::{SharedConnector, TokioConnector};
-use pithead_runtime::observe::xvb::{XvbClient, XvbError};
+use pithead_runtime::observe::xvb::{XvbClient, XvbError, XvbRoute};
 
 fn address() -> String {
     format!("4{}", "B".repeat(94))
@@ -20,6 +20,7 @@ fn client(base: &str) -> XvbClient {
     XvbClient::new(
         connector,
         &endpoint,
+        &XvbRoute::direct().expect("webpki roots"),
         Exchange {
             timeout: Duration::from_millis(500),
             limit_bytes: 1024 * 1024,

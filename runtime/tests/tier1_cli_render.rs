@@ -4,6 +4,7 @@
 // The helpers below are test code: a panic is how they report.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
 use pithead_runtime::cli::compose_file::{self, COMPOSE_YAML};
@@ -12,6 +13,8 @@ use pithead_runtime::cli::render::{self, Owner};
 use pithead_runtime::cli::secrets::{self, Entropy, OsEntropy, SecretError};
 use pithead_runtime::cli::stack_dir::{RearmScope, StackDir};
 use pithead_runtime::cli::validate::load;
+use pithead_runtime::config::Config;
+use pithead_runtime::control::xvb::SideChain;
 use pithead_runtime::store::{Rearm, SnapshotStore};
 use serde_json::{json, Value};
 use serde_norway::Value as Yaml;
@@ -90,6 +93,20 @@ fn every_axis_value_renders_a_hardened_stack_with_its_settings() {
         ("p2pool.pool", json!("nano"), "P2POOL_FLAGS", "--nano"),
         ("xvb.enabled", json!(true), "XVB_ENABLED", "true"),
         ("xvb.enabled", json!(false), "XVB_ENABLED", "false"),
+        ("xvb.tor", json!(true), "XVB_PROXY", "socks5h://tor:9050"),
+        ("xvb.tor", json!(false), "XVB_PROXY", ""),
+        (
+            "xvb.api_url",
+            json!("https://xvb.example:8443"),
+            "XVB_API_URL",
+            "https://xvb.example:8443",
+        ),
+        (
+            "xvb.ca_file",
+            json!("/data/xvb-ca.pem"),
+            "XVB_CA_FILE",
+            "/data/xvb-ca.pem",
+        ),
         ("dashboard.secure", json!(true), "DASHBOARD_PORT", "443"),
         ("dashboard.secure", json!(false), "DASHBOARD_PORT", "80"),
         (
@@ -149,6 +166,81 @@ fn every_axis_value_renders_a_hardened_stack_with_its_settings() {
     // One project name for both compose flavours (Debian's docker-compose refuses `name:`).
     assert_eq!(env.get("COMPOSE_PROJECT_NAME"), Some("pithead"));
     assert!(!COMPOSE_YAML.lines().any(|l| l.starts_with("name:")));
+}
+
+/// The dashboard service's environment in the resolved compose file, as the container gets it.
+fn dashboard_environment(resolved: &serde_norway::Mapping) -> BTreeMap<String, String> {
+    let services = resolved.get("services").unwrap();
+    let env = services
+        .get("dashboard")
+        .and_then(|d| d.get("environment"))
+        .and_then(Yaml::as_mapping)
+        .unwrap();
+    env.iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Yaml::String(s) => s.clone(),
+                Yaml::Bool(b) => b.to_string(),
+                Yaml::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            (k.as_str().unwrap().to_owned(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn the_dashboard_gets_what_the_runtime_needs_for_xvb() {
+    let doc = config(&[
+        ("p2pool.pool", json!("nano")),
+        ("xvb.donation_level", json!("vip")),
+    ]);
+    let (env, _) = env_of(&doc);
+    let resolved = compose_file::resolve(COMPOSE_YAML, &env.to_map()).unwrap();
+    let dashboard = dashboard_environment(&resolved);
+    let runtime = Config::from_lookup(|k| dashboard.get(k).cloned()).unwrap();
+    assert!(runtime.xvb_enabled);
+    let api = runtime
+        .xvb
+        .api_url
+        .as_ref()
+        .expect("XVB_API_URL reaches the dashboard");
+    assert!(api.is_tls());
+    assert_eq!(api.to_string(), "https://xmrvsbeast.com");
+    assert_eq!(
+        runtime
+            .xvb
+            .proxy
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("socks5h://tor:9050")
+    );
+    assert_eq!(runtime.xvb.ca_file, None);
+    // donor_id auto: XvB knows the donor by the primary wallet address.
+    assert_eq!(runtime.xvb.donor_address.as_deref(), Some(XMR));
+    assert_eq!(runtime.xvb.side_chain, SideChain::Nano);
+    assert_eq!(runtime.xvb.donation_level, "vip".parse().unwrap());
+    assert_eq!(runtime.xvb.pool_url, "na.xmrvsbeast.com:4247");
+
+    // Tor off and an extra CA: direct, the CA file passed as a path (the file itself is mounted
+    // with ./data/dashboard), never its content.
+    let doc = config(&[
+        ("xvb.tor", json!(false)),
+        ("xvb.ca_file", json!("/data/xvb-ca.pem")),
+        ("xvb.donor_id", json!("donor42")),
+    ]);
+    let (env, _) = env_of(&doc);
+    let resolved = compose_file::resolve(COMPOSE_YAML, &env.to_map()).unwrap();
+    assert!(hardening::check(&resolved, &env.secret_values()).is_empty());
+    let dashboard = dashboard_environment(&resolved);
+    let runtime = Config::from_lookup(|k| dashboard.get(k).cloned()).unwrap();
+    assert_eq!(runtime.xvb.proxy, None);
+    assert_eq!(
+        runtime.xvb.ca_file.as_deref(),
+        Some(std::path::Path::new("/data/xvb-ca.pem"))
+    );
+    assert_eq!(runtime.xvb.donor_address.as_deref(), Some("donor42"));
 }
 
 #[test]

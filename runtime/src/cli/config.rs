@@ -80,6 +80,13 @@ pub struct Xvb {
     pub donor_id: String,
     /// `auto` or a fixed tier.
     pub donation_level: String,
+    /// Where the donor's stats are read (`https://`, or an `http://` stand-in).
+    pub api_url: String,
+    /// Read XvB through the stack's Tor (`socks5h://tor:9050`), as the reference stack does.
+    pub tor: bool,
+    /// A PEM file of extra CAs for `api_url`, as the dashboard container sees it (the stack's
+    /// `data/dashboard/` is its `/data/`); blank ⇒ Mozilla's roots only.
+    pub ca_file: String,
 }
 
 impl Default for Xvb {
@@ -89,6 +96,9 @@ impl Default for Xvb {
             url: "na.xmrvsbeast.com:4247".into(),
             donor_id: "auto".into(),
             donation_level: "auto".into(),
+            api_url: "https://xmrvsbeast.com".into(),
+            tor: true,
+            ca_file: String::new(),
         }
     }
 }

@@ -8,6 +8,10 @@ use super::hardening::{self, Violation};
 use super::secrets::Secrets;
 use super::validate::{MoneroMode, Settings, TariMode};
 
+/// XvB through the stack's Tor (`xvb.tor`): the `tor` service's SOCKS port, the name resolved by
+/// Tor (the same port the XvB pool's `socks5` in xmrig-proxy's config uses).
+pub const XVB_TOR_PROXY: &str = "socks5h://tor:9050";
+
 /// `deploy/Caddyfile.template` as shipped.
 pub const CADDYFILE_TEMPLATE: &str = include_str!("../../../deploy/Caddyfile.template");
 
@@ -105,6 +109,9 @@ pub fn env(settings: &Settings, secrets: &Secrets, owner: Owner) -> EnvFile {
     e.set("XVB_POOL_URL", c.xvb.url.clone());
     e.set("XVB_DONOR_ID", c.xvb.donor_id.clone());
     e.set("XVB_DONATION_LEVEL", c.xvb.donation_level.clone());
+    e.set("XVB_API_URL", c.xvb.api_url.trim());
+    e.set("XVB_PROXY", if c.xvb.tor { XVB_TOR_PROXY } else { "" });
+    e.set("XVB_CA_FILE", c.xvb.ca_file.trim());
     e.set("DASHBOARD_SECURE", flag(c.dashboard.secure));
     e.set(
         "DASHBOARD_PORT",

@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::config::{is_secret, Config, SECRET_KEYS};
 use super::config_error::{quoted, ConfigError};
 use super::shape;
+use crate::io::Endpoint;
 
 /// Where monerod runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,6 +298,27 @@ fn xvb(c: &Config, errors: &mut Vec<ConfigError>) {
             "xvb.donor_id",
             "\"auto\" or letters and digits",
             donor,
+        ));
+    }
+    // The runtime's own check, so a value the render accepts is one the runtime starts with.
+    if !is_http_url(&c.xvb.api_url) || Endpoint::parse_web(&c.xvb.api_url).is_err() {
+        errors.push(invalid(
+            "xvb.api_url",
+            "an https:// (or http://) URL without credentials or query",
+            &c.xvb.api_url,
+        ));
+    }
+    let ca = &c.xvb.ca_file;
+    let ca_ok = ca.is_empty()
+        || (ca.starts_with('/')
+            && ca
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '/' | '.' | '_' | '-')));
+    if !ca_ok {
+        errors.push(invalid(
+            "xvb.ca_file",
+            "blank or an absolute path in the dashboard container (e.g. /data/xvb-ca.pem)",
+            ca,
         ));
     }
 }

@@ -8,10 +8,11 @@ use crate::control::xvb::{
     switch, DonorReading, Guard, Mode, XvbDecision, XvbEngine, XvbObservation, XvbSettings,
 };
 use crate::io::http::Exchange;
-use crate::io::SharedConnector;
+use crate::io::{SharedConnector, TlsTrust};
 use crate::observe::p2pool::P2poolReading;
-use crate::observe::xmrig_proxy::{ProxySummary, XmrigProxyClient, XmrigProxyError};
-use crate::observe::xvb::{XvbClient, XvbDonorStats, XvbPublicStats};
+use crate::observe::xmrig_proxy::{ProxySummary, XmrigProxyClient};
+use crate::observe::xvb::{XvbClient, XvbDonorStats, XvbPublicStats, XvbRoute};
+use crate::observe::SetupError;
 use crate::view::{XvbSection, XvbSwitch};
 
 /// The clients the engine reads and switches through.
@@ -24,12 +25,31 @@ pub struct XvbClients {
 }
 
 impl XvbClients {
-    /// Clients for `config`.
+    /// Clients for `config`. Reads `XVB_CA_FILE` when one is set.
     pub fn new(
         config: &XvbConfig,
         connector: SharedConnector,
         exchange: Exchange,
-    ) -> Result<Self, XmrigProxyError> {
+    ) -> Result<Self, SetupError> {
+        let xvb = match &config.api_url {
+            Some(url) => {
+                let trust = match &config.ca_file {
+                    Some(path) => TlsTrust::webpki_and_ca_file(path)?,
+                    None => TlsTrust::webpki()?,
+                };
+                let route = XvbRoute {
+                    trust,
+                    proxy: config.proxy.clone(),
+                };
+                Some(XvbClient::new(
+                    connector.clone(),
+                    url,
+                    &route,
+                    exchange.clone(),
+                ))
+            }
+            None => None,
+        };
         Ok(Self {
             proxy: XmrigProxyClient::new(
                 connector.clone(),
@@ -37,10 +57,7 @@ impl XvbClients {
                 config.proxy_token.as_deref(),
                 exchange.clone(),
             )?,
-            xvb: config
-                .api_url
-                .as_ref()
-                .map(|url| XvbClient::new(connector, url, exchange)),
+            xvb,
             donor_address: config.donor_address.clone(),
         })
     }

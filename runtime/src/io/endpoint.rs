@@ -1,4 +1,4 @@
-//! A daemon's `http://` base URL, checked once — when the configuration is read — and handed to
+//! A daemon's `http://` base URL (or, for a site beyond the box, `https://`), checked once — when the configuration is read — and handed to
 //! its client as a typed value, so no client parses a URL string of its own.
 //!
 //! Also the one redaction of a URL for messages and logs ([`redact_url`]).
@@ -19,6 +19,9 @@ pub enum EndpointError {
     /// A scheme other than `http://` (TLS is not spoken to the stack's own daemons).
     #[error("only http:// is supported")]
     NotHttp,
+    /// A scheme other than `http://` or `https://`, where both are accepted.
+    #[error("only http:// or https:// is supported")]
+    NotWeb,
     /// No host.
     #[error("no host (expected http://host:port)")]
     NoHost,
@@ -30,10 +33,13 @@ pub enum EndpointError {
     Query,
 }
 
-/// An `http://host[:port][/path]` base URL: a host, no credentials, no query.
+/// An `http://host[:port][/path]` base URL (`https://` only through [`Endpoint::parse_web`]):
+/// a host, no credentials, no query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     target: Target,
+    /// `https://`: the client must speak TLS to `target` (see [`super::TlsTrust`]).
+    tls: bool,
     /// Path prefix without a trailing slash (empty for the root).
     path: String,
 }
@@ -48,11 +54,29 @@ impl Endpoint {
         Self::from_url(&url)
     }
 
+    /// Parses a base URL that may also be `https://` (default port 443): for a site beyond the
+    /// box (XvB), never for the stack's own daemons.
+    pub fn parse_web(text: &str) -> Result<Self, EndpointError> {
+        let url = Url::parse(text.trim()).map_err(|e| match e {
+            url::ParseError::EmptyHost => EndpointError::NoHost,
+            _ => EndpointError::NotAUrl,
+        })?;
+        match url.scheme() {
+            "http" => Self::checked(&url, false),
+            "https" => Self::checked(&url, true),
+            _ => Err(EndpointError::NotWeb),
+        }
+    }
+
     /// Checks an already parsed URL.
     pub fn from_url(url: &Url) -> Result<Self, EndpointError> {
         if url.scheme() != "http" {
             return Err(EndpointError::NotHttp);
         }
+        Self::checked(url, false)
+    }
+
+    fn checked(url: &Url, tls: bool) -> Result<Self, EndpointError> {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(EndpointError::Credentials);
         }
@@ -64,9 +88,12 @@ impl Endpoint {
             .filter(|h| !h.is_empty())
             .ok_or(EndpointError::NoHost)?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = url.port_or_known_default().unwrap_or(80);
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
         Ok(Self {
             target: Target::new(host, port),
+            tls,
             path: url.path().trim_end_matches('/').to_owned(),
         })
     }
@@ -74,6 +101,27 @@ impl Endpoint {
     /// What a client dials.
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// The `Host` header's value: `host[:port]`, the port left out when it is the scheme's
+    /// default (80 for `http://`, 443 for `https://`), IPv6 in brackets.
+    pub fn authority(&self) -> String {
+        let default = if self.tls { 443 } else { 80 };
+        let host = if self.target.host().contains(':') {
+            format!("[{}]", self.target.host())
+        } else {
+            self.target.host().to_owned()
+        };
+        if self.target.port() == default {
+            host
+        } else {
+            format!("{host}:{}", self.target.port())
+        }
+    }
+
+    /// Whether this is an `https://` endpoint.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The path prefix, without a trailing slash (empty for the root).
@@ -88,10 +136,11 @@ impl Endpoint {
 }
 
 impl fmt::Display for Endpoint {
-    /// `http://host[:port][/path]`, without a trailing slash. Never holds a secret: credentials
-    /// and queries were refused.
+    /// `http[s]://host[:port][/path]`, without a trailing slash. Never holds a secret:
+    /// credentials and queries were refused.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.target.authority(), self.path)
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}{}", self.authority(), self.path)
     }
 }
 
@@ -148,6 +197,43 @@ mod tests {
         ] {
             assert_eq!(Endpoint::parse(text), Err(why), "{text:?}");
         }
+    }
+
+    #[test]
+    fn https_only_where_asked_for() {
+        let e = Endpoint::parse_web("https://xmrvsbeast.com/").unwrap();
+        assert!(e.is_tls());
+        assert_eq!(e.target(), &Target::new("xmrvsbeast.com", 443));
+        assert_eq!(e.to_string(), "https://xmrvsbeast.com");
+        assert_eq!(
+            e.url("/p2pool/stats"),
+            "https://xmrvsbeast.com/p2pool/stats"
+        );
+        assert_eq!(e.authority(), "xmrvsbeast.com");
+        let e = Endpoint::parse_web("https://xvb.test:8443/api").unwrap();
+        assert_eq!(e.authority(), "xvb.test:8443");
+        assert_eq!(e.to_string(), "https://xvb.test:8443/api");
+        assert_eq!(
+            Endpoint::parse_web("https://xvb.test:80")
+                .unwrap()
+                .to_string(),
+            "https://xvb.test:80"
+        );
+        let e = Endpoint::parse_web("http://xvb:8080").unwrap();
+        assert!(!e.is_tls());
+        assert_eq!(e, Endpoint::parse("http://xvb:8080").unwrap());
+        assert_eq!(
+            Endpoint::parse_web("socks5h://tor:9050"),
+            Err(EndpointError::NotWeb)
+        );
+        assert_eq!(
+            Endpoint::parse_web("https://u:p@xvb.test"),
+            Err(EndpointError::Credentials)
+        );
+        assert_eq!(
+            Endpoint::parse("https://xvb.test"),
+            Err(EndpointError::NotHttp)
+        );
     }
 
     #[test]

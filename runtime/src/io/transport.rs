@@ -54,6 +54,16 @@ pub enum TransportError {
         /// The limit in bytes.
         limit_bytes: usize,
     },
+    /// The TCP connect succeeded but a layer on top of it failed: the TLS handshake (an
+    /// untrusted certificate, a name mismatch) or the SOCKS5 proxy.
+    #[error("{target} is unreachable: {source}")]
+    Handshake {
+        /// What was dialled.
+        target: Target,
+        /// Which layer failed, and why (boxed: rare, and large beside the other variants).
+        #[source]
+        source: Box<HandshakeError>,
+    },
     /// The connection broke, or the peer did not speak HTTP/1: unreachable as far as the caller
     /// can tell, but a different cause from a refused connect.
     #[error("{target} is unreachable (the HTTP exchange broke off): {source}")]
@@ -74,8 +84,78 @@ impl TransportError {
             Self::Unreachable { target, .. }
             | Self::Timeout { target, .. }
             | Self::TooLarge { target, .. }
+            | Self::Handshake { target, .. }
             | Self::Protocol { target, .. } => Some(target),
         }
+    }
+}
+
+/// Why a layer on top of the TCP connection failed. The layered connectors
+/// ([`super::TlsTrust::connector`], [`super::Socks5Proxy::connector`]) hand it up inside their
+/// `io::Error`; [`Target::dial`] takes it out again, so callers can match on it.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError {
+    /// The TLS handshake failed: the certificate is not trusted or not valid for `host`, or the
+    /// peer does not speak TLS.
+    #[error("the TLS handshake with {host} failed: {source}")]
+    Tls {
+        /// The name the certificate was checked against (and sent as SNI).
+        host: String,
+        /// rustls's error, inside tokio-rustls's `io::Error`.
+        #[source]
+        source: io::Error,
+    },
+    /// The SOCKS5 proxy itself cannot be reached.
+    #[error("the SOCKS5 proxy {proxy} is unreachable: {source}")]
+    ProxyUnreachable {
+        /// The proxy.
+        proxy: Target,
+        /// The connector's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The SOCKS5 proxy answered but did not open the tunnel.
+    #[error("the SOCKS5 proxy {proxy} did not connect to {destination}: {source}")]
+    ProxyRefused {
+        /// The proxy.
+        proxy: Target,
+        /// What it was asked for (by name).
+        destination: Target,
+        /// The SOCKS5 client's error (the proxy's reply code, or a broken handshake).
+        #[source]
+        source: tokio_socks::Error,
+    },
+}
+
+/// A connector's error as a [`TransportError`]: a [`HandshakeError`] carried inside the
+/// `io::Error` is taken out; anything else is a failed connect.
+fn dial_error(target: &Target, source: io::Error) -> TransportError {
+    if !source
+        .get_ref()
+        .is_some_and(|inner| inner.is::<HandshakeError>())
+    {
+        return TransportError::Unreachable {
+            target: target.clone(),
+            source,
+        };
+    }
+    let kind = source.kind();
+    match source
+        .into_inner()
+        .map(|inner| inner.downcast::<HandshakeError>())
+    {
+        Some(Ok(handshake)) => TransportError::Handshake {
+            target: target.clone(),
+            source: handshake,
+        },
+        Some(Err(other)) => TransportError::Unreachable {
+            target: target.clone(),
+            source: io::Error::new(kind, other),
+        },
+        None => TransportError::Unreachable {
+            target: target.clone(),
+            source: kind.into(),
+        },
     }
 }
 
@@ -125,10 +205,7 @@ impl Target {
         connector
             .connect(&self.host, self.port)
             .await
-            .map_err(|source| TransportError::Unreachable {
-                target: self.clone(),
-                source,
-            })
+            .map_err(|source| dial_error(self, source))
     }
 
     /// Runs `work` under `timeout`; running out is [`TransportError::Timeout`] for this target.

@@ -38,4 +38,7 @@ pub enum SetupError {
     /// `PROXY_AUTH_TOKEN`, refused as a header value.
     #[error(transparent)]
     XmrigProxy(#[from] xmrig_proxy::XmrigProxyError),
+    /// `XVB_CA_FILE`, unreadable or not a PEM certificate.
+    #[error("XVB_CA_FILE: {0}")]
+    XvbTrust(#[from] crate::io::TrustError),
 }

@@ -11,19 +11,22 @@
 //!   neither a fail count nor a 1-hour average is not a reading; one that says the address is
 //!   "not registered" is [`XvbError::NotRegistered`].
 //!
-//! The real host is `https://xmrvsbeast.com`; this client speaks plain HTTP through the
-//! connector, so production points it at an HTTP endpoint that forwards there (Tor's HTTP
-//! tunnel or a TLS-terminating sidecar) — see the runtime's configuration docs. The wallet
-//! address is never part of an error message.
+//! The real host is `https://xmrvsbeast.com`: an `https://` endpoint is spoken to over TLS
+//! (rustls, Mozilla's roots plus an optional extra CA: [`XvbRoute`]), an `http://` one in the
+//! clear (the fakes, the simulation). Either may go through a `socks5h://` proxy (Tor), which
+//! then resolves the host name. Both layers sit on the injected connector, so the dialling stays
+//! injectable. The wallet address is never part of an error message.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
-use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
+use crate::io::{
+    Endpoint, HttpSession, SharedConnector, Socks5Proxy, TlsTrust, TransportError, TrustError,
+};
 
 /// Path of the public round stats.
 pub const PUBLIC_STATS_PATH: &str = "/p2pool/stats";
@@ -252,11 +255,47 @@ pub fn parse_donor_stats(body: &[u8]) -> Result<XvbDonorStats, XvbError> {
     })
 }
 
+/// How XvB is reached from the box: the roots an `https://` endpoint is verified against, and
+/// the optional SOCKS5 proxy every call goes through.
+#[derive(Debug, Clone)]
+pub struct XvbRoute {
+    /// The roots for `https://` (never bypassed).
+    pub trust: TlsTrust,
+    /// `XVB_PROXY`: a `socks5h://` proxy, or direct.
+    pub proxy: Option<Socks5Proxy>,
+}
+
+impl XvbRoute {
+    /// Direct, trusting Mozilla's roots.
+    pub fn direct() -> Result<Self, TrustError> {
+        Ok(Self {
+            trust: TlsTrust::webpki()?,
+            proxy: None,
+        })
+    }
+
+    /// `connector` with what `endpoint` needs on top: the proxy when there is one, then TLS for
+    /// `https://` (inside the tunnel, so the proxy never sees the plaintext).
+    fn connector(&self, connector: SharedConnector, endpoint: &Endpoint) -> SharedConnector {
+        let connector = match &self.proxy {
+            Some(proxy) => proxy.connector(connector),
+            None => connector,
+        };
+        if endpoint.is_tls() {
+            self.trust.connector(connector)
+        } else {
+            connector
+        }
+    }
+}
+
 /// An XvB client.
 #[derive(Clone)]
 pub struct XvbClient {
     session: HttpSession,
     base_url: String,
+    /// `Host`: without `:443` on https (the session's own default only drops `:80`).
+    host: Option<HeaderValue>,
     exchange: Exchange,
 }
 
@@ -270,18 +309,32 @@ impl std::fmt::Debug for XvbClient {
 }
 
 impl XvbClient {
-    /// A client for XvB at `endpoint` (an `http://` endpoint that reaches xmrvsbeast.com).
-    pub fn new(connector: SharedConnector, endpoint: &Endpoint, exchange: Exchange) -> Self {
+    /// A client for XvB at `endpoint` (`https://xmrvsbeast.com`, or an `http://` stand-in),
+    /// reached by `route` over `connector`.
+    pub fn new(
+        connector: SharedConnector,
+        endpoint: &Endpoint,
+        route: &XvbRoute,
+        exchange: Exchange,
+    ) -> Self {
         Self {
-            session: HttpSession::new(connector, endpoint.target().clone()),
+            session: HttpSession::new(
+                route.connector(connector, endpoint),
+                endpoint.target().clone(),
+            ),
             base_url: endpoint.to_string(),
+            host: HeaderValue::from_str(&endpoint.authority()).ok(),
             exchange,
         }
     }
 
     async fn get(&self, path: &'static str, query: &str) -> Result<Bytes, XvbError> {
         let url = format!("{}{path}{query}", self.base_url);
-        let request = crate::io::http::request(Method::GET, &url, HeaderMap::new(), Bytes::new())?;
+        let mut headers = HeaderMap::new();
+        if let Some(host) = &self.host {
+            headers.insert(http::header::HOST, host.clone());
+        }
+        let request = crate::io::http::request(Method::GET, &url, headers, Bytes::new())?;
         let response = self
             .session
             .send(request, self.exchange.timeout, self.exchange.limit_bytes)
