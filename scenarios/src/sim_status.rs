@@ -16,6 +16,9 @@ use serde_json::Value;
 
 use crate::driver::{CliOutcome, ContainerState, TierError};
 
+/// The runtime's environment and the docker fake's containers (name, running) for a boot.
+pub type BootSetup = (Vec<(&'static str, String)>, Vec<(String, bool)>);
+
 /// What `pithead status` printed, and its rows.
 #[derive(Debug, Clone)]
 pub struct StatusRun {
@@ -83,7 +86,7 @@ impl StatusScenario {
 
     /// The runtime's environment for the whole stack, and the containers it boots with (every
     /// service of the compose file, running).
-    pub fn boot_setup(&self) -> (Vec<(&'static str, String)>, Vec<(String, bool)>) {
+    pub fn boot_setup(&self) -> BootSetup {
         let env = vec![
             ("STACK_SERVICES", STACK_SERVICES.join(",")),
             ("COMPOSE_PROFILES", self.profiles()),
