@@ -440,7 +440,50 @@ impl CliStack {
     }
 
     /// Then: what the last command printed or left behind.
-    pub fn expect(&self, outcome: &CliOutcome) -> Result<(), TierError> {
+    pub fn expect(&mut self, outcome: &CliOutcome) -> Result<(), TierError> {
+        if *outcome == CliOutcome::AskedUnlessYes {
+            self.expect_asked()?;
+            // With -y the same change applies without a question.
+            self.apply(
+                ApplyOptions {
+                    yes: true,
+                    dry_run: false,
+                },
+                Terminal {
+                    present: true,
+                    answer: false,
+                    asked: Vec::new(),
+                },
+            )?;
+            let last = &self.last;
+            return if last.asked.is_empty() && last.outcome == Some(ApplyOutcome::Applied) {
+                Ok(())
+            } else {
+                Err(failed(format!(
+                    "with -y: asked {:?}, outcome {:?}",
+                    last.asked, last.outcome
+                )))
+            };
+        }
+        self.expect_now(outcome)
+    }
+
+    fn expect_asked(&self) -> Result<(), TierError> {
+        let last = &self.last;
+        if last.asked == [QUESTION]
+            && last.outcome == Some(ApplyOutcome::Cancelled)
+            && last.out.contains("[CONFIRM]")
+        {
+            Ok(())
+        } else {
+            Err(failed(format!(
+                "asked {:?}, outcome {:?}, printed {:?}",
+                last.asked, last.outcome, last.out
+            )))
+        }
+    }
+
+    fn expect_now(&self, outcome: &CliOutcome) -> Result<(), TierError> {
         let last = &self.last;
         let ensure = |ok: bool, why: String| if ok { Ok(()) } else { Err(failed(why)) };
         let seen = || format!("printed {:?}, refused {:?}", last.out, last.refused);
@@ -543,16 +586,6 @@ impl CliStack {
                     seen()
                 ),
             ),
-            CliOutcome::AskedUnlessYes => {
-                ensure(
-                    last.asked == [QUESTION] && last.outcome == Some(ApplyOutcome::Cancelled),
-                    format!("asked {:?}, outcome {:?}", last.asked, last.outcome),
-                )?;
-                ensure(
-                    last.out.contains("[CONFIRM]"),
-                    format!("no CONFIRM line: {}", seen()),
-                )
-            }
             CliOutcome::WarnedResync => {
                 let warned = last
                     .out
@@ -598,7 +631,7 @@ impl CliStack {
                     "config.json differs from the backed-up one".to_owned(),
                 )
             }
-            CliOutcome::FingerprintsEqual => self.expect(&CliOutcome::SecretsUnchanged),
+            CliOutcome::FingerprintsEqual => self.expect_now(&CliOutcome::SecretsUnchanged),
             CliOutcome::RolledBack => {
                 let calls = self.compose.calls.borrow();
                 let tail: Vec<&str> = calls

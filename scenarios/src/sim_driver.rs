@@ -593,7 +593,7 @@ impl SimTier {
                 self.steer(node, true, Change::Chain(Chain::Synced))?;
                 self.settle(&Condition::MinersReleased)
             }
-            CliOutcome::Prints(_) if !self.status_ran => match self.cli.as_ref() {
+            CliOutcome::Prints(_) if !self.status_ran => match self.cli.as_mut() {
                 Some(stack) => stack.expect(&outcome),
                 None => self.status.expect(&outcome),
             },
