@@ -284,18 +284,11 @@ fn served_rows(api: &Value) -> Vec<Verdict> {
         .unwrap_or_default()
 }
 
-/// The static verdict word equal to `word` (unknown words never compare equal).
+/// The static verdict word equal to `word` (an unknown word never compares equal).
 fn verdict_word(word: &str) -> &'static str {
-    [
-        "ok",
-        "starting",
-        "unhealthy",
-        "crash-loop",
-        "intentional",
-        "down",
-        "missing",
-    ]
-    .into_iter()
-    .find(|w| *w == word)
-    .unwrap_or("?")
+    verdicts::VERDICT_WORDS
+        .iter()
+        .find(|w| **w == word)
+        .copied()
+        .unwrap_or("?")
 }

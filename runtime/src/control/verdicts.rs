@@ -83,6 +83,17 @@ pub struct StackContext {
     pub sync_hold: bool,
 }
 
+/// Every verdict word a row may carry ([`Verdict::verdict`]).
+pub const VERDICT_WORDS: &[&str] = &[
+    "ok",
+    "starting",
+    "unhealthy",
+    "crash-loop",
+    "intentional",
+    "down",
+    "missing",
+];
+
 /// One row (also `/api/state`'s `services`: `{name, state, verdict, line, problem}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
@@ -314,6 +325,7 @@ mod tests {
         assert_eq!((v.state.as_str(), v.verdict), ("exited", "intentional"));
         let v = verdict("tor", &present("restarting", None), held);
         assert_eq!((v.state.as_str(), v.verdict), ("restarting", "crash-loop"));
+        assert!(VERDICT_WORDS.contains(&v.verdict));
         let json = serde_json::to_value(&v).expect("a row serializes");
         assert_eq!(json["name"], "tor");
         assert_eq!(json["problem"], true);
