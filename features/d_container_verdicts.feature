@@ -1,13 +1,14 @@
 # Catalog section D — container health verdicts printed by `pithead status`.
-# The verdicts on the simulation wait on the CLI there (@pending(cli)); the fault-injection
-# scenarios run on a real box through the live matrix (`cargo xtask test-live --catalog`).
+# On the simulation the runtime judges the whole stack's containers (/api/state `services`) and
+# `pithead status`'s own functions must agree with it; the fault-injection scenarios run on a real
+# box through the live matrix (`cargo xtask test-live --catalog`).
 @section-D
 Feature: Container health verdicts — pithead status tells me what needs attention
   As an operator running `pithead status`,
   I want every expected service judged running, starting, unhealthy or missing, with exit 0 only
   when nothing needs attention, so that a script or a glance can trust the verdict.
 
-  @sim @live @pending(cli)
+  @sim @live
   Scenario: All expected services healthy exits 0
     Given every expected service is running and healthy
     When I run pithead status
@@ -15,7 +16,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     And it prints "All expected services are up."
     And it exits 0
 
-  @sim @pending(cli)
+  @sim
   Scenario Outline: A service that is <state> is printed as "<line>" and <verdict>
     Given monerod is <state>
     When I run pithead status
@@ -32,7 +33,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
       | exited              | ✗ monerod exited                             | needs attention          |
       | missing             | ✗ monerod missing                            | needs attention          |
 
-  @sim @live @pending(cli)
+  @sim @live
   Scenario Outline: A required node <fault> exits 1
     Given a healthy local-node box
     When monerod is <fault>
@@ -64,22 +65,22 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     When the live matrix resumes monerod with SIGCONT
     Then pithead status exits 0 again
 
-  @sim @live @pending(cli)
+  @sim @live
   Scenario Outline: A miner stopped on purpose under <reason> exits 0
     Given <situation>
     And <miner> is exited
     When I run pithead status
-    Then it prints "⚠ <miner> exited — likely intentional: <reason>"
+    Then it prints "⚠ <miner> exited — likely intentional: <why>"
     And <miner> is not counted as needing attention
     And it exits 0
 
     Examples:
-      | reason     | situation                                  | miner       |
-      | sync hold  | the sync hold is on                        | p2pool      |
-      | sync hold  | the sync hold is on                        | xmrig-proxy |
-      | failover   | monerod is down and workers are rejected   | xmrig-proxy |
+      | reason     | situation                                | miner       | why                                                                          |
+      | sync hold  | the sync hold is on                      | p2pool      | held until the required chains finish syncing                                |
+      | sync hold  | the sync hold is on                      | xmrig-proxy | held until the required chains finish syncing                                |
+      | failover   | monerod is down and workers are rejected | xmrig-proxy | a node is down, so workers were rejected to fail over to their backup pools |
 
-  @sim @pending(cli)
+  @sim
   Scenario: A missing miner is still a problem, even under the sync hold
     Given the sync hold is on
     And the xmrig-proxy container does not exist
@@ -87,7 +88,7 @@ Feature: Container health verdicts — pithead status tells me what needs attent
     Then it prints "✗ xmrig-proxy missing"
     And it exits 1
 
-  @sim @live @pending(cli)
+  @sim @live
   Scenario Outline: Remote mode does not expect <service> when its profile is off
     Given COMPOSE_PROFILES does not include <profile>
     And no <service> container exists

@@ -243,6 +243,15 @@ pub struct Config {
     /// `RPC_TIMEOUT_SEC`: deadline of every client call; always shorter than
     /// `node_down_after`.
     pub rpc_timeout: Duration,
+    /// `STACK_SERVICES`: the stack's containers whose health the runtime judges each cycle
+    /// (default: the shipped compose file's services).
+    pub stack_services: Vec<ContainerName>,
+    /// `COMPOSE_PROFILES`: which local nodes are part of the stack (`local_node` ⇒ monerod,
+    /// `local_tari` ⇒ tari).
+    pub compose_profiles: Vec<String>,
+    /// `DOCKER_PROXY_URL`: the read-only docker socket proxy the container states are read
+    /// through; unset ⇒ `DOCKER_CONTROL_URL`.
+    pub docker_proxy_url: Option<Endpoint>,
 }
 
 impl std::fmt::Debug for Config {
@@ -275,6 +284,12 @@ impl std::fmt::Debug for Config {
                 }),
             )
             .field("rpc_timeout", &self.rpc_timeout)
+            .field("stack_services", &self.stack_services)
+            .field("compose_profiles", &self.compose_profiles)
+            .field(
+                "docker_proxy_url",
+                &self.docker_proxy_url.as_ref().map(ToString::to_string),
+            )
             .finish()
     }
 }
@@ -351,6 +366,17 @@ impl Config {
             None => None,
         };
         let rpc_timeout = seconds(&get, "RPC_TIMEOUT_SEC", 10, 1)?;
+        let stack_services = names(
+            &get,
+            "STACK_SERVICES",
+            &crate::control::verdicts::STACK_SERVICES.join(","),
+        )?;
+        let compose_profiles =
+            crate::control::verdicts::profiles(&get("COMPOSE_PROFILES").unwrap_or_default());
+        let docker_proxy_url = match get("DOCKER_PROXY_URL").filter(|v| !v.is_empty()) {
+            Some(url) => Some(http_url("DOCKER_PROXY_URL", &url)?),
+            None => None,
+        };
         if rpc_timeout >= node_down_after {
             return Err(ConfigError::TimeoutNotBelowDownWindow {
                 rpc_timeout_secs: rpc_timeout.as_secs(),
@@ -376,6 +402,9 @@ impl Config {
             dashboard_bind,
             p2pool_api,
             rpc_timeout,
+            stack_services,
+            compose_profiles,
+            docker_proxy_url,
         })
     }
 }

@@ -7,6 +7,7 @@
 //! Architecture invariant: no decision here and no HTTP serving; the cycle knows the clients,
 //! the control machines, the store and the read model's writer, nothing of `api`.
 
+mod services;
 mod xvb;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub use xvb::{XvbClients, XvbDriver, XvbReadings};
 
 use crate::config::{Config, P2poolApi};
+use crate::control::verdicts::{self, StackContext};
 use crate::control::{
     chain, ChainReading, ContainerAction, Decision, Machines, Readings, TariLastGood, TariStatus,
 };
@@ -72,6 +74,9 @@ pub struct Clients {
     pub p2pool: Option<P2poolClient>,
     /// The docker engine (start/stop).
     pub docker: Arc<dyn DockerApi>,
+    /// The docker engine's read-only window (`DOCKER_PROXY_URL`, else the same engine as
+    /// `docker`): the stack's container states for the health verdicts.
+    pub docker_read: Arc<dyn DockerApi>,
     /// xmrig-proxy and XvB, when the XvB engine is enabled.
     pub xvb: Option<XvbClients>,
 }
@@ -108,17 +113,22 @@ impl Clients {
         } else {
             None
         };
-        let docker = Arc::new(DockerController::new(
-            connector,
+        let docker: Arc<dyn DockerApi> = Arc::new(DockerController::new(
+            connector.clone(),
             &config.docker_control_url,
             config.rpc_timeout,
         )?);
+        let docker_read: Arc<dyn DockerApi> = match &config.docker_proxy_url {
+            Some(proxy) => Arc::new(DockerController::new(connector, proxy, config.rpc_timeout)?),
+            None => docker.clone(),
+        };
         Ok(Self {
             monero,
             tari,
             tari_last_good: TariLastGood::default(),
             p2pool,
             docker,
+            docker_read,
             xvb,
         })
     }
@@ -199,6 +209,9 @@ pub struct Cycle {
     view: StateWriter,
     count: u64,
     xvb: XvbDriver,
+    /// The services whose health is judged each cycle (`STACK_SERVICES` under
+    /// `COMPOSE_PROFILES`).
+    expected: Vec<String>,
 }
 
 impl Cycle {
@@ -233,6 +246,8 @@ impl Cycle {
         machines
             .failover
             .restore(persisted.monero_down, persisted.tari_down);
+        let names: Vec<&str> = config.stack_services.iter().map(|n| n.as_str()).collect();
+        let expected = verdicts::expected_services(&names, &config.compose_profiles);
         Self {
             config,
             clock,
@@ -243,6 +258,7 @@ impl Cycle {
             view,
             count: 0,
             xvb,
+            expected,
         }
     }
 
@@ -251,7 +267,12 @@ impl Cycle {
         // The observation instant is when the calls are sent, not when they return: a node
         // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
-        let (observations, xvb_readings) = self.clients.observe_all().await;
+        let docker_read = self.clients.docker_read.clone();
+        let (observations_all, services) = tokio::join!(
+            self.clients.observe_all(),
+            services::observe(docker_read.as_ref(), &self.expected)
+        );
+        let (observations, xvb_readings) = observations_all;
         let mut decision = self.machines.decide(&observations.readings(), now);
         let mut errors = Vec::new();
 
@@ -342,6 +363,15 @@ impl Cycle {
             last_wall_ms: self.clock.wall_ms(),
             errors,
         };
+        // The same rules and context as `pithead status` (`workers_rejected`, `miner_held`).
+        let context = StackContext {
+            node_down: decision.failover.rejected,
+            sync_hold: decision.gate.holding,
+        };
+        let services = services
+            .map(|observed| verdicts::verdicts(&observed, context).verdicts)
+            .unwrap_or_default();
+        self.view.set_services(services);
         self.record(&observations, &decision, cycle);
     }
 

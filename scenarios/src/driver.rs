@@ -326,6 +326,178 @@ pub enum LiveOutcome {
     Capability(HostCapability),
 }
 
+/// A container's state as a section-D step names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Running, health check passing.
+    Healthy,
+    /// Running, no health check.
+    NoCheck,
+    /// Running, health check not passed yet.
+    Starting,
+    /// Running, health check failing.
+    Unhealthy,
+    /// Restarting (a crash loop).
+    Restarting,
+    /// Exited.
+    Exited,
+    /// No such container.
+    Missing,
+}
+
+/// A section-G config.json problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// `monero.mode` set to "cloud".
+    MoneroModeCloud,
+    /// `p2pool.pool` set to "huge".
+    PoolHuge,
+    /// Remote mode without `monero.remote.host`.
+    RemoteWithoutHost,
+    /// No wallet addresses.
+    NoWallets,
+    /// A Monero subaddress (starts with 8).
+    Subaddress,
+    /// A newline inside `p2pool.pool`.
+    ControlCharacter,
+}
+
+/// A fact a section-D/G `Given` step sets about the stack `pithead` drives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliFact {
+    /// Every expected service runs and is healthy.
+    AllHealthy,
+    /// A local-node box whose services all run healthy, miners released.
+    HealthyLocalNode,
+    /// A container is in this state.
+    Container {
+        /// The service.
+        service: String,
+        /// Its state.
+        state: ContainerState,
+    },
+    /// The sync hold is on (a chain is syncing).
+    SyncHold,
+    /// monerod is down and the runtime rejected workers.
+    NodeDownRejected,
+    /// `COMPOSE_PROFILES` leaves this profile out.
+    ProfileOff(String),
+    /// The stack's config.json has this problem.
+    BadConfig(ConfigProblem),
+    /// A config.json applied once (a first `pithead setup` + apply).
+    Applied,
+    /// An apply whose `docker compose up` fails.
+    FailingRecreate,
+    /// The live matrix runs with `--safety-backup`.
+    SafetyBackup,
+}
+
+/// What the operator runs in a section-D/G `When` step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliAction {
+    /// `pithead status`.
+    Status,
+    /// `docker stop` (`removed`: `docker rm`) of a node's container.
+    NodeContainer {
+        /// The service.
+        service: String,
+        /// Removed rather than stopped.
+        removed: bool,
+    },
+    /// `pithead apply` (`-y` when `yes`), the config as it is.
+    Apply {
+        /// `-y`.
+        yes: bool,
+    },
+    /// Change a config.json key, then `pithead apply` (without `-y`, no terminal answer).
+    ChangeAndApply(String),
+    /// Change `p2pool.pool`, then `pithead apply -y` twice.
+    ChangePoolApplyTwice,
+    /// Point the Monero node (`monero: true`) or the Tari node elsewhere, `pithead apply -y`.
+    PointNodeElsewhere {
+        /// Monero rather than Tari.
+        monero: bool,
+    },
+    /// `pithead backup -y --no-encrypt`.
+    Backup,
+    /// Change the pool, apply, then `pithead restore -y ARCHIVE`.
+    ChangePoolAndRestore,
+    /// A destructive live scenario fails.
+    DestructiveRunFails,
+    /// `pithead <command>` (`reset-dashboard`, `doctor`, `version`).
+    Command(String),
+}
+
+/// What a section-D/G `Then` step asserts about what `pithead` printed or left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliOutcome {
+    /// A `✓ <name> running` line for each expected service.
+    EachRunning,
+    /// A line of the output is exactly this (trimmed).
+    Prints(String),
+    /// The service's row counts (or not) toward "need attention".
+    Attention {
+        /// The service.
+        service: String,
+        /// It needs attention.
+        needs: bool,
+    },
+    /// The service has no row.
+    NotExpected(String),
+    /// The exit code.
+    Exits(i32),
+    /// The service's verdict word (`exited`, `missing`, `running`).
+    ReportedAs {
+        /// The service.
+        service: String,
+        /// The verdict word.
+        verdict: String,
+    },
+    /// The command refused with exactly this message.
+    RefusedWith(String),
+    /// It refused saying p2pool cannot pay subaddresses.
+    RefusedSubaddress,
+    /// It refused naming the key with the control character.
+    RefusedNamingKey,
+    /// Nothing was written into the stack directory.
+    NothingWritten,
+    /// The secrets are the first setup's.
+    SecretsUnchanged,
+    /// The node RPC password is 32 alphanumerics.
+    RpcPassword32,
+    /// `.env` has mode 600.
+    EnvMode600,
+    /// No container was recreated.
+    NothingRecreated,
+    /// The change was applied without a question.
+    AppliedWithoutQuestion,
+    /// It asked "Proceed with applying these changes? (y/N):" (and applies with `-y`).
+    AskedUnlessYes,
+    /// It warned that the chain re-syncs from scratch, before asking.
+    WarnedResync,
+    /// The `apply-incomplete` marker made the apply retry the recreate.
+    RetriedRecreate,
+    /// The marker is gone after a recreate that succeeded.
+    MarkerRemoved,
+    /// The runtime re-armed the whole gate (`monero`) or the Tari part.
+    Rearmed {
+        /// The whole gate rather than Tari's part.
+        monero: bool,
+    },
+    /// The miners are held again until the node is synced.
+    HeldUntilSynced,
+    /// The archive lists config.json and .env.
+    ArchiveLists,
+    /// config.json is byte-identical to the backed-up one.
+    ConfigIdentical,
+    /// The secrets' fingerprints are equal.
+    FingerprintsEqual,
+    /// The box was taken down, restored and brought up again.
+    RolledBack,
+    /// The named command's outcome held (`reset-dashboard`, `doctor`, `version`).
+    CommandWorked(String),
+}
+
 /// A state of the box a `Then` step asserts, now or over a span.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
@@ -676,6 +848,29 @@ pub trait Tier {
         live_unsupported(self.name(), format!("{outcome:?}"))
     }
 
+    /// Given: a fact about the stack `pithead` drives (sections D and G).
+    fn cli_given(&mut self, fact: CliFact) -> TierFuture<'_> {
+        cli_unsupported(self.name(), format!("{fact:?}"))
+    }
+
+    /// When: the operator runs `pithead` (sections D and G).
+    fn cli_when(&mut self, action: CliAction) -> TierFuture<'_> {
+        cli_unsupported(self.name(), format!("{action:?}"))
+    }
+
+    /// Then: what `pithead` printed or left behind. A tier without the CLI's world hands the
+    /// outcomes a real box also proves to [`Tier::live_expect`].
+    fn cli_expect(&mut self, outcome: CliOutcome) -> TierFuture<'_> {
+        match outcome {
+            CliOutcome::Exits(code) => self.live_expect(LiveOutcome::StatusExits(code)),
+            CliOutcome::ReportedAs { service, verdict } => {
+                self.live_expect(LiveOutcome::ReportedAs { service, verdict })
+            }
+            CliOutcome::Prints(line) => self.live_expect(LiveOutcome::StatusPrints(line)),
+            other => cli_unsupported(self.name(), format!("{other:?}")),
+        }
+    }
+
     /// The tier's record of the scenario so far (the simulation's trace), for people reading a
     /// run; `None` when the tier keeps none or nothing ran yet.
     fn record(&self) -> Option<String> {
@@ -732,6 +927,14 @@ impl SkipClass {
             .find(|class| reason.contains(class.tag()))
             .unwrap_or(SkipClass::ByDesign)
     }
+}
+
+fn cli_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+    let error = TierError::Unsupported {
+        tier,
+        what: format!("pithead's stack ({what}) has no driver on this tier"),
+    };
+    Box::pin(async move { Err(error) })
 }
 
 fn xvb_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {

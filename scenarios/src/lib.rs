@@ -24,7 +24,11 @@ pub mod mini_stack;
 pub mod model;
 pub mod runner;
 #[cfg(feature = "sim")]
+pub mod sim_cli;
+#[cfg(feature = "sim")]
 pub mod sim_driver;
+#[cfg(feature = "sim")]
+pub mod sim_status;
 #[cfg(feature = "sim")]
 pub mod sim_xvb;
 pub mod steps;

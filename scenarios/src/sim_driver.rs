@@ -18,10 +18,12 @@ use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
 use crate::driver::{
-    Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent,
-    XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
+    Chain, CliAction, CliFact, CliOutcome, Condition, ContainerState, Node, Observed, Reachability,
+    Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
 };
 use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
+use crate::sim_cli::CliStack;
+use crate::sim_status::StatusScenario;
 use crate::sim_xvb::XvbScenario;
 
 const TIER: &str = "sim";
@@ -32,6 +34,8 @@ struct Setup {
     env: BTreeMap<&'static str, String>,
     p2pool_network_height: Option<u64>,
     refuse_docker_calls: u32,
+    /// The docker fake's containers at boot (default: the managed ones, running).
+    containers: Option<Vec<(String, bool)>>,
 }
 
 /// The simulation tier. Cheap until the first `When`/`Then` boots the world.
@@ -45,6 +49,14 @@ pub struct SimTier {
     release_mark: Option<usize>,
     /// Section E: the XvB engine on its own virtual clock.
     xvb: XvbScenario,
+    /// Section D: the whole stack's containers and `pithead status`.
+    status: StatusScenario,
+    /// Section G: a stack directory the CLI's library drives (made on first use).
+    cli: Option<CliStack>,
+    /// The last `pithead` command was `status` (its output answers "it prints").
+    status_ran: bool,
+    /// The re-arm marker the last apply left for the runtime (`all`, `tari`).
+    rearm: Option<String>,
 }
 
 impl SimTier {
@@ -58,6 +70,10 @@ impl SimTier {
             world: None,
             release_mark: None,
             xvb: XvbScenario::default(),
+            status: StatusScenario::default(),
+            cli: None,
+            status_ran: false,
+            rearm: None,
         }
     }
 
@@ -101,7 +117,13 @@ impl SimTier {
         for (var, value) in &self.setup.env {
             builder = builder.env(var, value);
         }
+        if let Some(containers) = &self.setup.containers {
+            let borrowed: Vec<(&str, bool)> =
+                containers.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+            builder = builder.containers(&borrowed);
+        }
         let mut world = builder.build();
+        self.status.apply(&world);
         if let Some(height) = self.setup.p2pool_network_height {
             world.p2pool().update(|s| s.network_height = height);
         }
@@ -353,6 +375,235 @@ impl SimTier {
             Err(TierError::Check(format!(
                 "after the retry xmrig-proxy's first pool is {pool:?}"
             )))
+        }
+    }
+}
+
+/// Sections D and G: the stack `pithead` drives.
+impl SimTier {
+    /// Puts the whole stack in the docker fake and tells the runtime about it (before boot).
+    fn whole_stack(&mut self) {
+        if self.world.is_some() || self.status.whole_stack {
+            return;
+        }
+        self.status.whole_stack = true;
+        let (env, containers) = self.status.boot_setup();
+        self.setup.env.extend(env);
+        self.setup.containers = Some(containers);
+    }
+
+    fn cli_stack(&mut self) -> Result<&mut CliStack, TierError> {
+        if self.cli.is_none() {
+            self.cli = Some(CliStack::new()?);
+        }
+        self.cli.as_mut().ok_or_else(|| TierError::Tier {
+            tier: TIER,
+            message: "no stack directory".to_owned(),
+        })
+    }
+
+    /// Waits until `condition` holds (a situation a `Given` sets up).
+    fn settle(&mut self, condition: &Condition) -> Result<(), TierError> {
+        let seed = self.seed;
+        let world = self.booted()?;
+        let budget = Self::release_budget(world);
+        wait_until(world, seed, &condition.to_string(), budget, |seen| {
+            condition.check(seen)
+        })
+    }
+
+    fn set_container(&mut self, service: &str, state: ContainerState) -> Result<(), TierError> {
+        self.whole_stack();
+        self.status.set(service, state, self.world.as_ref());
+        // A node whose container does not run does not answer either (a remote node, whose
+        // profile is off, is not this container).
+        let node = match service {
+            "monerod" if self.status.has_profile("local_node") => Some(Node::Monerod),
+            "tari" if self.status.has_profile("local_tari") => Some(Node::Tari),
+            _ => None,
+        };
+        let stopped = matches!(
+            state,
+            ContainerState::Exited | ContainerState::Missing | ContainerState::Restarting
+        );
+        match node {
+            Some(node) if stopped => {
+                let boot = false;
+                self.steer(node, boot, Change::Reach(Reachability::Down))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn cli_fact(&mut self, fact: CliFact) -> Result<(), TierError> {
+        match fact {
+            CliFact::AllHealthy => {
+                self.whole_stack();
+                for service in pithead_runtime::control::verdicts::STACK_SERVICES {
+                    self.status
+                        .set(service, ContainerState::Healthy, self.world.as_ref());
+                }
+                Ok(())
+            }
+            CliFact::HealthyLocalNode => {
+                self.cli_fact(CliFact::AllHealthy)?;
+                self.release_now()
+            }
+            CliFact::Container { service, state } => self.set_container(&service, state),
+            CliFact::SyncHold => {
+                self.whole_stack();
+                let chain = Chain::Syncing {
+                    height: MONERO_TIP / 2,
+                    target: MONERO_TIP,
+                };
+                self.steer(Node::Monerod, false, Change::Chain(chain))?;
+                self.settle(&Condition::MinersHeld)
+            }
+            CliFact::NodeDownRejected => {
+                // The node that is down is a remote one: its container is not this stack's.
+                self.status.profile_off("local_node");
+                self.whole_stack();
+                self.release_now()?;
+                self.steer(Node::Monerod, true, Change::Reach(Reachability::Down))?;
+                self.settle(&Condition::WorkersRejected)
+            }
+            CliFact::ProfileOff(profile) => {
+                if self.world.is_some() {
+                    return Err(TierError::Scenario(format!(
+                        "COMPOSE_PROFILES without {profile} after the stack booted"
+                    )));
+                }
+                self.status.profile_off(&profile);
+                self.whole_stack();
+                Ok(())
+            }
+            CliFact::BadConfig(problem) => {
+                self.cli_stack()?.bad_config(problem);
+                Ok(())
+            }
+            CliFact::Applied | CliFact::SafetyBackup => self.cli_stack()?.applied(),
+            CliFact::FailingRecreate => self.cli_stack()?.failing_recreate(),
+        }
+    }
+
+    fn release_now(&mut self) -> Result<(), TierError> {
+        let seed = self.seed;
+        let world = self.booted()?;
+        let budget = Self::release_budget(world);
+        wait_until(world, seed, "the miners are released", budget, |seen| {
+            Condition::MinersReleased.check(seen)?;
+            Condition::WorkersAccepted.check(seen)
+        })?;
+        self.release_mark = Some(self.docker_calls()?.len());
+        Ok(())
+    }
+
+    fn cli_action(&mut self, action: CliAction) -> Result<(), TierError> {
+        self.status_ran = matches!(action, CliAction::Status);
+        match action {
+            CliAction::Status => {
+                self.booted()?;
+                let (status, world) = (&mut self.status, self.world.as_mut());
+                let world = world.ok_or_else(|| TierError::Tier {
+                    tier: TIER,
+                    message: "the world did not boot".to_owned(),
+                })?;
+                let budget = Self::one_cycle(world) * 3;
+                status.run(world, budget)
+            }
+            CliAction::NodeContainer { service, removed } => {
+                self.booted()?;
+                let state = if removed {
+                    ContainerState::Missing
+                } else {
+                    ContainerState::Exited
+                };
+                self.set_container(&service, state)
+            }
+            CliAction::PointNodeElsewhere { monero } => self.point_elsewhere(monero),
+            other => self.cli_stack()?.when(&other),
+        }
+    }
+
+    /// `pithead apply -y` of a new node endpoint, then the dashboard recreated on the stack's
+    /// data directory: the marker it left reaches the runtime's `DATA_DIR` (the bind mount of
+    /// `./data/dashboard`). The simulated runtime keeps dialling the same fake, which plays the
+    /// new node: one that is not synced yet.
+    fn point_elsewhere(&mut self, monero: bool) -> Result<(), TierError> {
+        self.booted()?;
+        let stack = self.cli_stack()?;
+        stack.applied()?;
+        let (key, value) = if monero {
+            ("monero.mode", "remote")
+        } else {
+            ("tari.remote.host", "tari2.lan")
+        };
+        stack.set_and_apply(key, value)?;
+        let marker = stack.dashboard_data().join("rearm-sync-gate");
+        let text = std::fs::read_to_string(&marker)
+            .map_err(|e| TierError::Check(format!("no re-arm marker after the apply: {e}")))?;
+        self.rearm = Some(text.trim().to_owned());
+        let node = if monero { Node::Monerod } else { Node::Tari };
+        let tip = if monero { MONERO_TIP } else { TARI_TIP };
+        self.steer(
+            node,
+            true,
+            Change::Chain(Chain::Syncing {
+                height: tip / 2,
+                target: tip,
+            }),
+        )?;
+        let seed = self.seed;
+        let world = self.booted()?;
+        world.operator_rearm(&text).map_err(|e| TierError::Tier {
+            tier: TIER,
+            message: format!("the dashboard's data directory: {e}"),
+        })?;
+        let budget = Self::one_cycle(world);
+        world.restart_runtime();
+        first_cycle(world, seed, budget, "the apply recreated the dashboard")
+    }
+
+    fn cli_outcome(&mut self, outcome: CliOutcome) -> Result<(), TierError> {
+        match &outcome {
+            CliOutcome::Rearmed { monero } => {
+                let want = if *monero { "all" } else { "tari" };
+                if self.rearm.as_deref() != Some(want) {
+                    return Err(TierError::Check(format!(
+                        "the apply left the re-arm marker {:?}, expected {want:?}",
+                        self.rearm
+                    )));
+                }
+                let world = self.booted()?;
+                if world.data_dir().join("rearm-sync-gate").exists() {
+                    return Err(TierError::Check(
+                        "the runtime did not take the re-arm marker".to_owned(),
+                    ));
+                }
+                self.expect_now(&Condition::MinersHeld)
+            }
+            CliOutcome::HeldUntilSynced => {
+                let span = Self::one_cycle(self.booted()?) * 2;
+                self.expect_throughout(&Condition::MinersHeld, span)?;
+                let node = if self.rearm.as_deref() == Some("tari") {
+                    Node::Tari
+                } else {
+                    Node::Monerod
+                };
+                self.steer(node, true, Change::Chain(Chain::Synced))?;
+                self.settle(&Condition::MinersReleased)
+            }
+            CliOutcome::Prints(_) if !self.status_ran => match self.cli.as_mut() {
+                Some(stack) => stack.expect(&outcome),
+                None => self.status.expect(&outcome),
+            },
+            CliOutcome::EachRunning
+            | CliOutcome::Prints(_)
+            | CliOutcome::Attention { .. }
+            | CliOutcome::NotExpected(_)
+            | CliOutcome::Exits(_)
+            | CliOutcome::ReportedAs { .. } => self.status.expect(&outcome),
+            _ => self.cli_stack()?.expect(&outcome),
         }
     }
 }
@@ -611,6 +862,21 @@ impl Tier for SimTier {
             XvbOutcome::RefusedThenRetried => self.xvb_expect_retried(),
             _ => return ready(self.xvb.expect(outcome)),
         };
+        self.evidence(result)
+    }
+
+    fn cli_given(&mut self, fact: CliFact) -> TierFuture<'_> {
+        let result = self.cli_fact(fact);
+        self.evidence(result)
+    }
+
+    fn cli_when(&mut self, action: CliAction) -> TierFuture<'_> {
+        let result = self.cli_action(action);
+        self.evidence(result)
+    }
+
+    fn cli_expect(&mut self, outcome: CliOutcome) -> TierFuture<'_> {
+        let result = self.cli_outcome(outcome);
         self.evidence(result)
     }
 

@@ -83,16 +83,23 @@ pub enum Capability {
     MiniStack,
     /// The live matrix against a real box (tier 4).
     LiveMatrix,
+    /// `pithead upgrade` (pull or rebuild the images, recreate the stack).
+    Upgrade,
+    /// The live tier's catalog steps for the setup → down lifecycle (the matrix runs it with
+    /// `--lifecycle`, outside the catalog).
+    LiveLifecycle,
 }
 
 impl Capability {
     /// Every capability, in tag order.
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 7] = [
         Capability::XvbEngine,
         Capability::Dashboard,
         Capability::Cli,
         Capability::MiniStack,
         Capability::LiveMatrix,
+        Capability::Upgrade,
+        Capability::LiveLifecycle,
     ];
 
     /// The name used inside `@pending(..)`.
@@ -103,6 +110,8 @@ impl Capability {
             Capability::Cli => "cli",
             Capability::MiniStack => "mini-stack",
             Capability::LiveMatrix => "live-matrix",
+            Capability::Upgrade => "upgrade",
+            Capability::LiveLifecycle => "live-lifecycle",
         }
     }
 
@@ -111,7 +120,11 @@ impl Capability {
         match self {
             Capability::MiniStack => Some(TierTag::MiniStack),
             Capability::LiveMatrix => Some(TierTag::Live),
-            Capability::XvbEngine | Capability::Dashboard | Capability::Cli => None,
+            Capability::XvbEngine
+            | Capability::Dashboard
+            | Capability::Cli
+            | Capability::Upgrade
+            | Capability::LiveLifecycle => None,
         }
     }
 }

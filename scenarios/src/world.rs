@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures::FutureExt as _;
 
 use crate::driver::{
-    Chain, Condition, LiveAction, LiveFact, LiveOutcome, Node, Reachability, Setting, Tier,
-    TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome,
+    Chain, CliAction, CliFact, CliOutcome, Condition, LiveAction, LiveFact, LiveOutcome, Node,
+    Reachability, Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome,
 };
 
 /// What every step receives: the driver of the tier the scenario runs on.
@@ -142,6 +142,15 @@ impl Tier for NoTier {
         self.refuse()
     }
     fn start_by_hand(&mut self, _: &str) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn cli_given(&mut self, _: CliFact) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn cli_when(&mut self, _: CliAction) -> TierFuture<'_> {
+        self.refuse()
+    }
+    fn cli_expect(&mut self, _: CliOutcome) -> TierFuture<'_> {
         self.refuse()
     }
 }

@@ -203,6 +203,12 @@ impl Checker {
         self.mismatch_since.clear();
     }
 
+    /// The operator re-armed the gate (`pithead apply` of a new node endpoint): the latch may
+    /// be released again, so the next release is judged as a first one.
+    pub fn operator_rearmed(&mut self) {
+        self.released_ever = false;
+    }
+
     /// The nodes the restarted process reads as down from its snapshot (`monero_down` /
     /// `tari_down`): it may show them down from its first cycle, until they recover.
     pub fn restored_down(&mut self, names: impl IntoIterator<Item = &'static str>) {

@@ -263,7 +263,7 @@ fn settings(path: &std::path::Path) -> Result<pithead_runtime::cli::Settings, Ex
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
-            println!("pithead {}", env!("CARGO_PKG_VERSION"));
+            println!("{}", pithead_runtime::cli::version_line());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => match settings(&config) {
@@ -344,21 +344,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let observed = status::observe(&docker, &expected, timeout).await?;
             let state = status::runtime_state(&url, timeout.min(Duration::from_secs(3))).await;
             let report = verdicts::verdicts(&observed, status::context(state.as_ref()));
-            println!("Service health check:");
-            for v in &report.verdicts {
-                println!("  {}", v.line);
+            let (lines, code) = status::output(&report, state.as_ref());
+            for line in lines {
+                println!("{line}");
             }
-            if let Some(state) = &state {
-                let lines = status::sync_lines(state);
-                if !lines.is_empty() {
-                    println!("Chain sync in progress — the miners are held until it completes:");
-                    for line in lines {
-                        println!("{line}");
-                    }
-                }
-            }
-            println!("{}", report.summary());
-            Ok(ExitCode::from(report.exit_code()))
+            Ok(ExitCode::from(code))
         }
         Command::Setup { config, from, yes } => {
             stack::setup(&config, from.as_deref(), yes, &mut Terminal)

@@ -47,3 +47,8 @@ pub fn load_file(path: &Path) -> Result<Settings, ConfigErrors> {
     })?;
     load(&text).map_err(ConfigErrors)
 }
+
+/// What `pithead version` prints: `pithead X.Y.Z`.
+pub fn version_line() -> String {
+    format!("pithead {}", env!("CARGO_PKG_VERSION"))
+}

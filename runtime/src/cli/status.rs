@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::control::verdicts::{Observed, StackContext};
+use crate::control::verdicts::{Observed, Report, StackContext};
 use crate::io::http::{self, Exchange};
 use crate::io::{BoxedStream, Connector, Endpoint, SharedConnector, TokioConnector};
 use crate::observe::docker::{DockerController, DockerError};
@@ -192,4 +192,18 @@ pub fn sync_lines(state: &Value) -> Vec<String> {
         }
     }
     out
+}
+
+/// What `pithead status` prints for `report` (and, when the runtime answered, its `/api/state`),
+/// one line per element, and its exit code: the one formatting of the verdicts.
+pub fn output(report: &Report, state: Option<&Value>) -> (Vec<String>, u8) {
+    let mut out = vec!["Service health check:".to_owned()];
+    out.extend(report.verdicts.iter().map(|v| format!("  {}", v.line)));
+    let sync = state.map(sync_lines).unwrap_or_default();
+    if !sync.is_empty() {
+        out.push("Chain sync in progress — the miners are held until it completes:".to_owned());
+        out.extend(sync);
+    }
+    out.push(report.summary());
+    (out, report.exit_code())
 }

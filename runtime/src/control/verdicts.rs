@@ -5,12 +5,60 @@
 //! an exit decision out. A stopped miner is usually the runtime's own doing (workers rejected
 //! while a node is down, or held until the chains sync), so it is reported as likely
 //! intentional rather than as a fault; a missing one is always a fault.
+//!
+//! The runtime applies the same rules every cycle and publishes the rows in `/api/state`
+//! (`services`), so `pithead status` and the dashboard never disagree.
+
+use serde::Serialize;
 
 /// The services the runtime stops on purpose.
 pub const MINERS: &[&str] = &["p2pool", "xmrig-proxy"];
 
 /// The node services whose failure explains a stopped miner.
 pub const NODES: &[&str] = &["monerod", "tari"];
+
+/// The shipped compose file's services, in its order (`STACK_SERVICES`' default; a tier-1 test
+/// pins it to `deploy/compose.yaml`).
+pub const STACK_SERVICES: &[&str] = &[
+    "tor",
+    "monerod",
+    "tari",
+    "p2pool",
+    "xmrig-proxy",
+    "dashboard",
+    "docker-proxy",
+    "docker-control",
+    "caddy",
+];
+
+/// The compose profile each local node needs (`local_node` ⇒ monerod, `local_tari` ⇒ tari).
+pub const NODE_PROFILES: &[(&str, &str)] = &[("monerod", "local_node"), ("tari", "local_tari")];
+
+/// The services expected to run: `services` without the local nodes whose profile is not in
+/// `COMPOSE_PROFILES` (`profiles`), in the order given.
+pub fn expected_services<S: AsRef<str>>(services: &[S], profiles: &[String]) -> Vec<String> {
+    services
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|name| {
+            NODE_PROFILES
+                .iter()
+                .find(|(node, _)| node == name)
+                .is_none_or(|(_, profile)| profiles.iter().any(|p| p == profile))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `COMPOSE_PROFILES` (comma-separated, blanks ignored) as a list.
+pub fn profiles(compose_profiles: &str) -> Vec<String> {
+    compose_profiles
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 /// One expected service as the docker engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +83,28 @@ pub struct StackContext {
     pub sync_hold: bool,
 }
 
-/// One row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every verdict word a row may carry ([`Verdict::verdict`]).
+pub const VERDICT_WORDS: &[&str] = &[
+    "ok",
+    "starting",
+    "unhealthy",
+    "crash-loop",
+    "intentional",
+    "down",
+    "missing",
+];
+
+/// One row (also `/api/state`'s `services`: `{name, state, verdict, line, problem}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     /// The service.
+    #[serde(rename = "name")]
     pub service: String,
+    /// What the engine reports: `State.Status` (`running`, `exited`, ...) or `missing`.
+    pub state: String,
+    /// The verdict: `ok`, `starting`, `unhealthy`, `crash-loop`, `intentional`, `down` or
+    /// `missing`.
+    pub verdict: &'static str,
     /// The printed line, e.g. `✓ monerod running`.
     pub line: String,
     /// Whether it counts toward "need attention".
@@ -90,13 +155,19 @@ fn stopped(status: &str) -> bool {
 
 /// The verdict for one service.
 pub fn verdict(service: &str, observed: &Observed, ctx: StackContext) -> Verdict {
-    let row = |line: String, problem| Verdict {
+    let state = match observed {
+        Observed::Missing => "missing",
+        Observed::Present { status, .. } => status.as_str(),
+    };
+    let row = |verdict, line: String, problem| Verdict {
         service: service.to_owned(),
+        state: state.to_owned(),
+        verdict,
         line,
         problem,
     };
     let Observed::Present { status, health } = observed else {
-        return row(format!("✗ {service} missing"), true);
+        return row("missing", format!("✗ {service} missing"), true);
     };
     if MINERS.contains(&service) && stopped(status) && (ctx.node_down || ctx.sync_hold) {
         let why = if ctx.node_down {
@@ -105,22 +176,29 @@ pub fn verdict(service: &str, observed: &Observed, ctx: StackContext) -> Verdict
             "held until the required chains finish syncing"
         };
         return row(
+            "intentional",
             format!("⚠ {service} {status} — likely intentional: {why}"),
             false,
         );
     }
     match (status.as_str(), health.as_deref()) {
-        ("running", None | Some("healthy")) => row(format!("✓ {service} running"), false),
+        ("running", None | Some("healthy")) => row("ok", format!("✓ {service} running"), false),
         ("running", Some("starting")) => row(
+            "starting",
             format!("… {service} starting (health check pending)"),
             false,
         ),
-        ("running", Some(_)) => row(format!("⚠ {service} running but UNHEALTHY"), true),
+        ("running", Some(_)) => row(
+            "unhealthy",
+            format!("⚠ {service} running but UNHEALTHY"),
+            true,
+        ),
         ("restarting", _) => row(
+            "crash-loop",
             format!("✗ {service} restarting (possible crash loop — check logs)"),
             true,
         ),
-        (other, _) => row(format!("✗ {service} {other}"), true),
+        (other, _) => row("down", format!("✗ {service} {other}"), true),
     }
 }
 
@@ -221,6 +299,36 @@ mod tests {
         assert!(verdict("p2pool", &Observed::Missing, down).problem);
         // A node is not a miner: its own exit is never excused.
         assert!(verdict("monerod", &exited, down).problem);
+    }
+
+    #[test]
+    fn the_local_nodes_are_expected_only_under_their_profile() {
+        let all = expected_services(STACK_SERVICES, &profiles("local_node, local_tari"));
+        assert_eq!(all, STACK_SERVICES);
+        let remote = expected_services(STACK_SERVICES, &profiles("local_tari"));
+        assert!(!remote.contains(&"monerod".to_owned()), "{remote:?}");
+        assert!(remote.contains(&"tari".to_owned()), "{remote:?}");
+        let none = expected_services(STACK_SERVICES, &profiles(""));
+        assert_eq!(none.len(), STACK_SERVICES.len() - 2);
+        assert_eq!(none[0], "tor");
+    }
+
+    #[test]
+    fn each_row_names_its_state_and_verdict() {
+        let v = verdict("monerod", &Observed::Missing, StackContext::default());
+        assert_eq!((v.state.as_str(), v.verdict), ("missing", "missing"));
+        let held = StackContext {
+            node_down: false,
+            sync_hold: true,
+        };
+        let v = verdict("p2pool", &present("exited", None), held);
+        assert_eq!((v.state.as_str(), v.verdict), ("exited", "intentional"));
+        let v = verdict("tor", &present("restarting", None), held);
+        assert_eq!((v.state.as_str(), v.verdict), ("restarting", "crash-loop"));
+        assert!(VERDICT_WORDS.contains(&v.verdict));
+        let json = serde_json::to_value(&v).expect("a row serializes");
+        assert_eq!(json["name"], "tor");
+        assert_eq!(json["problem"], true);
     }
 
     #[test]

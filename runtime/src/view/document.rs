@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::control::verdicts::Verdict;
 use crate::control::{ChainProgress, Desired};
 
 /// Colour class of a badge.
@@ -151,6 +152,10 @@ pub struct ApiState {
     pub xvb: Option<XvbSection>,
     /// Cycle bookkeeping.
     pub cycle: CycleSection,
+    /// The stack's container health verdicts, the rows `pithead status` prints (absent until
+    /// the engine answered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Verdict>,
 }
 
 impl Default for ApiState {
@@ -174,6 +179,7 @@ impl Default for ApiState {
             badges: vec![Badge::new("Starting...", BadgeVariant::Warn, None)],
             xvb: None,
             cycle: CycleSection::default(),
+            services: Vec::new(),
         }
     }
 }

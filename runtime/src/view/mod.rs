@@ -10,7 +10,9 @@
 mod document;
 mod render;
 
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+use crate::control::verdicts::Verdict;
 
 pub use document::{
     ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
@@ -24,6 +26,7 @@ pub fn read_model() -> (StateWriter, StateReader) {
     (
         StateWriter {
             shared: shared.clone(),
+            services: Mutex::default(),
         },
         StateReader { shared },
     )
@@ -33,12 +36,25 @@ pub fn read_model() -> (StateWriter, StateReader) {
 #[derive(Debug)]
 pub struct StateWriter {
     shared: Arc<RwLock<ApiState>>,
+    /// The container health verdicts the next [`StateWriter::record`] publishes.
+    services: Mutex<Vec<Verdict>>,
 }
 
 impl StateWriter {
+    /// The container health verdicts (`services`) the next [`StateWriter::record`] publishes
+    /// with its document, so both appear together.
+    pub fn set_services(&self, services: Vec<Verdict>) {
+        *self.services.lock().unwrap_or_else(PoisonError::into_inner) = services;
+    }
+
     /// Renders `input` and publishes it as the current document.
     pub fn record(&self, input: &RenderInput<'_>) {
-        let rendered = render(input);
+        let mut rendered = render(input);
+        rendered.services = self
+            .services
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         // A poisoned lock only means a reader panicked while holding it; the document itself is
         // always whole (it is replaced, never edited in place).
         *self.shared.write().unwrap_or_else(PoisonError::into_inner) = rendered;

@@ -92,6 +92,8 @@ pub fn render(input: &RenderInput<'_>) -> ApiState {
         badges: badges(input, syncing, mode),
         xvb: input.xvb.map(|(section, _)| section.clone()),
         cycle: input.cycle.clone(),
+        // The cycle's container verdicts, added by the writer (`StateWriter::set_services`).
+        services: Vec::new(),
     }
 }
 

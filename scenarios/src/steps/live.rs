@@ -3,7 +3,9 @@
 
 use cucumber::{given, then, when};
 
-use crate::driver::{bare_value, HostCapability, LiveAction, LiveFact, LiveOutcome, TierError};
+use crate::driver::{
+    bare_value, CliOutcome, HostCapability, LiveAction, LiveFact, LiveOutcome, TierError,
+};
 use crate::world::CatalogWorld;
 
 async fn given(world: &mut CatalogWorld, fact: LiveFact) -> Result<(), TierError> {
@@ -169,7 +171,8 @@ async fn status_exits_again(w: &mut CatalogWorld, code: i32) -> Result<(), TierE
 
 #[then(regex = r"^it exits (\d+)$")]
 async fn it_exits(w: &mut CatalogWorld, code: i32) -> Result<(), TierError> {
-    then(w, LiveOutcome::StatusExits(code)).await
+    // `pithead status`'s exit: the CLI's world where a tier has one, else the live box's.
+    w.tier().cli_expect(CliOutcome::Exits(code)).await
 }
 
 #[then(regex = r#"^pithead status reports "(.+)"$"#)]
@@ -183,7 +186,9 @@ async fn reported_as(
     service: String,
     verdict: String,
 ) -> Result<(), TierError> {
-    then(w, LiveOutcome::ReportedAs { service, verdict }).await
+    w.tier()
+        .cli_expect(CliOutcome::ReportedAs { service, verdict })
+        .await
 }
 
 #[then("the dashboard answers on the scheme dashboard.secure asks for")]

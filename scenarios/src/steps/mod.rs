@@ -8,6 +8,7 @@
 //!
 //! [`Tier`]: crate::driver::Tier
 
+pub mod cli;
 pub mod given;
 pub mod live;
 pub mod then;

@@ -240,6 +240,10 @@ impl WorldBuilder {
         });
         env.entry("DOCKER_CONTROL_URL".into())
             .or_insert_with(|| format!("http://{DOCKER}:2375"));
+        // The docker fake holds the managed containers only: the verdicts judge those unless a
+        // world asks for the whole stack.
+        env.entry("STACK_SERVICES".into())
+            .or_insert_with(|| "p2pool,xmrig-proxy".to_owned());
         env.entry("DASHBOARD_BIND".into())
             .or_insert_with(|| format!("0.0.0.0:{DASHBOARD_PORT}"));
         if let Some(dir) = data_dir {

@@ -119,6 +119,18 @@ impl World {
         self.trace.record(now, What::Crashed);
     }
 
+    /// The operator's re-arm marker (`all` or `tari`, as `pithead apply` leaves it) in the
+    /// runtime's data directory, taken at its next start: the latch may legitimately be held
+    /// again after that restart.
+    pub fn operator_rearm(&mut self, marker: &str) -> std::io::Result<()> {
+        std::fs::write(self.data_dir.join("rearm-sync-gate"), marker)?;
+        self.checker.operator_rearmed();
+        let now = self.elapsed();
+        self.trace
+            .note(now, "operator", format!("re-arm marker {}", marker.trim()));
+        Ok(())
+    }
+
     /// Starts the runtime's process again (turmoil `bounce`): it reloads only its snapshot.
     pub fn restart_runtime(&mut self) {
         self.sim.bounce(RUNTIME);
