@@ -562,3 +562,46 @@ fn every_combination_of_the_axes_renders_a_hardened_stack() {
     }
     assert_eq!(combos, 2 * 2 * 2 * 3 * 2 * 2 * 2 * 3);
 }
+
+#[test]
+fn the_local_node_password_survives_a_spell_on_a_remote_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = StackDir::new(dir.path());
+    let render_with = |doc: &Value| {
+        let settings = load(&doc.to_string()).unwrap();
+        let old = stack.read_env().unwrap();
+        let secrets = secrets::resolve(&settings, old.as_ref(), &mut OsEntropy).unwrap();
+        let rendered = render::render(&settings, &secrets, stack.owner().unwrap()).unwrap();
+        stack.write(&rendered).unwrap();
+        stack.read_env().unwrap().unwrap()
+    };
+    let local = render_with(&config(&[]));
+    let password = local.get("MONERO_RPC_PASSWORD").unwrap().to_owned();
+    assert_eq!(password.len(), 32);
+    let remote = render_with(&config(&[("monero.mode", json!("remote"))]));
+    assert_eq!(
+        remote.get("MONERO_RPC_PASSWORD"),
+        Some(""),
+        "a remote node without a login"
+    );
+    assert_eq!(
+        remote.get("MONERO_LOCAL_RPC_PASSWORD"),
+        Some(password.as_str())
+    );
+    let back = render_with(&config(&[]));
+    assert_eq!(back.get("MONERO_RPC_PASSWORD"), Some(password.as_str()));
+
+    // A stack rendered before MONERO_LOCAL_RPC_PASSWORD existed keeps its local password too.
+    let text = std::fs::read_to_string(stack.env_path()).unwrap();
+    let older: String = text
+        .lines()
+        .filter(|l| !l.starts_with("MONERO_LOCAL_RPC_PASSWORD="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(stack.env_path(), older).unwrap();
+    let upgraded = render_with(&config(&[("monero.mode", json!("remote"))]));
+    assert_eq!(
+        upgraded.get("MONERO_LOCAL_RPC_PASSWORD"),
+        Some(password.as_str())
+    );
+}

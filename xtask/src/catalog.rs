@@ -893,7 +893,8 @@ Feature: Sample
             "no tier is shown run by a harness that does not exist"
         );
         assert!(
-            doc.contains("- When: `N seconds pass` · `monerod|Tari becomes synced`"),
+            doc.contains("- When: `N seconds pass` · ")
+                && doc.contains(" · `monerod|Tari becomes synced` · "),
             "the vocabulary comes from the step library: {doc}"
         );
         assert!(doc.contains("| &lt;who&gt; comes back *(outline: monerod · Tari)* | `<who> goes down` → `<who> comes back` | sim ✅ | #35 |"), "{doc}");

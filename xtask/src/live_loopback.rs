@@ -493,6 +493,17 @@ impl Box_ {
     }
 }
 
+/// A copy of this xtask binary in the run's directory (beside `out`): a rebuild of xtask while
+/// the loopback runs must not change the program it tests.
+fn work_xtask(out: &Path) -> anyhow::Result<PathBuf> {
+    let work = out.parent().context("the output directory has no parent")?;
+    let copy = work.join("xtask");
+    if !copy.exists() {
+        std::fs::copy(std::env::current_exe()?, &copy)?;
+    }
+    Ok(copy)
+}
+
 /// One `test-live` run: its exit code, its output, and its wall time.
 struct LiveRun {
     code: Option<i32>,
@@ -509,7 +520,7 @@ fn test_live(sshd: &Sshd, stack: &Box_, out: &Path, extra: &[&str]) -> anyhow::R
     #[allow(clippy::disallowed_methods)] // a real run's wall time
     let start = std::time::Instant::now();
     // Its output is shown as it comes (a live run waits minutes on a real box) and kept.
-    let mut child = Command::new(std::env::current_exe()?)
+    let mut child = Command::new(work_xtask(out)?)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

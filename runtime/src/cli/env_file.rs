@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 /// changed, never printed.
 pub const SECRET_ENV_KEYS: &[&str] = &[
     "MONERO_RPC_PASSWORD",
+    "MONERO_LOCAL_RPC_PASSWORD",
     "PROXY_AUTH_TOKEN",
     "WALLET_RPC_PASSWORD",
     "DASHBOARD_AUTH_HASH",

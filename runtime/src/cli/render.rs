@@ -91,6 +91,10 @@ pub fn env(settings: &Settings, secrets: &Secrets, owner: Owner) -> EnvFile {
     e.set("MONERO_WALLET_ADDRESS", c.monero.wallet_address.trim());
     e.set("MONERO_RPC_USER", secrets.monero_rpc_user.clone());
     e.set("MONERO_RPC_PASSWORD", secrets.monero_rpc_password.clone());
+    e.set(
+        "MONERO_LOCAL_RPC_PASSWORD",
+        secrets.monero_local_rpc_password.clone(),
+    );
     e.set("TARI_WALLET_ADDRESS", c.tari.wallet_address.trim());
     let tari_address = match &settings.tari {
         TariMode::Local => "tari:18142".to_owned(),

@@ -67,6 +67,9 @@ pub struct Secrets {
     pub monero_rpc_user: String,
     /// monerod's RPC password.
     pub monero_rpc_password: String,
+    /// The local node's generated RPC password, kept while a remote node is configured so a
+    /// switch back to the local node finds it again.
+    pub monero_local_rpc_password: String,
     /// xmrig-proxy's API bearer token.
     pub proxy_auth_token: String,
     /// monero-wallet-rpc's password.
@@ -87,6 +90,17 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
+/// The `.env` keys of the secrets `pithead` generates (or Tor publishes) once and keeps across
+/// every apply; the other secret keys are copied from config.json and change with it.
+pub const GENERATED_ENV_KEYS: &[&str] = &[
+    "PROXY_AUTH_TOKEN",
+    "WALLET_RPC_PASSWORD",
+    "MONERO_LOCAL_RPC_PASSWORD",
+    "P2POOL_ONION",
+    "MONERO_ONION",
+    "TARI_ONION",
+];
+
 /// The login a generated local-node RPC credential uses.
 pub const DEFAULT_RPC_USER: &str = "pithead";
 
@@ -106,6 +120,18 @@ pub fn resolve(
         None => entropy.alphanumeric(SECRET_LEN),
     };
     let monero = &settings.config.monero;
+    // The local node's password: kept under its own key; before that key existed, a local
+    // stack's MONERO_RPC_PASSWORD was it.
+    let was_local = old
+        .and_then(|o| o.get("COMPOSE_PROFILES"))
+        .is_some_and(|p| p.split(',').any(|p| p.trim() == "local_node"));
+    let monero_local_rpc_password = match old_value("MONERO_LOCAL_RPC_PASSWORD") {
+        Some(v) => v,
+        None => match old_value("MONERO_RPC_PASSWORD").filter(|_| was_local) {
+            Some(v) => v,
+            None => keep_or_make("MONERO_LOCAL_RPC_PASSWORD")?,
+        },
+    };
     let (monero_rpc_user, monero_rpc_password) = match settings.monero {
         MoneroMode::Local => (
             if monero.node_username.is_empty() {
@@ -114,7 +140,7 @@ pub fn resolve(
                 monero.node_username.clone()
             },
             if monero.node_password.is_empty() {
-                keep_or_make("MONERO_RPC_PASSWORD")?
+                monero_local_rpc_password.clone()
             } else {
                 monero.node_password.clone()
             },
@@ -138,6 +164,7 @@ pub fn resolve(
     Ok(Secrets {
         monero_rpc_user,
         monero_rpc_password,
+        monero_local_rpc_password,
         proxy_auth_token,
         wallet_rpc_password,
         dashboard_auth_hash,

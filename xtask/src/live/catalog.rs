@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use pithead_scenarios::driver::{
-    Chain, Condition, HostCapability, LiveAction, LiveFact, LiveOutcome, Node, Reachability,
-    Setting, SkipClass, Tier, TierError, TierFuture,
+    Chain, CliAction, CliFact, CliOutcome, Condition, ContainerState, HostCapability, LiveAction,
+    LiveFact, LiveOutcome, Node, Reachability, Setting, SkipClass, Tier, TierError, TierFuture,
 };
 use pithead_scenarios::runner::{self, Options};
 use pithead_scenarios::tags::TierTag;
@@ -72,7 +72,11 @@ pub struct LiveTier {
     applied: bool,
     monerod_stopped: bool,
     monerod_frozen: bool,
+    /// A container of the stack was removed: `pithead up` brings it back.
+    removed: bool,
     destructive: bool,
+    /// The last `pithead status` a `When I run pithead status` step ran (cleared by any action).
+    last_status: Option<super::ssh::Reply>,
 }
 
 impl LiveTier {
@@ -586,12 +590,166 @@ impl LiveTier {
     }
 }
 
+/// What the CLI's section-G world needs that a box's lifecycle already proves.
+fn covered_by_lifecycle(what: String) -> TierError {
+    unsupported(
+        SkipClass::Covered,
+        format!(
+            "{what}: on a box, `test-live --lifecycle` and `--safety-backup` run it (and the \
+             simulation runs the scenario)"
+        ),
+    )
+}
+
+impl LiveTier {
+    fn cli_fact(&mut self, fact: CliFact) -> Result<(), TierError> {
+        match fact {
+            CliFact::AllHealthy => self.judge(LiveOutcome::StackReady),
+            CliFact::HealthyLocalNode => {
+                self.local_monerod()?;
+                self.judge(LiveOutcome::StackReady)
+            }
+            CliFact::NodeDownRejected => {
+                self.local_monerod()?;
+                self.judge(LiveOutcome::StackReady)?;
+                self.act(LiveAction::StopMonerod)?;
+                self.wait_status_line("xmrig-proxy exited")
+            }
+            CliFact::SyncHold => Err(unsupported(
+                SkipClass::Covered,
+                "a real box's chains cannot be made to sync on demand; the simulation proves \
+                 the sync hold's verdicts",
+            )),
+            CliFact::ProfileOff(profile) => {
+                let (path, value) = match profile.as_str() {
+                    "local_node" => ("monero.mode", "remote"),
+                    "local_tari" => ("tari.mode", "off"),
+                    other => return Err(TierError::Scenario(format!("no such profile {other:?}"))),
+                };
+                self.override_given(path.to_owned(), Value::String(value.to_owned()))?;
+                self.apply()
+            }
+            CliFact::Container { service, state } => match state {
+                // What the runtime did on its own (a rejection): wait until it shows.
+                ContainerState::Exited => self.wait_status_line(&format!("{service} exited")),
+                ContainerState::Missing => {
+                    // A service its profile turned off may keep its old container: it is no
+                    // longer the stack's, so it goes (the restore brings the stack back).
+                    self.removed = true;
+                    self.docker(&format!("docker rm -f {service}"), &["rm", "-f", &service])
+                }
+                other => Err(unsupported(
+                    SkipClass::ByDesign,
+                    format!("putting a real {service} in the state {other:?}"),
+                )),
+            },
+            other => Err(covered_by_lifecycle(format!("{other:?}"))),
+        }
+    }
+
+    fn cli_act(&mut self, action: CliAction) -> Result<(), TierError> {
+        match action {
+            CliAction::Status => {
+                let reply = self
+                    .block(reads::status(&self.live.remote))
+                    .map_err(tier_error)?;
+                self.last_status = Some(reply);
+                Ok(())
+            }
+            CliAction::NodeContainer { service, removed } => {
+                if service == "monerod" {
+                    self.local_monerod()?;
+                }
+                self.last_status = None;
+                if removed {
+                    self.removed = true;
+                    self.docker(&format!("docker rm -f {service}"), &["rm", "-f", &service])
+                } else {
+                    if service == "monerod" {
+                        self.monerod_stopped = true;
+                    } else {
+                        self.removed = true;
+                    }
+                    self.docker(&format!("docker stop {service}"), &["stop", &service])
+                }
+            }
+            other => Err(covered_by_lifecycle(format!("{other:?}"))),
+        }
+    }
+
+    /// The service's line of the last `pithead status`.
+    fn status_line<'a>(status: &'a str, service: &str) -> Option<&'a str> {
+        status
+            .lines()
+            .map(str::trim)
+            .find(|l| l.split_whitespace().nth(1) == Some(service))
+    }
+
+    fn cli_judge(&mut self, outcome: CliOutcome) -> Result<(), TierError> {
+        let Some(status) = self.last_status.clone() else {
+            // No `pithead status` of the scenario's own: the verdict is awaited (the runtime
+            // acts on its next cycle, a health check on its next probe).
+            return match outcome {
+                CliOutcome::Exits(code) => self.judge(LiveOutcome::StatusExits(code)),
+                CliOutcome::ReportedAs { service, verdict } => {
+                    self.judge(LiveOutcome::ReportedAs { service, verdict })
+                }
+                CliOutcome::Prints(line) => self.judge(LiveOutcome::StatusPrints(line)),
+                other => Err(covered_by_lifecycle(format!("{other:?}"))),
+            };
+        };
+        let out = status.stdout.as_str();
+        match outcome {
+            CliOutcome::EachRunning => {
+                let rows: Vec<&str> = out
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.starts_with(['✓', '…', '⚠', '✗']))
+                    .collect();
+                ensure(
+                    !rows.is_empty()
+                        && rows
+                            .iter()
+                            .all(|l| l.starts_with('✓') && l.ends_with(" running")),
+                    format!("pithead status printed:\n{out}"),
+                )
+            }
+            CliOutcome::Prints(line) => ensure(
+                out.lines().any(|l| l.trim() == line),
+                format!("pithead status printed no line {line:?}:\n{out}"),
+            ),
+            CliOutcome::Exits(code) => ensure(
+                status.code == Some(code),
+                format!("pithead status {}; output:\n{out}", status.describe()),
+            ),
+            CliOutcome::ReportedAs { service, verdict } => {
+                let line = Self::status_line(out, &service).unwrap_or("(no line)");
+                ensure(
+                    line.contains(&format!("{service} {verdict}")),
+                    format!("pithead status says {line:?}"),
+                )
+            }
+            CliOutcome::NotExpected(service) => ensure(
+                Self::status_line(out, &service).is_none(),
+                format!("pithead status lists {service}:\n{out}"),
+            ),
+            CliOutcome::Attention { service, needs } => {
+                let line = Self::status_line(out, &service).unwrap_or("(no line)");
+                let counted = line.starts_with('✗') || line.contains("UNHEALTHY");
+                ensure(counted == needs, format!("pithead status says {line:?}"))
+            }
+            other => Err(covered_by_lifecycle(format!("{other:?}"))),
+        }
+    }
+}
+
 impl Drop for LiveTier {
     fn drop(&mut self) {
         let live = Rc::clone(&self.live);
         let frozen = self.monerod_frozen;
         let stopped = self.monerod_stopped;
         let applied = self.applied;
+        let removed = self.removed;
         let restored = self.handle.block_on(async move {
             let remote = &live.remote;
             let long = Duration::from_secs(120);
@@ -619,7 +777,10 @@ impl Drop for LiveTier {
                 live.push_baseline().await?;
                 live.apply().await?;
             }
-            if frozen || stopped || applied {
+            if removed {
+                live.up("putting the box back").await?;
+            }
+            if frozen || stopped || applied || removed {
                 if let Some(why) = live
                     .ready("putting the box back")
                     .await
@@ -721,7 +882,23 @@ impl Tier for LiveTier {
     }
 
     fn live_when(&mut self, action: LiveAction) -> TierFuture<'_> {
+        self.last_status = None;
         let result = self.act(action);
+        done(result)
+    }
+
+    fn cli_given(&mut self, fact: CliFact) -> TierFuture<'_> {
+        let result = self.cli_fact(fact);
+        done(result)
+    }
+
+    fn cli_when(&mut self, action: CliAction) -> TierFuture<'_> {
+        let result = self.cli_act(action);
+        done(result)
+    }
+
+    fn cli_expect(&mut self, outcome: CliOutcome) -> TierFuture<'_> {
+        let result = self.cli_judge(outcome);
         done(result)
     }
 
@@ -751,7 +928,9 @@ pub fn run(
             applied: false,
             monerod_stopped: false,
             monerod_frozen: false,
+            removed: false,
             destructive,
+            last_status: None,
         }))
     });
     let report = runner::run(Options {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pithead_runtime::cli::env_file::SECRET_ENV_KEYS;
+use pithead_runtime::cli::secrets::GENERATED_ENV_KEYS;
 use serde_json::Value;
 
 use super::battery::{parse_env, BoxFacts};
@@ -90,10 +90,11 @@ pub async fn fingerprints(remote: &Remote) -> Result<BTreeMap<String, String>, R
     Ok(secret_fingerprints(&env))
 }
 
-/// The fingerprint of every non-empty secret of `env`.
+/// The fingerprint of every generated secret of `env` (the ones every apply must keep; a
+/// remote node's login changes with config.json and is not among them).
 pub fn secret_fingerprints(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     env.iter()
-        .filter(|(key, value)| SECRET_ENV_KEYS.contains(&key.as_str()) && !value.is_empty())
+        .filter(|(key, value)| GENERATED_ENV_KEYS.contains(&key.as_str()) && !value.is_empty())
         .map(|(key, value)| (key.clone(), fingerprint(value)))
         .collect()
 }

@@ -697,6 +697,7 @@ mod tests {
         let secrets = Secrets {
             monero_rpc_user: "pithead".into(),
             monero_rpc_password: "RpcPassRpcPassRpcPassRpcPass1234".into(),
+            monero_local_rpc_password: "LocalPassLocalPassLocalPass12345".into(),
             proxy_auth_token: "ProxyTokenProxyTokenProxyToken12".into(),
             wallet_rpc_password: "WalletPassWalletPassWalletPass12".into(),
             dashboard_auth_hash: "$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"
@@ -714,6 +715,7 @@ mod tests {
         all.extend([XMR, TARI, ONION].map(String::from));
         all.extend([
             secrets.monero_rpc_password,
+            secrets.monero_local_rpc_password,
             secrets.proxy_auth_token,
             secrets.wallet_rpc_password,
             secrets.dashboard_auth_hash,
