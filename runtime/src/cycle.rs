@@ -22,10 +22,12 @@ use crate::io::{SharedClock, SharedConnector};
 use crate::observe::docker::{DockerApi, DockerController};
 use crate::observe::monero::{MoneroClient, MoneroInfo};
 use crate::observe::p2pool::{P2poolClient, P2poolSource};
+use crate::observe::system::{HostSystem, SharedSystem};
 use crate::observe::tari::TariClient;
+use crate::observe::xmrig_proxy::{ProxyWorker, XmrigProxyClient};
 use crate::observe::SetupError;
-use crate::store::{Rearm, Snapshot, SnapshotStore};
-use crate::view::{CycleSection, RenderInput, StateWriter};
+use crate::store::{history, HistoryReader, HistoryWriter, Rearm, Snapshot, SnapshotStore};
+use crate::view::{ApiState, CycleSection, DashboardInput, RenderInput, StateWriter};
 
 /// What the clients returned this cycle, already reduced to what decisions need.
 #[derive(Debug, Clone, Default)]
@@ -74,6 +76,8 @@ pub struct Clients {
     pub docker: Arc<dyn DockerApi>,
     /// xmrig-proxy and XvB, when the XvB engine is enabled.
     pub xvb: Option<XvbClients>,
+    /// xmrig-proxy's workers list for the dashboard (`None` when its token is unusable).
+    pub workers: Option<XmrigProxyClient>,
 }
 
 impl Clients {
@@ -108,6 +112,14 @@ impl Clients {
         } else {
             None
         };
+        let workers = XmrigProxyClient::new(
+            connector.clone(),
+            &config.xvb.proxy_api,
+            config.xvb.proxy_token.as_deref(),
+            exchange.clone(),
+        )
+        .map_err(|e| tracing::warn!(error = %e, "no workers list on the dashboard"))
+        .ok();
         let docker = Arc::new(DockerController::new(
             connector,
             &config.docker_control_url,
@@ -120,6 +132,7 @@ impl Clients {
             p2pool,
             docker,
             xvb,
+            workers,
         })
     }
 
@@ -130,6 +143,30 @@ impl Clients {
 
     /// Reads every node and, when the XvB engine is enabled, what it needs; concurrently.
     pub async fn observe_all(&mut self) -> (Observations, Option<XvbReadings>) {
+        self.observe_nodes().await
+    }
+
+    /// [`Self::observe_all`] and, concurrently, xmrig-proxy's workers through `workers`
+    /// (empty when it gave no reading).
+    pub async fn observe_with_workers(
+        &mut self,
+        workers: Option<&XmrigProxyClient>,
+    ) -> (Observations, Option<XvbReadings>, Vec<ProxyWorker>) {
+        let rows = async {
+            match workers {
+                Some(client) => client
+                    .workers()
+                    .await
+                    .map_err(|e| tracing::debug!(error = %e, "xmrig-proxy gave no workers"))
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            }
+        };
+        let ((observations, xvb), rows) = tokio::join!(self.observe_nodes(), rows);
+        (observations, xvb, rows)
+    }
+
+    async fn observe_nodes(&mut self) -> (Observations, Option<XvbReadings>) {
         let monero = self.monero.get_info();
         let tari = async {
             match self.tari.as_mut() {
@@ -199,6 +236,10 @@ pub struct Cycle {
     view: StateWriter,
     count: u64,
     xvb: XvbDriver,
+    system: SharedSystem,
+    history: HistoryWriter,
+    history_reader: HistoryReader,
+    last: ApiState,
 }
 
 impl Cycle {
@@ -229,6 +270,8 @@ impl Cycle {
             config.xvb.clone(),
             persisted.xvb_fraction(),
         );
+        let system: SharedSystem = Arc::new(HostSystem::new(&config.data_dir));
+        let (history, history_reader) = history::open(&config.data_dir);
         let mut machines = Machines::new(&config, persisted.miner_released);
         machines
             .failover
@@ -243,7 +286,25 @@ impl Cycle {
             view,
             count: 0,
             xvb,
+            system,
+            history,
+            history_reader,
+            // Not held, so a boot that holds records a `held` event.
+            last: ApiState {
+                miner_held: false,
+                ..ApiState::default()
+            },
         }
+    }
+
+    /// Reads the host's figures from `system` instead of `/proc` (the simulation, tests).
+    pub fn set_system(&mut self, system: SharedSystem) {
+        self.system = system;
+    }
+
+    /// The history's reader (charts, `db_healthy`).
+    pub fn history(&self) -> HistoryReader {
+        self.history_reader.clone()
     }
 
     /// Runs one observe → decide → act → record pass.
@@ -251,7 +312,12 @@ impl Cycle {
         // The observation instant is when the calls are sent, not when they return: a node
         // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
-        let (observations, xvb_readings) = self.clients.observe_all().await;
+        let workers_client = self.clients.workers.take();
+        let (observations, xvb_readings, workers) = self
+            .clients
+            .observe_with_workers(workers_client.as_ref())
+            .await;
+        self.clients.workers = workers_client;
         let mut decision = self.machines.decide(&observations.readings(), now);
         let mut errors = Vec::new();
 
@@ -304,9 +370,17 @@ impl Cycle {
                 ContainerAction::Start(name) => self.clients.docker.start(name).await,
                 ContainerAction::Stop(name) => self.clients.docker.stop(name).await,
             };
+            self.view
+                .metrics()
+                .docker_call(verb(action), result.is_ok());
             match result {
                 Ok(applied) => {
                     tracing::info!(?action, ?applied, "container action landed");
+                    self.history.event(
+                        wall_ms,
+                        "container",
+                        &format!("{} {}", verb(action), action.container()),
+                    );
                     self.machines.plan.confirm(action);
                 }
                 Err(e) => {
@@ -342,28 +416,50 @@ impl Cycle {
             last_wall_ms: self.clock.wall_ms(),
             errors,
         };
-        self.record(&observations, &decision, cycle);
+        let dashboard = DashboardInput {
+            system: self.system.read(),
+            workers: &workers,
+            db_healthy: self.history_reader.healthy(),
+        };
+        let state = self.record(&observations, &decision, cycle, &dashboard);
+        let wall_ms = state.cycle.last_wall_ms;
+        for (kind, detail) in crate::view::events(&self.last, &state) {
+            self.history.event(wall_ms, kind, &detail);
+        }
+        self.history.sample(crate::view::sample(&state, wall_ms));
+        self.last = state;
+        let took = self.clock.now().saturating_duration_since(now);
+        self.view.metrics().cycle_duration(took.as_secs_f64());
     }
 
-    fn record(&self, observations: &Observations, decision: &Decision, cycle: CycleSection) {
+    fn record(
+        &self,
+        observations: &Observations,
+        decision: &Decision,
+        cycle: CycleSection,
+        dashboard: &DashboardInput<'_>,
+    ) -> ApiState {
         let containers: BTreeMap<_, _> = self.machines.plan.desired().clone();
         let tari = observations.tari.as_ref();
         let (xvb, hashrate_low) = self.xvb.section();
-        self.view.record(&RenderInput {
-            gate: &decision.gate,
-            failover: &decision.failover,
-            monero_reachable: observations.monero.is_some(),
-            monero_ever_up: self.machines.failover.monero().ever_up(),
-            tari_enabled: self.config.tari_grpc_address.is_some(),
-            tari_reachable: tari.is_some_and(|t| t.reachable),
-            tari_ever_up: self.machines.failover.tari().ever_up(),
-            monero_local: self.config.monero_node_local,
-            monero_prune: self.config.monero_prune,
-            monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
-            containers: &containers,
-            xvb: Some((&xvb, hashrate_low)),
-            cycle,
-        });
+        self.view.record_all(
+            &RenderInput {
+                gate: &decision.gate,
+                failover: &decision.failover,
+                monero_reachable: observations.monero.is_some(),
+                monero_ever_up: self.machines.failover.monero().ever_up(),
+                tari_enabled: self.config.tari_grpc_address.is_some(),
+                tari_reachable: tari.is_some_and(|t| t.reachable),
+                tari_ever_up: self.machines.failover.tari().ever_up(),
+                monero_local: self.config.monero_node_local,
+                monero_prune: self.config.monero_prune,
+                monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
+                containers: &containers,
+                xvb: Some((&xvb, hashrate_low)),
+                cycle,
+            },
+            dashboard,
+        )
     }
 
     /// When the next pass is due before the next update tick (the end of an XvB slice).

@@ -7,25 +7,36 @@
 //! Architecture invariant: knows nothing of HTTP (the `api` module serves what it reads) and
 //! nothing of I/O; rendering is a pure function of its input.
 
+pub mod chart;
 mod document;
+pub mod metrics;
 mod render;
+#[cfg(test)]
+mod states;
+pub mod system;
+pub mod workers;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
+pub use chart::{ChartQuery, Sample, Window};
 pub use document::{
-    ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
-    XvbSection, XvbSwitch,
+    ApiState, Badge, BadgeVariant, ChartPoint, ChartSection, CycleSection, HugePagesSection,
+    LevelSection, MoneroSection, NodeSection, SyncSection, SystemSection, WorkerRow, XvbSection,
+    XvbSwitch,
 };
-pub use render::{render, RenderInput};
+pub use render::{events, render, render_all, sample, DashboardInput, RenderInput};
+pub use workers::WORKERS_SHOWN;
 
 /// A new read model showing the state before the first cycle ("Starting...").
 pub fn read_model() -> (StateWriter, StateReader) {
     let shared = Arc::new(RwLock::new(ApiState::default()));
+    let metrics = Arc::new(metrics::Metrics::new());
     (
         StateWriter {
             shared: shared.clone(),
+            metrics: metrics.clone(),
         },
-        StateReader { shared },
+        StateReader { shared, metrics },
     )
 }
 
@@ -33,22 +44,43 @@ pub fn read_model() -> (StateWriter, StateReader) {
 #[derive(Debug)]
 pub struct StateWriter {
     shared: Arc<RwLock<ApiState>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl StateWriter {
     /// Renders `input` and publishes it as the current document.
     pub fn record(&self, input: &RenderInput<'_>) {
-        let rendered = render(input);
+        self.record_all(input, &DashboardInput::default());
+    }
+
+    /// Renders `input` with the dashboard's own inputs and publishes it; returns a copy.
+    pub fn record_all(&self, input: &RenderInput<'_>, dashboard: &DashboardInput<'_>) -> ApiState {
+        let rendered = render_all(input, dashboard);
+        self.metrics.observe(&rendered);
+        let copy = rendered.clone();
         // A poisoned lock only means a reader panicked while holding it; the document itself is
         // always whole (it is replaced, never edited in place).
         *self.shared.write().unwrap_or_else(PoisonError::into_inner) = rendered;
+        copy
+    }
+
+    /// Publishes `state` as it is (the demo and tests that need a given document).
+    pub fn publish(&self, state: ApiState) {
+        self.metrics.observe(&state);
+        *self.shared.write().unwrap_or_else(PoisonError::into_inner) = state;
     }
 
     /// A reader of this model.
     pub fn reader(&self) -> StateReader {
         StateReader {
             shared: self.shared.clone(),
+            metrics: self.metrics.clone(),
         }
+    }
+
+    /// The metrics the cycle adds to (cycle duration, docker calls).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 }
 
@@ -56,6 +88,7 @@ impl StateWriter {
 #[derive(Debug, Clone)]
 pub struct StateReader {
     shared: Arc<RwLock<ApiState>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl StateReader {
@@ -63,6 +96,11 @@ impl StateReader {
     pub fn read(&self) -> RwLockReadGuard<'_, ApiState> {
         // `/api/state` must always answer: a poisoned lock still holds the last whole document.
         self.shared.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The metrics, for `/metrics`.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     /// A copy of the current document.
@@ -81,18 +119,7 @@ mod tests {
     #[test]
     fn the_document_before_the_first_cycle_is_pinned_byte_for_byte() {
         let (_writer, reader) = read_model();
-        let loading = r#"{"state":"loading","percent":0,"current":0,"target":0,"remaining":0}"#;
-        let expected = format!(
-            concat!(
-                r#"{{"syncing":true,"sync":{{"monero":{loading},"tari":{loading}}},"#,
-                r#""monero":{{"mode":"Unknown","db_size":"—"}},"miner_released":false,"#,
-                r#""workers_rejected":false,"miner_held":true,"nodes":{{}},"containers":{{}},"#,
-                r#""badges":[{{"text":"Starting...","variant":"warn"}}],"#,
-                r#""cycle":{{"count":0,"last_wall_ms":0,"errors":[]}}}}"#
-            ),
-            loading = loading
-        );
-        assert_eq!(serde_json::to_string(&reader.get()).unwrap(), expected);
+        insta::assert_snapshot!(serde_json::to_string(&reader.get()).unwrap());
     }
 
     #[test]
@@ -133,22 +160,6 @@ mod tests {
                 errors: vec!["stop xmrig-proxy failed".to_owned()],
             },
         });
-        let json = serde_json::to_string(&*reader.read()).unwrap();
-        assert_eq!(
-            json,
-            concat!(
-                r#"{"syncing":false,"sync":{"monero":{"state":"done","percent":100,"current":3000,"#,
-                r#""target":3000,"remaining":0},"tari":{"state":"done","percent":100,"current":0,"#,
-                r#""target":0,"remaining":0}},"monero":{"mode":"Pruned","db_size":"85.0 GB"},"#,
-                r#""miner_released":true,"workers_rejected":true,"miner_held":false,"#,
-                r#""nodes":{"monero":{"reachable":false,"down":true,"ever_up":true}},"#,
-                r#""containers":{"xmrig-proxy":"stopped"},"badges":[{"text":"monerod DOWN","#,
-                r#""variant":"bad","title":"monerod has been unreachable for longer than the down window"},"#,
-                r#"{"text":"Workers rejected","variant":"bad","#,
-                r#""title":"xmrig-proxy is stopped so miners fail over to their backup pools"},"#,
-                r#"{"text":"XMR Pruned","variant":"outline"}],"#,
-                r#""cycle":{"count":7,"last_wall_ms":1000,"errors":["stop xmrig-proxy failed"]}}"#
-            )
-        );
+        insta::assert_snapshot!(serde_json::to_string(&*reader.read()).unwrap());
     }
 }

@@ -1,0 +1,431 @@
+//! The dashboard's history in SQLite: hashrate samples and events, 30 days.
+//!
+//! One writer: a dedicated thread owns the writing connection and drains a bounded queue, so
+//! the cycle never waits on the disk (a full queue drops the row and says so). Readers open
+//! their own connection (WAL lets them read while the writer writes). The sync gate's latch is
+//! never only here: it lives in the atomic [`super::Snapshot`].
+//!
+//! - Retention: rows older than [`RETENTION_MS`] are deleted at most [`PRUNE_BATCH`] at a time
+//!   after each write, so no single write stalls on a big delete and the file stays bounded.
+//! - A database SQLite calls corrupt or not a database is moved aside (`history.sqlite.corrupt.N`)
+//!   and recreated; any other failure to open or write (a read-only directory, a full disk)
+//!   leaves the file alone, flips [`HistoryReader::healthy`] to false, and the next write
+//!   reopens and retries; the flag turns true again with the first write that lands.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags};
+
+use crate::view::{Sample, Window};
+
+/// The database file in `DATA_DIR`.
+pub const FILE_NAME: &str = "history.sqlite";
+/// How long rows are kept: 30 days.
+pub const RETENTION_MS: u64 = 30 * 24 * 3_600_000;
+/// Most rows one retention pass deletes per table.
+pub const PRUNE_BATCH: u32 = 500;
+/// Writes queued before new ones are dropped.
+pub const QUEUE_BOUND: usize = 256;
+/// Most rows a chart query returns.
+pub const MAX_ROWS: u32 = 2_000;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why the history could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// SQLite refused.
+    #[error("history database {path}: {action} failed: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A corrupt database could not be moved aside.
+    #[error("history database {path}: moving the corrupt file aside failed: {source}")]
+    MoveAside {
+        /// The database file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+enum Op {
+    Sample(Sample),
+    Event {
+        wall_ms: u64,
+        kind: String,
+        detail: String,
+    },
+    Flush(SyncSender<()>),
+}
+
+/// The cycle's end of the history (not `Clone`: one writer).
+#[derive(Debug)]
+pub struct HistoryWriter {
+    queue: SyncSender<Op>,
+}
+
+/// A reader of the history, and the writer's health.
+#[derive(Debug, Clone)]
+pub struct HistoryReader {
+    path: PathBuf,
+    healthy: Arc<AtomicBool>,
+    conn: Arc<Mutex<Option<Connection>>>,
+}
+
+/// Opens (or creates) the history in `dir` and starts its writer thread.
+pub fn open(dir: &Path) -> (HistoryWriter, HistoryReader) {
+    let path = dir.join(FILE_NAME);
+    let healthy = Arc::new(AtomicBool::new(true));
+    let (queue, ops) = mpsc::sync_channel(QUEUE_BOUND);
+    let mut writer = Writer {
+        path: path.clone(),
+        conn: None,
+        healthy: healthy.clone(),
+    };
+    // Open now so a corrupt file is moved aside before the first reader looks.
+    writer.connection();
+    let spawned = std::thread::Builder::new()
+        .name("history-writer".into())
+        .spawn(move || writer.run(&ops));
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "the history writer could not start: no history");
+        healthy.store(false, Ordering::Relaxed);
+    }
+    (
+        HistoryWriter { queue },
+        HistoryReader {
+            path,
+            healthy,
+            conn: Arc::new(Mutex::new(None)),
+        },
+    )
+}
+
+impl HistoryWriter {
+    fn send(&self, op: Op) {
+        match self.queue.try_send(op) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("history writer behind: a row was dropped");
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::debug!("history writer gone: a row was dropped");
+            }
+        }
+    }
+
+    /// Queues a hashrate sample.
+    pub fn sample(&self, sample: Sample) {
+        self.send(Op::Sample(sample));
+    }
+
+    /// Queues an event (`released`, `rejected`, `container start p2pool`, …).
+    pub fn event(&self, wall_ms: u64, kind: &str, detail: &str) {
+        self.send(Op::Event {
+            wall_ms,
+            kind: kind.to_owned(),
+            detail: detail.to_owned(),
+        });
+    }
+
+    /// Waits until every queued write was tried (tests, shutdown).
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.queue.send(Op::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+}
+
+struct Writer {
+    path: PathBuf,
+    conn: Option<Connection>,
+    healthy: Arc<AtomicBool>,
+}
+
+impl Writer {
+    fn connection(&mut self) -> Option<&Connection> {
+        if self.conn.is_none() {
+            match open_or_recreate(&self.path) {
+                Ok(conn) => self.conn = Some(conn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "history unavailable");
+                    self.healthy.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+        self.conn.as_ref()
+    }
+
+    fn run(mut self, ops: &Receiver<Op>) {
+        while let Ok(op) = ops.recv() {
+            let result = match op {
+                Op::Flush(done) => {
+                    let _ = done.send(());
+                    continue;
+                }
+                Op::Sample(s) => self.write("insert a sample", s.x, |c| {
+                    c.execute(
+                        "INSERT OR REPLACE INTO samples (ts, p2pool, xvb) VALUES (?1, ?2, ?3)",
+                        params![ms(s.x), s.p2pool, s.xvb],
+                    )
+                }),
+                Op::Event {
+                    wall_ms,
+                    kind,
+                    detail,
+                } => self.write("insert an event", wall_ms, |c| {
+                    c.execute(
+                        "INSERT INTO events (ts, kind, detail) VALUES (?1, ?2, ?3)",
+                        params![ms(wall_ms), kind, detail],
+                    )
+                }),
+            };
+            match result {
+                Ok(()) => self.healthy.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "history write failed");
+                    self.healthy.store(false, Ordering::Relaxed);
+                    // Reopen next time: the directory or the file may have been repaired.
+                    self.conn = None;
+                }
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        action: &'static str,
+        now_ms: u64,
+        insert: impl FnOnce(&Connection) -> rusqlite::Result<usize>,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let err = |action| {
+            let path = path.clone();
+            move |source| HistoryError::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let Some(conn) = self.connection() else {
+            return Err(HistoryError::Sqlite {
+                path: self.path.clone(),
+                action: "open",
+                source: rusqlite::Error::InvalidPath(self.path.clone()),
+            });
+        };
+        insert(conn).map_err(err(action))?;
+        prune(conn, now_ms).map_err(err("delete old rows"))?;
+        Ok(())
+    }
+}
+
+fn ms(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Deletes at most [`PRUNE_BATCH`] rows older than the retention, per table.
+fn prune(conn: &Connection, now_ms: u64) -> rusqlite::Result<()> {
+    let cutoff = ms(now_ms.saturating_sub(RETENTION_MS));
+    for table in ["samples", "events"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE rowid IN \
+                 (SELECT rowid FROM {table} WHERE ts < ?1 ORDER BY ts LIMIT {PRUNE_BATCH})"
+            ),
+            params![cutoff],
+        )?;
+    }
+    Ok(())
+}
+
+fn is_corrupt(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn init(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(check),
+        ));
+    }
+    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL;
+         CREATE TABLE IF NOT EXISTS samples (ts INTEGER PRIMARY KEY, p2pool REAL NOT NULL, xvb REAL NOT NULL);
+         CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS events_ts ON events (ts);",
+    )?;
+    Ok(conn)
+}
+
+/// Opens the database at `path`, moving a corrupt one aside and starting afresh.
+pub fn open_or_recreate(path: &Path) -> Result<Connection, HistoryError> {
+    match init(path) {
+        Ok(conn) => Ok(conn),
+        Err(e) if is_corrupt(&e) => {
+            let moved = move_aside(path)?;
+            tracing::error!(path = %path.display(), moved_to = %moved.display(), error = %e,
+                "corrupt history database moved aside; starting a new one");
+            init(path).map_err(|source| HistoryError::Sqlite {
+                path: path.to_owned(),
+                action: "recreate",
+                source,
+            })
+        }
+        Err(source) => Err(HistoryError::Sqlite {
+            path: path.to_owned(),
+            action: "open",
+            source,
+        }),
+    }
+}
+
+fn move_aside(path: &Path) -> Result<PathBuf, HistoryError> {
+    let fail = |source| HistoryError::MoveAside {
+        path: path.to_owned(),
+        source,
+    };
+    let target = (1..)
+        .map(|n| path.with_extension(format!("sqlite.corrupt.{n}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.with_extension("sqlite.corrupt"));
+    std::fs::rename(path, &target).map_err(fail)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::remove_file(PathBuf::from(side)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    Ok(target)
+}
+
+impl HistoryReader {
+    /// The last write landed (or none failed since start).
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, HistoryError> {
+        let err = |source| HistoryError::Sqlite {
+            path: self.path.clone(),
+            action,
+            source,
+        };
+        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(err)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+                conn
+            }
+        };
+        let result = f(&conn).map_err(err);
+        // After a failure the file may have been replaced (moved aside and recreated):
+        // reopen next time.
+        if result.is_ok() {
+            *slot = Some(conn);
+        }
+        result
+    }
+
+    /// The oldest sample's time, epoch ms (`None` for an empty history).
+    pub fn oldest_ms(&self) -> Result<Option<u64>, HistoryError> {
+        self.with("read the oldest sample", |c| {
+            c.query_row("SELECT MIN(ts) FROM samples", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+        })
+        .map(|v| v.and_then(|v| u64::try_from(v).ok()))
+    }
+
+    /// The bucket means of the samples in `window`, oldest first, at most [`MAX_ROWS`].
+    pub fn samples(&self, window: &Window) -> Result<Vec<Sample>, HistoryError> {
+        self.with("read samples", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT CAST(AVG(ts) AS INTEGER), AVG(p2pool), AVG(xvb) FROM samples \
+                 WHERE ts BETWEEN ?1 AND ?2 GROUP BY ts / ?3 ORDER BY 1 LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    ms(window.from_ms),
+                    ms(window.to_ms),
+                    ms(window.bucket_ms.max(1)),
+                    MAX_ROWS
+                ],
+                |r| {
+                    Ok(Sample {
+                        x: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        p2pool: r.get(1)?,
+                        xvb: r.get(2)?,
+                    })
+                },
+            )?;
+            rows.collect()
+        })
+    }
+
+    /// Rows in a table (`samples` or `events`), for tests and the soak.
+    pub fn count(&self, table: &'static str) -> Result<u64, HistoryError> {
+        let sql = match table {
+            "events" => "SELECT COUNT(*) FROM events",
+            _ => "SELECT COUNT(*) FROM samples",
+        };
+        self.with("count rows", |c| {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The kinds of the latest `limit` events, newest first.
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<(u64, String, String)>, HistoryError> {
+        self.with("read events", |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT ts, kind, detail FROM events ORDER BY id DESC LIMIT ?1")?;
+            let rows = stmt.query_map(params![limit], |r| {
+                Ok((
+                    u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    r.get(1)?,
+                    r.get(2)?,
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+}
