@@ -633,4 +633,88 @@ mod tests {
         assert_eq!(reading.target, 3_000);
         assert!(!reading.syncing);
     }
+
+    /// Dials nothing: every node is unreachable.
+    struct Refusing;
+
+    impl crate::io::Connector for Refusing {
+        fn connect(
+            &self,
+            _host: &str,
+            _port: u16,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = std::io::Result<crate::io::BoxedStream>>
+                    + Send
+                    + 'static,
+            >,
+        > {
+            Box::pin(async { Err(std::io::ErrorKind::ConnectionRefused.into()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn api_state_never_carries_a_secret_and_shows_the_hosts_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().display().to_string();
+        let secrets = [
+            "Rpc-Pa55word-9f8e7d6c",
+            "proxy-token-0a1b2c3d4e5f",
+            "donor-48abcdefghijklmnopqrstuvwxyz",
+        ];
+        let cfg = config(&[
+            ("DATA_DIR", data.as_str()),
+            ("MONERO_RPC_USER", "monero"),
+            ("MONERO_RPC_PASSWORD", secrets[0]),
+            ("PROXY_AUTH_TOKEN", secrets[1]),
+            ("XVB_ENABLED", "true"),
+            ("XVB_DONOR_ID", secrets[2]),
+            ("TARI_GRPC_ADDRESS", ""),
+        ]);
+        let clients = Clients::new(&cfg, Arc::new(Refusing)).unwrap();
+        let (writer, reader) = crate::view::read_model();
+        let mut cycle = Cycle::new(cfg, Arc::new(crate::io::SystemClock), clients, writer);
+        cycle.set_system(Arc::new(crate::observe::system::FixedSystem::new(
+            crate::observe::system::SystemReading {
+                disk_percent: Some(91.0),
+                ..Default::default()
+            },
+        )));
+        cycle.run_once().await;
+        let api = crate::api::Api {
+            state: reader.clone(),
+            history: Some(cycle.history()),
+            update_interval: Duration::from_secs(30),
+        };
+        let json = serde_json::to_string(&reader.get()).unwrap();
+        assert!(json.contains("Disk 91% full"), "{json}");
+        assert!(json.contains(r#""enabled":true"#), "no XvB section: {json}");
+        let metrics = reader.metrics().encode();
+        for secret in secrets {
+            assert!(!json.contains(secret), "/api/state carries {secret}");
+            assert!(!metrics.contains(secret), "/metrics carries {secret}");
+        }
+        // The served document (with its chart) too.
+        use tower::ServiceExt;
+        let response = crate::api::router_with(api)
+            .oneshot(
+                axum::http::Request::get("/api/state?range=all")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let served = String::from_utf8_lossy(&body);
+        assert!(served.contains("db_healthy"));
+        for secret in secrets {
+            assert!(
+                !served.contains(secret),
+                "served /api/state carries {secret}"
+            );
+        }
+    }
 }

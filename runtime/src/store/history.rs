@@ -429,3 +429,125 @@ impl HistoryReader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(x: u64) -> Sample {
+        Sample {
+            x,
+            p2pool: 1_000.0,
+            xvb: 0.0,
+        }
+    }
+
+    const DAY_MS: u64 = 24 * 3_600_000;
+
+    #[test]
+    fn samples_and_events_are_written_in_wal_mode_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(1_000));
+        writer.sample(sample(31_000));
+        writer.event(31_000, "released", "chains synced");
+        writer.flush();
+        assert!(reader.healthy());
+        let all = Window {
+            from_ms: 0,
+            to_ms: 100_000,
+            bucket_ms: 1,
+        };
+        assert_eq!(
+            reader.samples(&all).unwrap(),
+            [sample(1_000), sample(31_000)]
+        );
+        assert_eq!(reader.recent_events(5).unwrap()[0].1, "released");
+        let conn = Connection::open(reader.path()).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn retention_deletes_old_rows_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        let old = u64::from(PRUNE_BATCH) * 3;
+        for i in 0..old {
+            writer.sample(sample(i));
+            if i % 200 == 0 {
+                writer.flush();
+            }
+        }
+        writer.flush();
+        assert_eq!(reader.count("samples").unwrap(), old);
+        // One write 31 days later deletes one batch, not everything at once.
+        writer.sample(sample(31 * DAY_MS));
+        writer.flush();
+        assert_eq!(
+            reader.count("samples").unwrap(),
+            old - u64::from(PRUNE_BATCH) + 1
+        );
+        writer.sample(sample(31 * DAY_MS + 1));
+        writer.sample(sample(31 * DAY_MS + 2));
+        writer.flush();
+        assert_eq!(reader.count("samples").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_and_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let garbage = b"this is not a SQLite database, it is a text file".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(5));
+        writer.flush();
+        assert!(reader.healthy());
+        let aside = dir.path().join("history.sqlite.corrupt.1");
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+        assert_eq!(reader.count("samples").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_failed_write_flips_health_false_and_the_next_landed_write_back() {
+        // A path under a regular file cannot be created, even by root (ENOTDIR).
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("data");
+        std::fs::write(&blocked, b"a file where the directory should be").unwrap();
+        let (writer, reader) = open(&blocked);
+        writer.sample(sample(1));
+        writer.flush();
+        assert!(
+            !reader.healthy(),
+            "a write to an impossible path counted as healthy"
+        );
+        std::fs::remove_file(&blocked).unwrap();
+        std::fs::create_dir(&blocked).unwrap();
+        writer.sample(sample(2));
+        writer.flush();
+        assert!(reader.healthy(), "healthy again once a write lands");
+        assert_eq!(reader.count("samples").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_read_only_directory_makes_the_history_unhealthy() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        // Root ignores directory permissions: find out whether this process is bound by them.
+        let probe = dir.path().join("probe");
+        let bound = std::fs::write(&probe, b"").is_err();
+        let _ = std::fs::remove_file(&probe);
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(1));
+        writer.flush();
+        assert_eq!(reader.healthy(), !bound);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        writer.sample(sample(2));
+        writer.flush();
+        assert!(reader.healthy());
+    }
+}
