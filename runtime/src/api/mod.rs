@@ -22,7 +22,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::store::HistoryReader;
-use crate::view::{chart, ApiState, ChartQuery, StateReader};
+use crate::view::{ApiState, ChartQuery, StateReader};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -80,10 +80,8 @@ fn with_chart(api: &Api, query: &ChartQuery) -> ApiState {
         return doc;
     }
     let interval_ms = u64::try_from(api.update_interval.as_millis()).unwrap_or(u64::MAX);
-    let oldest = history.oldest_ms().ok().flatten().unwrap_or(now_ms);
-    let window = query.window(now_ms, oldest, interval_ms);
-    match history.samples(&window) {
-        Ok(samples) => doc.chart = chart::chart(&samples, interval_ms, window.bucket_ms),
+    match history.chart(query, now_ms, interval_ms) {
+        Ok(chart) => doc.chart = chart,
         // The rest of the document is still true: answer it with an empty chart.
         Err(e) => tracing::warn!(error = %e, "no chart"),
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::view::{Sample, Window};
+use crate::view::{chart, ChartQuery, ChartSection, Sample, Window};
 
 /// The database file in `DATA_DIR`.
 pub const FILE_NAME: &str = "history.sqlite";
@@ -399,6 +399,20 @@ impl HistoryReader {
             )?;
             rows.collect()
         })
+    }
+
+    /// The chart `query` asks for, the last cycle having ended at `now_ms` (drawn by
+    /// [`chart::chart`]; the history only supplies the rows).
+    pub fn chart(
+        &self,
+        query: &ChartQuery,
+        now_ms: u64,
+        interval_ms: u64,
+    ) -> Result<ChartSection, HistoryError> {
+        let oldest = self.oldest_ms()?.unwrap_or(now_ms);
+        let window = query.window(now_ms, oldest, interval_ms);
+        let samples = self.samples(&window)?;
+        Ok(chart::chart(&samples, interval_ms, window.bucket_ms))
     }
 
     /// Rows in a table (`samples` or `events`), for tests and the soak.

@@ -152,9 +152,10 @@ pub fn render_all(input: &RenderInput<'_>, dashboard: &DashboardInput<'_>) -> Ap
 }
 
 fn format_gb(bytes: u64) -> String {
-    // Display only: precision loss above 2^53 bytes is irrelevant.
+    // Binary gigabytes, labelled "GB" as operators know it (85 GiB = 91,268,055,040 bytes
+    // reads "85.0 GB"). Display only: precision loss above 2^53 bytes is irrelevant.
     #[allow(clippy::cast_precision_loss)]
-    let gb = bytes as f64 / 1e9;
+    let gb = bytes as f64 / f64::from(1u32 << 30);
     format!("{gb:.1} GB")
 }
 
