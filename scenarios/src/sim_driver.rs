@@ -17,12 +17,15 @@ use pithead_fakes::docker::Verb;
 use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
+use crate::dashboard::{DashboardEvent, DashboardFact, DashboardOutcome};
 use crate::driver::{
     Chain, Condition, Node, Observed, Reachability, Setting, Tier, TierError, TierFuture, XvbEvent,
     XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
 };
 use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
 use crate::sim_xvb::XvbScenario;
+
+mod dashboard;
 
 const TIER: &str = "sim";
 
@@ -45,6 +48,8 @@ pub struct SimTier {
     release_mark: Option<usize>,
     /// Section E: the XvB engine on its own virtual clock.
     xvb: XvbScenario,
+    /// Section F: what the dashboard's steps set up and saw.
+    dashboard: dashboard::DashboardScenario,
 }
 
 impl SimTier {
@@ -58,6 +63,7 @@ impl SimTier {
             world: None,
             release_mark: None,
             xvb: XvbScenario::default(),
+            dashboard: dashboard::DashboardScenario::default(),
         }
     }
 
@@ -586,6 +592,21 @@ impl Tier for SimTier {
             )))
         });
         ready(result)
+    }
+
+    fn dashboard_given(&mut self, fact: DashboardFact) -> TierFuture<'_> {
+        let result = self.dashboard_given_sim(fact);
+        self.evidence(result)
+    }
+
+    fn dashboard_when(&mut self, event: DashboardEvent) -> TierFuture<'_> {
+        let result = self.dashboard_when_sim(event);
+        self.evidence(result)
+    }
+
+    fn dashboard_expect(&mut self, outcome: DashboardOutcome) -> TierFuture<'_> {
+        let result = self.dashboard_expect_sim(&outcome);
+        self.evidence(result)
     }
 
     fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {

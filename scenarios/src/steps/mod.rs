@@ -8,6 +8,7 @@
 //!
 //! [`Tier`]: crate::driver::Tier
 
+pub mod dashboard;
 pub mod given;
 pub mod live;
 pub mod then;

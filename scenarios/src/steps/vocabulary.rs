@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (39, 23, 52)
+            (47, 26, 62)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")
