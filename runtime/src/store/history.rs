@@ -574,4 +574,39 @@ mod tests {
         writer.flush();
         assert!(reader.healthy());
     }
+
+    #[test]
+    fn forty_days_of_cycles_keep_thirty_days_and_a_bounded_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        let every_ms = 30_000;
+        let cycles = 40 * DAY_MS / every_ms;
+        for i in 0..cycles {
+            writer.sample(sample(i * every_ms));
+            if i % 100 == 0 {
+                writer.event(i * every_ms, "container", "start p2pool");
+            }
+            if i % (u64::try_from(QUEUE_BOUND).unwrap() / 2) == 0 {
+                writer.flush();
+            }
+        }
+        writer.flush();
+        let kept = reader.count("samples").unwrap();
+        let thirty_days = RETENTION_MS / every_ms;
+        assert!(
+            (thirty_days..=thirty_days + 1).contains(&kept),
+            "{kept} samples kept, {thirty_days} expected"
+        );
+        assert!(reader.count("events").unwrap() <= thirty_days / 100 + 1);
+        let bytes: u64 = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        // 86,400 samples of three numbers: a few MB with SQLite's overhead, never growing.
+        assert!(
+            bytes < 8 * 1024 * 1024,
+            "history is {bytes} bytes after 40 days"
+        );
+        eprintln!("history after 40 simulated days: {kept} samples, {bytes} bytes on disk");
+    }
 }
