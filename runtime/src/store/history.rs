@@ -270,7 +270,11 @@ fn init(path: &Path) -> rusqlite::Result<Connection> {
     }
     let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     conn.execute_batch(
+        // Checkpoint every 256 pages (1 MiB) and truncate the WAL back to 1 MiB after: the
+        // history's footprint is the database plus at most that.
         "PRAGMA synchronous=NORMAL;
+         PRAGMA wal_autocheckpoint=256;
+         PRAGMA journal_size_limit=1048576;
          CREATE TABLE IF NOT EXISTS samples (ts INTEGER PRIMARY KEY, p2pool REAL NOT NULL, xvb REAL NOT NULL);
          CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
          CREATE INDEX IF NOT EXISTS events_ts ON events (ts);",
