@@ -162,4 +162,66 @@ mod tests {
         });
         insta::assert_snapshot!(serde_json::to_string(&*reader.read()).unwrap());
     }
+
+    #[test]
+    fn transitions_between_documents_are_the_history_events() {
+        let before = ApiState::default();
+        let mut after = before.clone();
+        after.miner_held = false;
+        after.miner_released = true;
+        after.workers_rejected = true;
+        after.nodes.insert(
+            "monero",
+            NodeSection {
+                reachable: false,
+                down: true,
+                ever_up: true,
+            },
+        );
+        let kinds: Vec<_> = events(&before, &after)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(kinds, ["released", "rejected", "node down"]);
+        let back: Vec<_> = events(&after, &before)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(back, ["held", "readmitted"]);
+        assert!(events(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn a_sample_attributes_the_hashrate_to_the_pool_in_use() {
+        let mut state = ApiState {
+            hashrate: 9_000.0,
+            ..ApiState::default()
+        };
+        assert_eq!(
+            sample(&state, 5),
+            Sample {
+                x: 5,
+                p2pool: 9_000.0,
+                xvb: 0.0
+            }
+        );
+        let (section, _) = crate::cycle::XvbDriver::new(
+            true,
+            crate::config::Config::from_lookup(|_| None).unwrap().xvb,
+            None,
+        )
+        .section();
+        state.xvb = Some(XvbSection {
+            pool: "xvb",
+            ..section
+        });
+        assert_eq!(
+            sample(&state, 6),
+            Sample {
+                x: 6,
+                p2pool: 0.0,
+                xvb: 9_000.0
+            }
+        );
+    }
 }
