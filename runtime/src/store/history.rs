@@ -85,6 +85,12 @@ pub struct HistoryReader {
 
 /// Opens (or creates) the history in `dir` and starts its writer thread.
 pub fn open(dir: &Path) -> (HistoryWriter, HistoryReader) {
+    open_capped(dir, None)
+}
+
+/// [`open`], the database capped at `max_pages` pages (SQLite then fails writes with
+/// `SQLITE_FULL`, exactly as on a full filesystem; tests use it to fill the "disk").
+fn open_capped(dir: &Path, max_pages: Option<u32>) -> (HistoryWriter, HistoryReader) {
     let path = dir.join(FILE_NAME);
     let healthy = Arc::new(AtomicBool::new(true));
     let (queue, ops) = mpsc::sync_channel(QUEUE_BOUND);
@@ -92,6 +98,7 @@ pub fn open(dir: &Path) -> (HistoryWriter, HistoryReader) {
         path: path.clone(),
         conn: None,
         healthy: healthy.clone(),
+        max_pages,
     };
     // Open now so a corrupt file is moved aside before the first reader looks.
     writer.connection();
@@ -152,12 +159,24 @@ struct Writer {
     path: PathBuf,
     conn: Option<Connection>,
     healthy: Arc<AtomicBool>,
+    max_pages: Option<u32>,
 }
 
 impl Writer {
     fn connection(&mut self) -> Option<&Connection> {
         if self.conn.is_none() {
-            match open_or_recreate(&self.path) {
+            let opened = open_or_recreate(&self.path).and_then(|conn| {
+                if let Some(pages) = self.max_pages {
+                    conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(()))
+                        .map_err(|source| HistoryError::Sqlite {
+                            path: self.path.clone(),
+                            action: "cap the size",
+                            source,
+                        })?;
+                }
+                Ok(conn)
+            });
+            match opened {
                 Ok(conn) => self.conn = Some(conn),
                 Err(e) => {
                     tracing::warn!(error = %e, "history unavailable");
@@ -612,5 +631,29 @@ mod tests {
             "history is {bytes} bytes after 40 days"
         );
         eprintln!("history after 40 simulated days: {kept} samples, {bytes} bytes on disk");
+    }
+
+    #[test]
+    fn a_full_disk_flips_health_false_and_freed_space_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // A few pages: the schema and a handful of rows fit, then SQLite answers SQLITE_FULL.
+        let (writer, reader) = open_capped(dir.path(), Some(8));
+        let mut x = 0;
+        while reader.healthy() && x < 100_000 {
+            writer.sample(sample(x));
+            writer.flush();
+            x += 1;
+        }
+        assert!(!reader.healthy(), "never filled the capped database");
+        let kept = reader.count("samples").unwrap();
+        assert!(kept > 0);
+        // The operator frees space: rows go, their pages return to SQLite's free list.
+        let conn = Connection::open(reader.path()).unwrap();
+        conn.execute("DELETE FROM samples WHERE ts < ?1", params![ms(x / 2)])
+            .unwrap();
+        drop(conn);
+        writer.sample(sample(x + 1));
+        writer.flush();
+        assert!(reader.healthy(), "healthy again once a write lands");
     }
 }
