@@ -1,10 +1,10 @@
 # Catalog section F — the dashboard's one read model, /api/state, field by field.
 #
 # The sync block, the sync/held/rejected flags and the held / rejected / node-down / passive-Tari
-# badges are built and run on the simulation (@sim) with the shared step library.
-# The rest of the read model (pruned/full, disk and system levels, workers, chart breaks, …)
-# waits on the dashboard capability: those scenarios are @pending(dashboard) and read as the
-# operator would say them.
+# badges run on the simulation (@sim) with the shared step library; the rest of the read model
+# (pruned/full, database size, disk and system levels, HugePages, workers, chart breaks, the
+# history database) with the dashboard's steps (scenarios/src/steps/dashboard.rs). What needs
+# another capability or a real box stays @pending.
 @section-F
 Feature: Dashboard /api/state — every field tells the operator the truth
   As an operator glancing at the dashboard,
@@ -168,7 +168,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
       | Workers rejected  |
       | Miner held (sync) |
 
-  @sim @pending(dashboard) @issue-32
+  @sim @issue-32
   Scenario Outline: The Monero mode reads <mode> for a <node> node with prune <prune>
     Given a <node> Monero node with monero.prune set to <prune>
     When the dashboard refreshes
@@ -181,7 +181,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
       | local  | false | Full    | XMR Full   |
       | remote | true  | Unknown | (none)     |
 
-  @sim @pending(dashboard)
+  @sim
   Scenario Outline: The database size reads "<shown>" when monerod reports <bytes> bytes
     Given a local monerod reporting a database size of <bytes> bytes
     When the dashboard refreshes
@@ -192,7 +192,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
       | 91268055040 | 85.0 GB |
       | 0           | —       |
 
-  @sim @pending(dashboard)
+  @sim
   Scenario Outline: The disk badge warns at 85% and turns bad at 95% (<percent>% full)
     Given the data disk is <percent>% full
     When the dashboard refreshes
@@ -204,7 +204,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
       | 85      | shown     | warn    |
       | 95      | shown     | bad     |
 
-  @sim @pending(dashboard)
+  @sim
   Scenario: HugePages off shows a warning badge
     Given the host has HugePages disabled
     When the dashboard refreshes
@@ -218,7 +218,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     When the dashboard refreshes
     Then the badge "Hashrate low for tier" is shown as a warning
 
-  @sim @pending(dashboard)
+  @sim
   Scenario Outline: System level <resource> reads <level> at <percent>%
     Given the host's <resource> usage is <percent>%
     When the dashboard refreshes
@@ -231,7 +231,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
       | mem      | 95      | high  |
       | disk     | 40      | ok    |
 
-  @sim @pending(dashboard)
+  @sim
   Scenario: Worker rows report pool and online status, and proxy_workers counts the online ones
     Given xmrig-proxy lists two workers, one hashing on p2pool and one gone quiet
     When the dashboard refreshes
@@ -239,14 +239,14 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     And the hashing worker is online on pool "p2pool" and the quiet one is offline
     And proxy_workers reports 1
 
-  @sim @pending(dashboard)
+  @sim
   Scenario: The hashrate chart breaks its lines across an outage
     Given hashrate history recorded every 30 seconds with a 10-minute gap
     When the dashboard draws the chart
     Then both the p2pool and the xvb series carry a null point at the middle of the gap
     And no break is drawn across the regular 30-second gaps
 
-  @sim @pending(dashboard)
+  @sim
   Scenario: A corrupt history database is moved aside and recreated
     Given the history database file is corrupt
     When the runtime starts

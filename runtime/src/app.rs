@@ -7,6 +7,7 @@ use crate::api;
 use crate::config::Config;
 use crate::cycle::{Clients, Cycle};
 use crate::io::{SharedClock, SharedConnector};
+use crate::observe::system::SharedSystem;
 use crate::observe::SetupError;
 use crate::view::{self, StateReader};
 
@@ -53,6 +54,14 @@ impl App {
         })
     }
 
+    /// Reads the host's figures from `system` instead of `/proc` and `statvfs` (the simulation
+    /// and tests set them).
+    #[must_use]
+    pub fn with_system(mut self, system: SharedSystem) -> Self {
+        self.cycle.set_system(system);
+        self
+    }
+
     /// The read model the server answers from (the simulation's invariants read it too).
     pub fn state(&self) -> StateReader {
         self.state.clone()
@@ -69,7 +78,14 @@ impl App {
             mut cycle,
             state,
         } = self;
-        let server = tokio::spawn(async move { axum::serve(listener, api::router(state)).await });
+        let history = cycle.history();
+        let api = api::Api {
+            state,
+            history: Some(history),
+            update_interval: config.update_interval,
+        };
+        let server =
+            tokio::spawn(async move { axum::serve(listener, api::router_with(api)).await });
         let mut ticks = tokio::time::interval(config.update_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -24,10 +24,12 @@ use crate::io::{SharedClock, SharedConnector};
 use crate::observe::docker::{DockerApi, DockerController};
 use crate::observe::monero::{MoneroClient, MoneroInfo};
 use crate::observe::p2pool::{P2poolClient, P2poolSource};
+use crate::observe::system::{HostSystem, SharedSystem};
 use crate::observe::tari::TariClient;
+use crate::observe::xmrig_proxy::{ProxyWorker, XmrigProxyClient};
 use crate::observe::SetupError;
-use crate::store::{Rearm, Snapshot, SnapshotStore};
-use crate::view::{CycleSection, RenderInput, StateWriter};
+use crate::store::{history, HistoryReader, HistoryWriter, Rearm, Snapshot, SnapshotStore};
+use crate::view::{ApiState, CycleSection, DashboardInput, RenderInput, StateWriter};
 
 /// What the clients returned this cycle, already reduced to what decisions need.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +81,8 @@ pub struct Clients {
     pub docker_read: Arc<dyn DockerApi>,
     /// xmrig-proxy and XvB, when the XvB engine is enabled.
     pub xvb: Option<XvbClients>,
+    /// xmrig-proxy's workers list for the dashboard (`None` when its token is unusable).
+    pub workers: Option<XmrigProxyClient>,
 }
 
 impl Clients {
@@ -113,6 +117,14 @@ impl Clients {
         } else {
             None
         };
+        let workers = XmrigProxyClient::new(
+            connector.clone(),
+            &config.xvb.proxy_api,
+            config.xvb.proxy_token.as_deref(),
+            exchange.clone(),
+        )
+        .map_err(|e| tracing::warn!(error = %e, "no workers list on the dashboard"))
+        .ok();
         let docker: Arc<dyn DockerApi> = Arc::new(DockerController::new(
             connector.clone(),
             &config.docker_control_url,
@@ -130,6 +142,7 @@ impl Clients {
             docker,
             docker_read,
             xvb,
+            workers,
         })
     }
 
@@ -140,6 +153,30 @@ impl Clients {
 
     /// Reads every node and, when the XvB engine is enabled, what it needs; concurrently.
     pub async fn observe_all(&mut self) -> (Observations, Option<XvbReadings>) {
+        self.observe_nodes().await
+    }
+
+    /// [`Self::observe_all`] and, concurrently, xmrig-proxy's workers through `workers`
+    /// (empty when it gave no reading).
+    pub async fn observe_with_workers(
+        &mut self,
+        workers: Option<&XmrigProxyClient>,
+    ) -> (Observations, Option<XvbReadings>, Vec<ProxyWorker>) {
+        let rows = async {
+            match workers {
+                Some(client) => client
+                    .workers()
+                    .await
+                    .map_err(|e| tracing::debug!(error = %e, "xmrig-proxy gave no workers"))
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            }
+        };
+        let ((observations, xvb), rows) = tokio::join!(self.observe_nodes(), rows);
+        (observations, xvb, rows)
+    }
+
+    async fn observe_nodes(&mut self) -> (Observations, Option<XvbReadings>) {
         let monero = self.monero.get_info();
         let tari = async {
             match self.tari.as_mut() {
@@ -212,6 +249,10 @@ pub struct Cycle {
     /// The services whose health is judged each cycle (`STACK_SERVICES` under
     /// `COMPOSE_PROFILES`).
     expected: Vec<String>,
+    system: SharedSystem,
+    history: HistoryWriter,
+    history_reader: HistoryReader,
+    last: ApiState,
 }
 
 impl Cycle {
@@ -242,6 +283,8 @@ impl Cycle {
             config.xvb.clone(),
             persisted.xvb_fraction(),
         );
+        let system: SharedSystem = Arc::new(HostSystem::new(&config.data_dir));
+        let (history, history_reader) = history::open(&config.data_dir);
         let mut machines = Machines::new(&config, persisted.miner_released);
         machines
             .failover
@@ -259,7 +302,25 @@ impl Cycle {
             count: 0,
             xvb,
             expected,
+            system,
+            history,
+            history_reader,
+            // Not held, so a boot that holds records a `held` event.
+            last: ApiState {
+                miner_held: false,
+                ..ApiState::default()
+            },
         }
+    }
+
+    /// Reads the host's figures from `system` instead of `/proc` (the simulation, tests).
+    pub fn set_system(&mut self, system: SharedSystem) {
+        self.system = system;
+    }
+
+    /// The history's reader (charts, `db_healthy`).
+    pub fn history(&self) -> HistoryReader {
+        self.history_reader.clone()
     }
 
     /// Runs one observe → decide → act → record pass.
@@ -267,12 +328,14 @@ impl Cycle {
         // The observation instant is when the calls are sent, not when they return: a node
         // that hangs until the deadline has been unreachable since the call went out.
         let now = self.clock.now();
+        let workers_client = self.clients.workers.take();
         let docker_read = self.clients.docker_read.clone();
         let (observations_all, services) = tokio::join!(
-            self.clients.observe_all(),
+            self.clients.observe_with_workers(workers_client.as_ref()),
             services::observe(docker_read.as_ref(), &self.expected)
         );
-        let (observations, xvb_readings) = observations_all;
+        let (observations, xvb_readings, workers) = observations_all;
+        self.clients.workers = workers_client;
         let mut decision = self.machines.decide(&observations.readings(), now);
         let mut errors = Vec::new();
 
@@ -325,9 +388,17 @@ impl Cycle {
                 ContainerAction::Start(name) => self.clients.docker.start(name).await,
                 ContainerAction::Stop(name) => self.clients.docker.stop(name).await,
             };
+            self.view
+                .metrics()
+                .docker_call(verb(action), result.is_ok());
             match result {
                 Ok(applied) => {
                     tracing::info!(?action, ?applied, "container action landed");
+                    self.history.event(
+                        wall_ms,
+                        "container",
+                        &format!("{} {}", verb(action), action.container()),
+                    );
                     self.machines.plan.confirm(action);
                 }
                 Err(e) => {
@@ -372,28 +443,50 @@ impl Cycle {
             .map(|observed| verdicts::verdicts(&observed, context).verdicts)
             .unwrap_or_default();
         self.view.set_services(services);
-        self.record(&observations, &decision, cycle);
+        let dashboard = DashboardInput {
+            system: self.system.read(),
+            workers: &workers,
+            db_healthy: self.history_reader.healthy(),
+        };
+        let state = self.record(&observations, &decision, cycle, &dashboard);
+        let wall_ms = state.cycle.last_wall_ms;
+        for (kind, detail) in crate::view::events(&self.last, &state) {
+            self.history.event(wall_ms, kind, &detail);
+        }
+        self.history.sample(crate::view::sample(&state, wall_ms));
+        self.last = state;
+        let took = self.clock.now().saturating_duration_since(now);
+        self.view.metrics().cycle_duration(took.as_secs_f64());
     }
 
-    fn record(&self, observations: &Observations, decision: &Decision, cycle: CycleSection) {
+    fn record(
+        &self,
+        observations: &Observations,
+        decision: &Decision,
+        cycle: CycleSection,
+        dashboard: &DashboardInput<'_>,
+    ) -> ApiState {
         let containers: BTreeMap<_, _> = self.machines.plan.desired().clone();
         let tari = observations.tari.as_ref();
         let (xvb, hashrate_low) = self.xvb.section();
-        self.view.record(&RenderInput {
-            gate: &decision.gate,
-            failover: &decision.failover,
-            monero_reachable: observations.monero.is_some(),
-            monero_ever_up: self.machines.failover.monero().ever_up(),
-            tari_enabled: self.config.tari_grpc_address.is_some(),
-            tari_reachable: tari.is_some_and(|t| t.reachable),
-            tari_ever_up: self.machines.failover.tari().ever_up(),
-            monero_local: self.config.monero_node_local,
-            monero_prune: self.config.monero_prune,
-            monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
-            containers: &containers,
-            xvb: Some((&xvb, hashrate_low)),
-            cycle,
-        });
+        self.view.record_all(
+            &RenderInput {
+                gate: &decision.gate,
+                failover: &decision.failover,
+                monero_reachable: observations.monero.is_some(),
+                monero_ever_up: self.machines.failover.monero().ever_up(),
+                tari_enabled: self.config.tari_grpc_address.is_some(),
+                tari_reachable: tari.is_some_and(|t| t.reachable),
+                tari_ever_up: self.machines.failover.tari().ever_up(),
+                monero_local: self.config.monero_node_local,
+                monero_prune: self.config.monero_prune,
+                monero_db_bytes: observations.monero.as_ref().and_then(|m| m.database_size),
+                containers: &containers,
+                xvb: Some((&xvb, hashrate_low)),
+                cycle,
+            },
+            dashboard,
+        )
     }
 
     /// When the next pass is due before the next update tick (the end of an XvB slice).
@@ -566,5 +659,89 @@ mod tests {
         let reading = monero_reading(&synced_monero());
         assert_eq!(reading.target, 3_000);
         assert!(!reading.syncing);
+    }
+
+    /// Dials nothing: every node is unreachable.
+    struct Refusing;
+
+    impl crate::io::Connector for Refusing {
+        fn connect(
+            &self,
+            _host: &str,
+            _port: u16,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = std::io::Result<crate::io::BoxedStream>>
+                    + Send
+                    + 'static,
+            >,
+        > {
+            Box::pin(async { Err(std::io::ErrorKind::ConnectionRefused.into()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn api_state_never_carries_a_secret_and_shows_the_hosts_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().display().to_string();
+        let secrets = [
+            "Rpc-Pa55word-9f8e7d6c",
+            "proxy-token-0a1b2c3d4e5f",
+            "donor-48abcdefghijklmnopqrstuvwxyz",
+        ];
+        let cfg = config(&[
+            ("DATA_DIR", data.as_str()),
+            ("MONERO_RPC_USER", "monero"),
+            ("MONERO_RPC_PASSWORD", secrets[0]),
+            ("PROXY_AUTH_TOKEN", secrets[1]),
+            ("XVB_ENABLED", "true"),
+            ("XVB_DONOR_ID", secrets[2]),
+            ("TARI_GRPC_ADDRESS", ""),
+        ]);
+        let clients = Clients::new(&cfg, Arc::new(Refusing)).unwrap();
+        let (writer, reader) = crate::view::read_model();
+        let mut cycle = Cycle::new(cfg, Arc::new(crate::io::SystemClock), clients, writer);
+        cycle.set_system(Arc::new(crate::observe::system::FixedSystem::new(
+            crate::observe::system::SystemReading {
+                disk_percent: Some(91.0),
+                ..Default::default()
+            },
+        )));
+        cycle.run_once().await;
+        let api = crate::api::Api {
+            state: reader.clone(),
+            history: Some(cycle.history()),
+            update_interval: Duration::from_secs(30),
+        };
+        let json = serde_json::to_string(&reader.get()).unwrap();
+        assert!(json.contains("Disk 91% full"), "{json}");
+        assert!(json.contains(r#""enabled":true"#), "no XvB section: {json}");
+        let metrics = reader.metrics().encode();
+        for secret in secrets {
+            assert!(!json.contains(secret), "/api/state carries {secret}");
+            assert!(!metrics.contains(secret), "/metrics carries {secret}");
+        }
+        // The served document (with its chart) too.
+        use tower::ServiceExt;
+        let response = crate::api::router_with(api)
+            .oneshot(
+                axum::http::Request::get("/api/state?range=all")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let served = String::from_utf8_lossy(&body);
+        assert!(served.contains("db_healthy"));
+        for secret in secrets {
+            assert!(
+                !served.contains(secret),
+                "served /api/state carries {secret}"
+            );
+        }
     }
 }

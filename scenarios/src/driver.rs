@@ -833,6 +833,22 @@ pub trait Tier {
         xvb_unsupported(self.name(), format!("{outcome:?}"))
     }
 
+    /// Given: a fact of the dashboard's world (section F: the host, workers, history). A tier
+    /// without a driver for it says so (the default).
+    fn dashboard_given(&mut self, fact: crate::dashboard::DashboardFact) -> TierFuture<'_> {
+        dashboard_unsupported(self.name(), format!("{fact:?}"))
+    }
+
+    /// When: something happens to the dashboard (section F).
+    fn dashboard_when(&mut self, event: crate::dashboard::DashboardEvent) -> TierFuture<'_> {
+        dashboard_unsupported(self.name(), format!("{event:?}"))
+    }
+
+    /// Then: the dashboard shows `outcome` (section F).
+    fn dashboard_expect(&mut self, outcome: crate::dashboard::DashboardOutcome) -> TierFuture<'_> {
+        dashboard_unsupported(self.name(), format!("{outcome:?}"))
+    }
+
     /// Given: a fact about a real box (the live tier). Other tiers have no real box.
     fn live_given(&mut self, fact: LiveFact) -> TierFuture<'_> {
         live_unsupported(self.name(), format!("{fact:?}"))
@@ -933,6 +949,14 @@ fn cli_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
     let error = TierError::Unsupported {
         tier,
         what: format!("pithead's stack ({what}) has no driver on this tier"),
+    };
+    Box::pin(async move { Err(error) })
+}
+
+fn dashboard_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+    let error = TierError::Unsupported {
+        tier,
+        what: format!("the dashboard's world ({what}) has no driver on this tier"),
     };
     Box::pin(async move { Err(error) })
 }

@@ -17,6 +17,7 @@
 //! The runner is `tests/catalog.rs` (`cargo test -p pithead-scenarios --test catalog`).
 #![warn(missing_docs)]
 
+pub mod dashboard;
 pub mod driver;
 #[cfg(feature = "mini-stack")]
 pub mod mini_stack;

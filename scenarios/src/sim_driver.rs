@@ -17,6 +17,7 @@ use pithead_fakes::docker::Verb;
 use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
+use crate::dashboard::{DashboardEvent, DashboardFact, DashboardOutcome};
 use crate::driver::{
     Chain, CliAction, CliFact, CliOutcome, Condition, ContainerState, Node, Observed, Reachability,
     Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
@@ -25,6 +26,8 @@ use crate::model::{Change, NodeModel, MONERO_TIP, TARI_TIP};
 use crate::sim_cli::CliStack;
 use crate::sim_status::StatusScenario;
 use crate::sim_xvb::XvbScenario;
+
+mod dashboard;
 
 const TIER: &str = "sim";
 
@@ -57,6 +60,8 @@ pub struct SimTier {
     status_ran: bool,
     /// The re-arm marker the last apply left for the runtime (`all`, `tari`).
     rearm: Option<String>,
+    /// Section F: what the dashboard's steps set up and saw.
+    dashboard: dashboard::DashboardScenario,
 }
 
 impl SimTier {
@@ -74,6 +79,7 @@ impl SimTier {
             cli: None,
             status_ran: false,
             rearm: None,
+            dashboard: dashboard::DashboardScenario::default(),
         }
     }
 
@@ -837,6 +843,21 @@ impl Tier for SimTier {
             )))
         });
         ready(result)
+    }
+
+    fn dashboard_given(&mut self, fact: DashboardFact) -> TierFuture<'_> {
+        let result = self.dashboard_given_sim(fact);
+        self.evidence(result)
+    }
+
+    fn dashboard_when(&mut self, event: DashboardEvent) -> TierFuture<'_> {
+        let result = self.dashboard_when_sim(event);
+        self.evidence(result)
+    }
+
+    fn dashboard_expect(&mut self, outcome: DashboardOutcome) -> TierFuture<'_> {
+        let result = self.dashboard_expect_sim(&outcome);
+        self.evidence(result)
     }
 
     fn xvb_given(&mut self, fact: XvbFact) -> TierFuture<'_> {

@@ -1,27 +1,66 @@
-//! The HTTP server: `/healthz`, `/api/state` and the dashboard page, generic over the listener
-//! so the simulation serves the same router on a turmoil socket.
+//! The HTTP server: `/healthz`, `/api/state`, `/metrics` and the dashboard page, generic over
+//! the listener so the simulation serves the same router on a turmoil socket.
 //!
-//! Architecture invariant: reads the read model ([`crate::view`]) and renders nothing itself.
+//! Every reply carries the security headers; a mutating request (anything but `GET`, `HEAD`,
+//! `OPTIONS`) needs `X-Pithead-Control: 1` (else `403`), and a request body larger than
+//! [`BODY_LIMIT_BYTES`] is refused (`413`).
+//!
+//! Architecture invariant: reads the read model ([`crate::view`]) and the history
+//! ([`crate::store::history`]) and renders nothing itself: the chart is drawn by
+//! [`crate::view::chart`].
 
 mod page;
 
-use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::view::StateReader;
+use crate::store::HistoryReader;
+use crate::view::{ApiState, ChartQuery, StateReader};
 
-/// The runtime's router, answering from `state`.
+/// Largest request body accepted.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+/// The header a mutating request must carry (with value `1`): a cross-site form cannot set it.
+pub const CONTROL_HEADER: &str = "x-pithead-control";
+
+/// What the server answers from.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// The read model.
+    pub state: StateReader,
+    /// The history (charts); `None` = empty charts.
+    pub history: Option<HistoryReader>,
+    /// `UPDATE_INTERVAL` (the chart's outage rule).
+    pub update_interval: Duration,
+}
+
+/// The runtime's router, answering from `state` alone (no history).
 pub fn router(state: StateReader) -> Router {
+    router_with(Api {
+        state,
+        history: None,
+        update_interval: Duration::from_secs(30),
+    })
+}
+
+/// The runtime's router.
+pub fn router_with(api: Api) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/app.css", get(page::style))
         .route("/healthz", get(healthz))
         .route("/api/state", get(api_state))
-        .with_state(state)
+        .route("/metrics", get(metrics))
+        .with_state(api)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(guard))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -29,8 +68,73 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn api_state(State(state): State<StateReader>) -> Response {
-    (StatusCode::OK, Json(state.get())).into_response()
+/// The document with the chart the query asks for, drawn from the history.
+fn with_chart(api: &Api, query: &ChartQuery) -> ApiState {
+    let mut doc = api.state.get();
+    let Some(history) = &api.history else {
+        return doc;
+    };
+    doc.db_healthy = history.healthy();
+    let now_ms = doc.cycle.last_wall_ms;
+    if now_ms == 0 {
+        return doc;
+    }
+    let interval_ms = u64::try_from(api.update_interval.as_millis()).unwrap_or(u64::MAX);
+    match history.chart(query, now_ms, interval_ms) {
+        Ok(chart) => doc.chart = chart,
+        // The rest of the document is still true: answer it with an empty chart.
+        Err(e) => tracing::warn!(error = %e, "no chart"),
+    }
+    doc
+}
+
+async fn api_state(
+    State(api): State<Api>,
+    query: Result<Query<ChartQuery>, QueryRejection>,
+) -> Response {
+    // A query that does not parse (a repeated key, bad escapes) falls back to the defaults.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    (StatusCode::OK, Json(with_chart(&api, &query))).into_response()
+}
+
+async fn metrics(State(api): State<Api>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        api.state.metrics().encode(),
+    )
+        .into_response()
+}
+
+/// Refuses a mutating request without the control header, and an announced body over the limit
+/// (a body without a length is bounded by [`DefaultBodyLimit`] where it is read).
+async fn guard(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let control = request
+        .headers()
+        .get(CONTROL_HEADER)
+        .is_some_and(|v| v.as_bytes() == b"1");
+    if !safe && !control {
+        return (
+            StatusCode::FORBIDDEN,
+            "a mutating request needs the X-Pithead-Control: 1 header\n",
+        )
+            .into_response();
+    }
+    let too_large = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n > BODY_LIMIT_BYTES);
+    if too_large {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
+    }
+    next.run(request).await
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -86,13 +190,156 @@ mod tests {
 
     #[tokio::test]
     async fn every_reply_carries_the_security_headers() {
-        for path in ["/", "/api/state", "/healthz", "/no-such-page"] {
+        for path in ["/", "/api/state", "/healthz", "/metrics", "/no-such-page"] {
             let (_, headers, _) = get(path).await;
             assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
             assert_eq!(headers["x-frame-options"], "DENY", "{path}");
             assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
             assert!(headers.contains_key("content-security-policy"), "{path}");
         }
+    }
+
+    async fn send(
+        router: Router,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, body.to_vec())
+    }
+
+    fn bare() -> Router {
+        router(crate::view::read_model().1)
+    }
+
+    #[tokio::test]
+    async fn a_mutating_request_needs_the_control_header() {
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            let without = Request::builder().method(method).uri("/api/state");
+            let (status, headers, _) = send(bare(), without.body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method}");
+            assert_eq!(headers["x-frame-options"], "DENY", "{method}");
+            let wrong = Request::builder()
+                .method(method)
+                .uri("/api/state")
+                .header(CONTROL_HEADER, "yes");
+            let (status, _, _) = send(bare(), wrong.body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} with a wrong value");
+            let with = Request::builder()
+                .method(method)
+                .uri("/api/state")
+                .header(CONTROL_HEADER, "1");
+            let (status, _, _) = send(bare(), with.body(Body::empty()).unwrap()).await;
+            // Past the guard: the route itself has no such method.
+            assert_eq!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} with the header"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused() {
+        let big = vec![b'x'; BODY_LIMIT_BYTES + 1];
+        let request = Request::post("/api/state")
+            .header(CONTROL_HEADER, "1")
+            .header(header::CONTENT_LENGTH, big.len())
+            .body(Body::from(big))
+            .unwrap();
+        let (status, headers, _) = send(bare(), request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+
+    #[tokio::test]
+    async fn bad_query_parameters_fall_back_and_never_fail() {
+        for query in [
+            "range=2h",
+            "range=1h&range=24h",
+            "from=abc&to=5",
+            "from=10&to=5",
+            "avg=-3",
+            "avg=%ZZ",
+            "range=all&avg=0&from=&to=",
+            "unknown=1",
+        ] {
+            let (status, _, body) = get(&format!("/api/state?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}");
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert!(json["chart"]["p2pool"].is_array(), "{query}");
+        }
+    }
+
+    #[tokio::test]
+    async fn metrics_are_prometheus_text_with_pithead_names() {
+        let (status, headers, body) = get("/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("openmetrics-text"));
+        assert_eq!(headers["x-frame-options"], "DENY");
+        let text = String::from_utf8(body).unwrap();
+        let scrape =
+            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        assert!(scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "pithead_miner_held"));
+        assert!(scrape
+            .samples
+            .iter()
+            .all(|s| s.metric.starts_with("pithead_")));
+    }
+
+    #[tokio::test]
+    async fn the_chart_comes_from_the_history_with_the_outage_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, reader) = crate::store::history::open(dir.path());
+        let start = 1_700_000_000_000_u64;
+        let xs = (0..20)
+            .map(|i| start + i * 30_000)
+            .chain((0..20).map(|i| start + 1_200_000 + i * 30_000));
+        for x in xs.clone() {
+            history.sample(crate::view::Sample {
+                x,
+                p2pool: 1_000.0,
+                xvb: 0.0,
+            });
+        }
+        history.flush();
+        let (writer, state) = crate::view::read_model();
+        let mut doc = ApiState::default();
+        doc.cycle.last_wall_ms = xs.last().unwrap();
+        writer.publish(doc);
+        let api = Api {
+            state,
+            history: Some(reader),
+            update_interval: Duration::from_secs(30),
+        };
+        let request = Request::get("/api/state?range=1h")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send(router_with(api.clone()), request).await;
+        assert_eq!(status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        for series in ["p2pool", "xvb"] {
+            let points = json["chart"][series].as_array().unwrap();
+            assert_eq!(points.len(), 41, "{series}");
+            let breaks: Vec<_> = points.iter().filter(|p| p["y"].is_null()).collect();
+            assert_eq!(breaks.len(), 1, "{series}");
+            assert_eq!(breaks[0]["x"], start + 570_000 + (1_200_000 - 570_000) / 2);
+        }
+        assert_eq!(json["db_healthy"], true);
+        let narrow = Request::get(format!("/api/state?from={}&to={}", start, start + 60_000))
+            .body(Body::empty())
+            .unwrap();
+        let (_, _, body) = send(router_with(api), narrow).await;
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["chart"]["p2pool"].as_array().unwrap().len(), 3);
     }
 
     #[tokio::test]

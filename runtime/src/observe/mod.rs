@@ -18,10 +18,12 @@
 //! | [`xmrig_proxy`] | xmrig-proxy | `/1/summary`, `/1/workers`, `/1/config` with a bearer token |
 //! | [`xvb`] | XMRvsBeast | public round stats (JSON) and the donor's bonus history page |
 //! | [`docker`] | docker engine via the socket proxy | inspect, start, stop (bollard) |
+//! | [`system`] | the host | `/proc/stat`, `/proc/meminfo`, `statvfs` |
 
 pub mod docker;
 pub mod monero;
 pub mod p2pool;
+pub mod system;
 pub mod tari;
 pub mod wire;
 pub mod xmrig_proxy;

@@ -156,6 +156,90 @@ pub struct ApiState {
     /// the engine answered).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Verdict>,
+    /// The host: CPU, memory and disk levels, HugePages.
+    pub system: SystemSection,
+    /// xmrig-proxy's workers, online first, at most [`super::WORKERS_SHOWN`] rows.
+    pub workers: Vec<WorkerRow>,
+    /// Every worker in xmrig-proxy's list (`workers` may show fewer).
+    pub workers_total: u64,
+    /// Workers online (connected to xmrig-proxy).
+    pub proxy_workers: u64,
+    /// The fleet's hashrate, H/s: the sum of the workers' 15-minute figures.
+    pub hashrate: f64,
+    /// The hashrate chart, with outage breaks (filled per request from the history).
+    pub chart: ChartSection,
+    /// The history database takes writes.
+    pub db_healthy: bool,
+}
+
+/// One host figure's level.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LevelSection {
+    /// Percent in use, when read.
+    pub percent: Option<f64>,
+    /// `high` above 80 %, `ok` otherwise, `unknown` when not read.
+    pub level: &'static str,
+}
+
+/// HugePages as the dashboard shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HugePagesSection {
+    /// `on`, `off` or `unknown`.
+    pub status: &'static str,
+    /// `"<free>/<total> free"`, `"0"` or `"—"`.
+    pub value: String,
+    /// Badge colour: `ok`, `warn` (off) or `outline` (unknown).
+    pub variant: &'static str,
+}
+
+/// The host's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemSection {
+    /// CPU busy.
+    pub cpu: LevelSection,
+    /// Memory in use.
+    pub mem: LevelSection,
+    /// The data disk in use.
+    pub disk: LevelSection,
+    /// HugePages.
+    pub hugepages: HugePagesSection,
+}
+
+/// One worker row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerRow {
+    /// The worker's name as xmrig-proxy groups it.
+    pub name: String,
+    /// `online` (connected) or `offline`.
+    pub status: &'static str,
+    /// `p2pool`, `xvb` or `unknown` (offline, or before the first XvB switch).
+    pub pool: &'static str,
+    /// Short average, H/s (xmrig-proxy's 10-minute window, its nearest to 15 minutes).
+    pub h15: f64,
+    /// 1-hour average, H/s.
+    pub h60: f64,
+    /// Accepted shares.
+    pub accepted: u64,
+    /// Rejected shares.
+    pub rejected: u64,
+}
+
+/// One chart point: `x` epoch ms, `y` H/s or `null` for an outage break.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ChartPoint {
+    /// Epoch ms.
+    pub x: u64,
+    /// H/s; `None` breaks the line.
+    pub y: Option<f64>,
+}
+
+/// The hashrate chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct ChartSection {
+    /// Hashrate sent to P2Pool.
+    pub p2pool: Vec<ChartPoint>,
+    /// Hashrate sent to XvB.
+    pub xvb: Vec<ChartPoint>,
 }
 
 impl Default for ApiState {
@@ -180,6 +264,13 @@ impl Default for ApiState {
             xvb: None,
             cycle: CycleSection::default(),
             services: Vec::new(),
+            system: super::system::section(&crate::observe::system::SystemReading::default()),
+            workers: Vec::new(),
+            workers_total: 0,
+            proxy_workers: 0,
+            hashrate: 0.0,
+            chart: ChartSection::default(),
+            db_healthy: true,
         }
     }
 }

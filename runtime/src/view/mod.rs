@@ -7,28 +7,39 @@
 //! Architecture invariant: knows nothing of HTTP (the `api` module serves what it reads) and
 //! nothing of I/O; rendering is a pure function of its input.
 
+pub mod chart;
 mod document;
+pub mod metrics;
 mod render;
+#[cfg(test)]
+mod states;
+pub mod system;
+pub mod workers;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::control::verdicts::Verdict;
 
+pub use chart::{ChartQuery, Sample, Window};
 pub use document::{
-    ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
-    XvbSection, XvbSwitch,
+    ApiState, Badge, BadgeVariant, ChartPoint, ChartSection, CycleSection, HugePagesSection,
+    LevelSection, MoneroSection, NodeSection, SyncSection, SystemSection, WorkerRow, XvbSection,
+    XvbSwitch,
 };
-pub use render::{render, RenderInput};
+pub use render::{events, render, render_all, sample, DashboardInput, RenderInput};
+pub use workers::WORKERS_SHOWN;
 
 /// A new read model showing the state before the first cycle ("Starting...").
 pub fn read_model() -> (StateWriter, StateReader) {
     let shared = Arc::new(RwLock::new(ApiState::default()));
+    let metrics = Arc::new(metrics::Metrics::new());
     (
         StateWriter {
             shared: shared.clone(),
             services: Mutex::default(),
+            metrics: metrics.clone(),
         },
-        StateReader { shared },
+        StateReader { shared, metrics },
     )
 }
 
@@ -38,6 +49,7 @@ pub struct StateWriter {
     shared: Arc<RwLock<ApiState>>,
     /// The container health verdicts the next [`StateWriter::record`] publishes.
     services: Mutex<Vec<Verdict>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl StateWriter {
@@ -49,22 +61,42 @@ impl StateWriter {
 
     /// Renders `input` and publishes it as the current document.
     pub fn record(&self, input: &RenderInput<'_>) {
-        let mut rendered = render(input);
+        self.record_all(input, &DashboardInput::default());
+    }
+
+    /// Renders `input` with the dashboard's own inputs and publishes it; returns a copy.
+    pub fn record_all(&self, input: &RenderInput<'_>, dashboard: &DashboardInput<'_>) -> ApiState {
+        let mut rendered = render_all(input, dashboard);
         rendered.services = self
             .services
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
+        self.metrics.observe(&rendered);
+        let copy = rendered.clone();
         // A poisoned lock only means a reader panicked while holding it; the document itself is
         // always whole (it is replaced, never edited in place).
         *self.shared.write().unwrap_or_else(PoisonError::into_inner) = rendered;
+        copy
+    }
+
+    /// Publishes `state` as it is (the demo and tests that need a given document).
+    pub fn publish(&self, state: ApiState) {
+        self.metrics.observe(&state);
+        *self.shared.write().unwrap_or_else(PoisonError::into_inner) = state;
     }
 
     /// A reader of this model.
     pub fn reader(&self) -> StateReader {
         StateReader {
             shared: self.shared.clone(),
+            metrics: self.metrics.clone(),
         }
+    }
+
+    /// The metrics the cycle adds to (cycle duration, docker calls).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 }
 
@@ -72,6 +104,7 @@ impl StateWriter {
 #[derive(Debug, Clone)]
 pub struct StateReader {
     shared: Arc<RwLock<ApiState>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl StateReader {
@@ -79,6 +112,11 @@ impl StateReader {
     pub fn read(&self) -> RwLockReadGuard<'_, ApiState> {
         // `/api/state` must always answer: a poisoned lock still holds the last whole document.
         self.shared.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The metrics, for `/metrics`.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     /// A copy of the current document.
@@ -97,18 +135,7 @@ mod tests {
     #[test]
     fn the_document_before_the_first_cycle_is_pinned_byte_for_byte() {
         let (_writer, reader) = read_model();
-        let loading = r#"{"state":"loading","percent":0,"current":0,"target":0,"remaining":0}"#;
-        let expected = format!(
-            concat!(
-                r#"{{"syncing":true,"sync":{{"monero":{loading},"tari":{loading}}},"#,
-                r#""monero":{{"mode":"Unknown","db_size":"—"}},"miner_released":false,"#,
-                r#""workers_rejected":false,"miner_held":true,"nodes":{{}},"containers":{{}},"#,
-                r#""badges":[{{"text":"Starting...","variant":"warn"}}],"#,
-                r#""cycle":{{"count":0,"last_wall_ms":0,"errors":[]}}}}"#
-            ),
-            loading = loading
-        );
-        assert_eq!(serde_json::to_string(&reader.get()).unwrap(), expected);
+        insta::assert_snapshot!(serde_json::to_string(&reader.get()).unwrap());
     }
 
     #[test]
@@ -149,22 +176,68 @@ mod tests {
                 errors: vec!["stop xmrig-proxy failed".to_owned()],
             },
         });
-        let json = serde_json::to_string(&*reader.read()).unwrap();
+        insta::assert_snapshot!(serde_json::to_string(&*reader.read()).unwrap());
+    }
+
+    #[test]
+    fn transitions_between_documents_are_the_history_events() {
+        let before = ApiState::default();
+        let mut after = before.clone();
+        after.miner_held = false;
+        after.miner_released = true;
+        after.workers_rejected = true;
+        after.nodes.insert(
+            "monero",
+            NodeSection {
+                reachable: false,
+                down: true,
+                ever_up: true,
+            },
+        );
+        let kinds: Vec<_> = events(&before, &after)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(kinds, ["released", "rejected", "node down"]);
+        let back: Vec<_> = events(&after, &before)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(back, ["held", "readmitted"]);
+        assert!(events(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn a_sample_attributes_the_hashrate_to_the_pool_in_use() {
+        let mut state = ApiState {
+            hashrate: 9_000.0,
+            ..ApiState::default()
+        };
         assert_eq!(
-            json,
-            concat!(
-                r#"{"syncing":false,"sync":{"monero":{"state":"done","percent":100,"current":3000,"#,
-                r#""target":3000,"remaining":0},"tari":{"state":"done","percent":100,"current":0,"#,
-                r#""target":0,"remaining":0}},"monero":{"mode":"Pruned","db_size":"85.0 GB"},"#,
-                r#""miner_released":true,"workers_rejected":true,"miner_held":false,"#,
-                r#""nodes":{"monero":{"reachable":false,"down":true,"ever_up":true}},"#,
-                r#""containers":{"xmrig-proxy":"stopped"},"badges":[{"text":"monerod DOWN","#,
-                r#""variant":"bad","title":"monerod has been unreachable for longer than the down window"},"#,
-                r#"{"text":"Workers rejected","variant":"bad","#,
-                r#""title":"xmrig-proxy is stopped so miners fail over to their backup pools"},"#,
-                r#"{"text":"XMR Pruned","variant":"outline"}],"#,
-                r#""cycle":{"count":7,"last_wall_ms":1000,"errors":["stop xmrig-proxy failed"]}}"#
-            )
+            sample(&state, 5),
+            Sample {
+                x: 5,
+                p2pool: 9_000.0,
+                xvb: 0.0
+            }
+        );
+        let (section, _) = crate::cycle::XvbDriver::new(
+            true,
+            crate::config::Config::from_lookup(|_| None).unwrap().xvb,
+            None,
+        )
+        .section();
+        state.xvb = Some(XvbSection {
+            pool: "xvb",
+            ..section
+        });
+        assert_eq!(
+            sample(&state, 6),
+            Sample {
+                x: 6,
+                p2pool: 0.0,
+                xvb: 9_000.0
+            }
         );
     }
 }

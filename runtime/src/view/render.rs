@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use super::chart::Sample;
 use super::document::{
     ApiState, Badge, BadgeVariant, CycleSection, MoneroSection, NodeSection, SyncSection,
     XvbSection,
 };
 use crate::control::{Desired, FailoverDecision, GateView};
+use crate::observe::system::SystemReading;
+use crate::observe::xmrig_proxy::ProxyWorker;
 
 /// Inputs of one rendering.
 #[derive(Debug, Clone)]
@@ -40,8 +43,49 @@ pub struct RenderInput<'a> {
     pub cycle: CycleSection,
 }
 
-/// Renders the read model. Pure: the same input gives the same JSON.
+/// The dashboard's own inputs of one rendering: the host, xmrig-proxy's workers, the history.
+/// Kept apart from [`RenderInput`] so a caller that has none of them passes the default.
+#[derive(Debug, Clone)]
+pub struct DashboardInput<'a> {
+    /// The host's figures.
+    pub system: SystemReading,
+    /// xmrig-proxy's `/1/workers` rows (empty when it gave no reading).
+    pub workers: &'a [ProxyWorker],
+    /// The history database takes writes.
+    pub db_healthy: bool,
+}
+
+impl Default for DashboardInput<'_> {
+    fn default() -> Self {
+        Self {
+            system: SystemReading::default(),
+            workers: &[],
+            db_healthy: true,
+        }
+    }
+}
+
+/// Renders the read model without the dashboard's own inputs. Pure.
 pub fn render(input: &RenderInput<'_>) -> ApiState {
+    render_all(input, &DashboardInput::default())
+}
+
+/// The history row of a rendered document at `wall_ms`: the fleet's hashrate, attributed to
+/// the pool it goes to now (XvB only while the engine switched there).
+pub fn sample(state: &ApiState, wall_ms: u64) -> Sample {
+    let to_xvb = state
+        .xvb
+        .as_ref()
+        .is_some_and(|x| x.enabled && x.pool == "xvb");
+    Sample {
+        x: wall_ms,
+        p2pool: if to_xvb { 0.0 } else { state.hashrate },
+        xvb: if to_xvb { state.hashrate } else { 0.0 },
+    }
+}
+
+/// Renders the read model. Pure: the same input gives the same JSON.
+pub fn render_all(input: &RenderInput<'_>, dashboard: &DashboardInput<'_>) -> ApiState {
     let gate = input.gate;
     let syncing = gate.display_syncing;
     let mode = if !input.monero_local {
@@ -70,6 +114,11 @@ pub fn render(input: &RenderInput<'_>) -> ApiState {
             },
         );
     }
+    let pool = match input.xvb {
+        Some((section, _)) if section.enabled => section.pool,
+        _ => "p2pool",
+    };
+    let workers = super::workers::workers(dashboard.workers, pool);
     ApiState {
         syncing,
         sync: SyncSection {
@@ -89,22 +138,35 @@ pub fn render(input: &RenderInput<'_>) -> ApiState {
         miner_held: gate.holding,
         nodes,
         containers: input.containers.clone(),
-        badges: badges(input, syncing, mode),
+        badges: badges(input, &dashboard.system, syncing, mode),
         xvb: input.xvb.map(|(section, _)| section.clone()),
         cycle: input.cycle.clone(),
         // The cycle's container verdicts, added by the writer (`StateWriter::set_services`).
         services: Vec::new(),
+        system: super::system::section(&dashboard.system),
+        workers: workers.rows,
+        workers_total: workers.total,
+        proxy_workers: workers.online,
+        hashrate: workers.hashrate,
+        chart: super::document::ChartSection::default(),
+        db_healthy: dashboard.db_healthy,
     }
 }
 
 fn format_gb(bytes: u64) -> String {
-    // Display only: precision loss above 2^53 bytes is irrelevant.
+    // Binary gigabytes, labelled "GB" as operators know it (85 GiB = 91,268,055,040 bytes
+    // reads "85.0 GB"). Display only: precision loss above 2^53 bytes is irrelevant.
     #[allow(clippy::cast_precision_loss)]
-    let gb = bytes as f64 / 1e9;
+    let gb = bytes as f64 / f64::from(1u32 << 30);
     format!("{gb:.1} GB")
 }
 
-fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
+fn badges(
+    input: &RenderInput<'_>,
+    system: &SystemReading,
+    syncing: bool,
+    mode: &str,
+) -> Vec<Badge> {
     let gate = input.gate;
     let mut out = Vec::new();
     if syncing {
@@ -152,6 +214,7 @@ fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
             None,
         ));
     }
+    out.extend(super::system::badges(system));
     if input
         .xvb
         .is_some_and(|(section, low)| section.enabled && low)
@@ -161,6 +224,35 @@ fn badges(input: &RenderInput<'_>, syncing: bool, mode: &str) -> Vec<Badge> {
             BadgeVariant::Warn,
             Some("the fleet's stable hashrate cannot sustain the XvB tier asked for"),
         ));
+    }
+    out
+}
+
+/// The history events between two consecutive documents: `held`, `released`, `rejected`,
+/// `readmitted`, `node down`, `node up` (with the node in the detail). Pure.
+pub fn events(before: &ApiState, after: &ApiState) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if after.miner_held && !before.miner_held {
+        out.push(("held", "the sync gate holds the miners".to_owned()));
+    }
+    if after.miner_released && !before.miner_released {
+        out.push(("released", "chains synced: miners released".to_owned()));
+    }
+    if after.workers_rejected != before.workers_rejected {
+        out.push(if after.workers_rejected {
+            ("rejected", "workers rejected".to_owned())
+        } else {
+            ("readmitted", "workers readmitted".to_owned())
+        });
+    }
+    for (node, now) in &after.nodes {
+        let was_down = before.nodes.get(node).is_some_and(|n| n.down);
+        if now.down != was_down {
+            out.push((
+                if now.down { "node down" } else { "node up" },
+                (*node).to_owned(),
+            ));
+        }
     }
     out
 }

@@ -9,6 +9,7 @@
 //! [`Tier`]: crate::driver::Tier
 
 pub mod cli;
+pub mod dashboard;
 pub mod given;
 pub mod live;
 pub mod then;

@@ -14,6 +14,7 @@ use pithead_fakes::xmrig_proxy::FakeXmrigProxy;
 use pithead_fakes::xvb::FakeXvb;
 use pithead_runtime::app::{App, Edges};
 use pithead_runtime::config::Config;
+use pithead_runtime::observe::system::{FixedSystem, HugePages, SystemReading};
 
 use super::faults::{mode_name_monero, mode_name_tari};
 use super::hosts::Hosts;
@@ -48,6 +49,21 @@ pub struct WorldBuilder {
     containers: Option<Vec<(String, bool)>>,
     monero_auth: Option<(String, String)>,
     expect: BTreeMap<String, String>,
+    system: FixedSystem,
+}
+
+/// The simulated host's figures unless a test sets others: a healthy box (no level high, disk
+/// far from full, HugePages on), so the sim never reads the machine it runs on.
+pub fn healthy_host() -> SystemReading {
+    SystemReading {
+        cpu_percent: Some(20.0),
+        mem_percent: Some(40.0),
+        disk_percent: Some(40.0),
+        hugepages: Some(HugePages {
+            total: 1_280,
+            free: 256,
+        }),
+    }
 }
 
 impl WorldBuilder {
@@ -64,7 +80,15 @@ impl WorldBuilder {
             containers: None,
             monero_auth: None,
             expect: BTreeMap::new(),
+            system: FixedSystem::new(healthy_host()),
         }
+    }
+
+    /// The host's figures (CPU, memory, disk, HugePages) the runtime reads at boot; change
+    /// them later through [`World::system`].
+    pub fn system(self, reading: SystemReading) -> Self {
+        self.system.set(reading);
+        self
     }
 
     /// Makes the invariant checker assume `key = value` while the runtime keeps its own
@@ -184,7 +208,14 @@ impl WorldBuilder {
         );
         let runtime_connector = TurmoilConnector::counted(monitor.open_connections.clone())
             .routed(hosts.runtime_routes(&links));
-        place_runtime(&mut sim, &env, self.epoch, &monitor, runtime_connector);
+        place_runtime(
+            &mut sim,
+            &env,
+            self.epoch,
+            &monitor,
+            runtime_connector,
+            &self.system,
+        );
 
         let checked = self.checked_config(&config, &env);
         let (checker, deadline) = self.checker(&config, &checked, &fakes);
@@ -222,6 +253,7 @@ impl WorldBuilder {
             managed: fakes.managed,
             tari_required,
             _data_dir_guard: data_dir_guard,
+            system: self.system.clone(),
         }
     }
 
@@ -468,8 +500,10 @@ fn place_runtime(
     epoch: Duration,
     monitor: &Monitor,
     connector: TurmoilConnector,
+    system: &FixedSystem,
 ) {
     let env = env.clone();
+    let system = system.clone();
     let slot = monitor.runtime_state.clone();
     let starts = monitor.runtime_starts.clone();
     sim.host(RUNTIME, move || {
@@ -477,6 +511,7 @@ fn place_runtime(
         let slot = slot.clone();
         let starts = starts.clone();
         let connector = connector.clone();
+        let system = system.clone();
         async move {
             *lock(&starts) += 1;
             let config = Config::from_lookup(|k| env.get(k).cloned())?;
@@ -485,7 +520,9 @@ fn place_runtime(
                 connector: Arc::new(connector),
                 clock: Arc::new(SimClock::new(epoch)),
             };
-            let app = App::build(config, edges).map_err(Box::<dyn std::error::Error>::from)?;
+            let app = App::build(config, edges)
+                .map_err(Box::<dyn std::error::Error>::from)?
+                .with_system(Arc::new(system));
             *lock(&slot) = Some(app.state());
             let listener = bind(port).await?;
             app.run(listener)

@@ -42,7 +42,7 @@ use pithead_fakes::xmrig_proxy::FakeXmrigProxy;
 use pithead_fakes::xvb::FakeXvb;
 use pithead_runtime::view::ApiState;
 
-pub use self::builder::WorldBuilder;
+pub use self::builder::{healthy_host, WorldBuilder};
 pub use self::faults::{mode_name_monero, mode_name_tari};
 pub use crate::failure::{Failure, Invariant};
 
@@ -117,6 +117,8 @@ pub struct World {
     managed: Vec<String>,
     tari_required: bool,
     _data_dir_guard: Option<tempfile::TempDir>,
+    /// The host's figures the runtime reads (shared with it).
+    system: pithead_runtime::observe::system::FixedSystem,
 }
 
 impl World {
@@ -329,7 +331,12 @@ impl World {
         &self.trace
     }
 
-    /// The runtime's data directory (snapshot).
+    /// The host's figures the runtime reads: set them to steer the dashboard's system section.
+    pub fn system(&self) -> &pithead_runtime::observe::system::FixedSystem {
+        &self.system
+    }
+
+    /// The runtime's data directory (snapshot, history).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
     }

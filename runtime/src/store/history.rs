@@ -1,0 +1,659 @@
+//! The dashboard's history in SQLite: hashrate samples and events, 30 days.
+//!
+//! One writer: a dedicated thread owns the writing connection and drains a bounded queue, so
+//! the cycle never waits on the disk (a full queue drops the row and says so). Readers open
+//! their own connection (WAL lets them read while the writer writes). The sync gate's latch is
+//! never only here: it lives in the atomic [`super::Snapshot`].
+//!
+//! - Retention: rows older than [`RETENTION_MS`] are deleted at most [`PRUNE_BATCH`] at a time
+//!   after each write, so no single write stalls on a big delete and the file stays bounded.
+//! - A database SQLite calls corrupt or not a database is moved aside (`history.sqlite.corrupt.N`)
+//!   and recreated; any other failure to open or write (a read-only directory, a full disk)
+//!   leaves the file alone, flips [`HistoryReader::healthy`] to false, and the next write
+//!   reopens and retries; the flag turns true again with the first write that lands.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags};
+
+use crate::view::{chart, ChartQuery, ChartSection, Sample, Window};
+
+/// The database file in `DATA_DIR`.
+pub const FILE_NAME: &str = "history.sqlite";
+/// How long rows are kept: 30 days.
+pub const RETENTION_MS: u64 = 30 * 24 * 3_600_000;
+/// Most rows one retention pass deletes per table.
+pub const PRUNE_BATCH: u32 = 500;
+/// Writes queued before new ones are dropped.
+pub const QUEUE_BOUND: usize = 256;
+/// Most rows a chart query returns.
+pub const MAX_ROWS: u32 = 2_000;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why the history could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// SQLite refused.
+    #[error("history database {path}: {action} failed: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A corrupt database could not be moved aside.
+    #[error("history database {path}: moving the corrupt file aside failed: {source}")]
+    MoveAside {
+        /// The database file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+enum Op {
+    Sample(Sample),
+    Event {
+        wall_ms: u64,
+        kind: String,
+        detail: String,
+    },
+    Flush(SyncSender<()>),
+}
+
+/// The cycle's end of the history (not `Clone`: one writer).
+#[derive(Debug)]
+pub struct HistoryWriter {
+    queue: SyncSender<Op>,
+}
+
+/// A reader of the history, and the writer's health.
+#[derive(Debug, Clone)]
+pub struct HistoryReader {
+    path: PathBuf,
+    healthy: Arc<AtomicBool>,
+    conn: Arc<Mutex<Option<Connection>>>,
+}
+
+/// Opens (or creates) the history in `dir` and starts its writer thread.
+pub fn open(dir: &Path) -> (HistoryWriter, HistoryReader) {
+    open_capped(dir, None)
+}
+
+/// [`open`], the database capped at `max_pages` pages (SQLite then fails writes with
+/// `SQLITE_FULL`, exactly as on a full filesystem; tests use it to fill the "disk").
+fn open_capped(dir: &Path, max_pages: Option<u32>) -> (HistoryWriter, HistoryReader) {
+    let path = dir.join(FILE_NAME);
+    let healthy = Arc::new(AtomicBool::new(true));
+    let (queue, ops) = mpsc::sync_channel(QUEUE_BOUND);
+    let mut writer = Writer {
+        path: path.clone(),
+        conn: None,
+        healthy: healthy.clone(),
+        max_pages,
+    };
+    // Open now so a corrupt file is moved aside before the first reader looks.
+    writer.connection();
+    let spawned = std::thread::Builder::new()
+        .name("history-writer".into())
+        .spawn(move || writer.run(&ops));
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "the history writer could not start: no history");
+        healthy.store(false, Ordering::Relaxed);
+    }
+    (
+        HistoryWriter { queue },
+        HistoryReader {
+            path,
+            healthy,
+            conn: Arc::new(Mutex::new(None)),
+        },
+    )
+}
+
+impl HistoryWriter {
+    fn send(&self, op: Op) {
+        match self.queue.try_send(op) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("history writer behind: a row was dropped");
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::debug!("history writer gone: a row was dropped");
+            }
+        }
+    }
+
+    /// Queues a hashrate sample.
+    pub fn sample(&self, sample: Sample) {
+        self.send(Op::Sample(sample));
+    }
+
+    /// Queues an event (`released`, `rejected`, `container start p2pool`, …).
+    pub fn event(&self, wall_ms: u64, kind: &str, detail: &str) {
+        self.send(Op::Event {
+            wall_ms,
+            kind: kind.to_owned(),
+            detail: detail.to_owned(),
+        });
+    }
+
+    /// Waits until every queued write was tried (tests, shutdown).
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.queue.send(Op::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+}
+
+struct Writer {
+    path: PathBuf,
+    conn: Option<Connection>,
+    healthy: Arc<AtomicBool>,
+    max_pages: Option<u32>,
+}
+
+impl Writer {
+    fn connection(&mut self) -> Option<&Connection> {
+        if self.conn.is_none() {
+            let opened = open_or_recreate(&self.path).and_then(|conn| {
+                if let Some(pages) = self.max_pages {
+                    conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(()))
+                        .map_err(|source| HistoryError::Sqlite {
+                            path: self.path.clone(),
+                            action: "cap the size",
+                            source,
+                        })?;
+                }
+                Ok(conn)
+            });
+            match opened {
+                Ok(conn) => self.conn = Some(conn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "history unavailable");
+                    self.healthy.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+        self.conn.as_ref()
+    }
+
+    fn run(mut self, ops: &Receiver<Op>) {
+        while let Ok(op) = ops.recv() {
+            let result = match op {
+                Op::Flush(done) => {
+                    let _ = done.send(());
+                    continue;
+                }
+                Op::Sample(s) => self.write("insert a sample", s.x, |c| {
+                    c.execute(
+                        "INSERT OR REPLACE INTO samples (ts, p2pool, xvb) VALUES (?1, ?2, ?3)",
+                        params![ms(s.x), s.p2pool, s.xvb],
+                    )
+                }),
+                Op::Event {
+                    wall_ms,
+                    kind,
+                    detail,
+                } => self.write("insert an event", wall_ms, |c| {
+                    c.execute(
+                        "INSERT INTO events (ts, kind, detail) VALUES (?1, ?2, ?3)",
+                        params![ms(wall_ms), kind, detail],
+                    )
+                }),
+            };
+            match result {
+                Ok(()) => self.healthy.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "history write failed");
+                    self.healthy.store(false, Ordering::Relaxed);
+                    // Reopen next time: the directory or the file may have been repaired.
+                    self.conn = None;
+                }
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        action: &'static str,
+        now_ms: u64,
+        insert: impl FnOnce(&Connection) -> rusqlite::Result<usize>,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let err = |action| {
+            let path = path.clone();
+            move |source| HistoryError::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let Some(conn) = self.connection() else {
+            return Err(HistoryError::Sqlite {
+                path: self.path.clone(),
+                action: "open",
+                source: rusqlite::Error::InvalidPath(self.path.clone()),
+            });
+        };
+        insert(conn).map_err(err(action))?;
+        prune(conn, now_ms).map_err(err("delete old rows"))?;
+        Ok(())
+    }
+}
+
+fn ms(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Deletes at most [`PRUNE_BATCH`] rows older than the retention, per table.
+fn prune(conn: &Connection, now_ms: u64) -> rusqlite::Result<()> {
+    let cutoff = ms(now_ms.saturating_sub(RETENTION_MS));
+    for table in ["samples", "events"] {
+        conn.execute(
+            &format!(
+                "DELETE FROM {table} WHERE rowid IN \
+                 (SELECT rowid FROM {table} WHERE ts < ?1 ORDER BY ts LIMIT {PRUNE_BATCH})"
+            ),
+            params![cutoff],
+        )?;
+    }
+    Ok(())
+}
+
+fn is_corrupt(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn init(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(check),
+        ));
+    }
+    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        // Checkpoint every 256 pages (1 MiB) and truncate the WAL back to 1 MiB after: the
+        // history's footprint is the database plus at most that.
+        "PRAGMA synchronous=NORMAL;
+         PRAGMA wal_autocheckpoint=256;
+         PRAGMA journal_size_limit=1048576;
+         CREATE TABLE IF NOT EXISTS samples (ts INTEGER PRIMARY KEY, p2pool REAL NOT NULL, xvb REAL NOT NULL);
+         CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS events_ts ON events (ts);",
+    )?;
+    Ok(conn)
+}
+
+/// Opens the database at `path`, moving a corrupt one aside and starting afresh.
+pub fn open_or_recreate(path: &Path) -> Result<Connection, HistoryError> {
+    match init(path) {
+        Ok(conn) => Ok(conn),
+        Err(e) if is_corrupt(&e) => {
+            let moved = move_aside(path)?;
+            tracing::error!(path = %path.display(), moved_to = %moved.display(), error = %e,
+                "corrupt history database moved aside; starting a new one");
+            init(path).map_err(|source| HistoryError::Sqlite {
+                path: path.to_owned(),
+                action: "recreate",
+                source,
+            })
+        }
+        Err(source) => Err(HistoryError::Sqlite {
+            path: path.to_owned(),
+            action: "open",
+            source,
+        }),
+    }
+}
+
+fn move_aside(path: &Path) -> Result<PathBuf, HistoryError> {
+    let fail = |source| HistoryError::MoveAside {
+        path: path.to_owned(),
+        source,
+    };
+    let target = (1..)
+        .map(|n| path.with_extension(format!("sqlite.corrupt.{n}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.with_extension("sqlite.corrupt"));
+    std::fs::rename(path, &target).map_err(fail)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::remove_file(PathBuf::from(side)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    Ok(target)
+}
+
+impl HistoryReader {
+    /// A reader of the history in `dir` with no writer of its own (tools, the simulation's
+    /// checks); it reports healthy.
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            path: dir.join(FILE_NAME),
+            healthy: Arc::new(AtomicBool::new(true)),
+            conn: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The last write landed (or none failed since start).
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, HistoryError> {
+        let err = |source| HistoryError::Sqlite {
+            path: self.path.clone(),
+            action,
+            source,
+        };
+        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(err)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+                conn
+            }
+        };
+        let result = f(&conn).map_err(err);
+        // After a failure the file may have been replaced (moved aside and recreated):
+        // reopen next time.
+        if result.is_ok() {
+            *slot = Some(conn);
+        }
+        result
+    }
+
+    /// The oldest sample's time, epoch ms (`None` for an empty history).
+    pub fn oldest_ms(&self) -> Result<Option<u64>, HistoryError> {
+        self.with("read the oldest sample", |c| {
+            c.query_row("SELECT MIN(ts) FROM samples", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+        })
+        .map(|v| v.and_then(|v| u64::try_from(v).ok()))
+    }
+
+    /// The bucket means of the samples in `window`, oldest first, at most [`MAX_ROWS`].
+    pub fn samples(&self, window: &Window) -> Result<Vec<Sample>, HistoryError> {
+        self.with("read samples", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT CAST(AVG(ts) AS INTEGER), AVG(p2pool), AVG(xvb) FROM samples \
+                 WHERE ts BETWEEN ?1 AND ?2 GROUP BY ts / ?3 ORDER BY 1 LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    ms(window.from_ms),
+                    ms(window.to_ms),
+                    ms(window.bucket_ms.max(1)),
+                    MAX_ROWS
+                ],
+                |r| {
+                    Ok(Sample {
+                        x: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        p2pool: r.get(1)?,
+                        xvb: r.get(2)?,
+                    })
+                },
+            )?;
+            rows.collect()
+        })
+    }
+
+    /// The chart `query` asks for, the last cycle having ended at `now_ms` (drawn by
+    /// [`chart::chart`]; the history only supplies the rows).
+    pub fn chart(
+        &self,
+        query: &ChartQuery,
+        now_ms: u64,
+        interval_ms: u64,
+    ) -> Result<ChartSection, HistoryError> {
+        let oldest = self.oldest_ms()?.unwrap_or(now_ms);
+        let window = query.window(now_ms, oldest, interval_ms);
+        let samples = self.samples(&window)?;
+        Ok(chart::chart(&samples, interval_ms, window.bucket_ms))
+    }
+
+    /// Rows in a table (`samples` or `events`), for tests and the soak.
+    pub fn count(&self, table: &'static str) -> Result<u64, HistoryError> {
+        let sql = match table {
+            "events" => "SELECT COUNT(*) FROM events",
+            _ => "SELECT COUNT(*) FROM samples",
+        };
+        self.with("count rows", |c| {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The kinds of the latest `limit` events, newest first.
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<(u64, String, String)>, HistoryError> {
+        self.with("read events", |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT ts, kind, detail FROM events ORDER BY id DESC LIMIT ?1")?;
+            let rows = stmt.query_map(params![limit], |r| {
+                Ok((
+                    u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    r.get(1)?,
+                    r.get(2)?,
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(x: u64) -> Sample {
+        Sample {
+            x,
+            p2pool: 1_000.0,
+            xvb: 0.0,
+        }
+    }
+
+    const DAY_MS: u64 = 24 * 3_600_000;
+
+    #[test]
+    fn samples_and_events_are_written_in_wal_mode_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(1_000));
+        writer.sample(sample(31_000));
+        writer.event(31_000, "released", "chains synced");
+        writer.flush();
+        assert!(reader.healthy());
+        let all = Window {
+            from_ms: 0,
+            to_ms: 100_000,
+            bucket_ms: 1,
+        };
+        assert_eq!(
+            reader.samples(&all).unwrap(),
+            [sample(1_000), sample(31_000)]
+        );
+        assert_eq!(reader.recent_events(5).unwrap()[0].1, "released");
+        let conn = Connection::open(reader.path()).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn retention_deletes_old_rows_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        let old = u64::from(PRUNE_BATCH) * 3;
+        for i in 0..old {
+            writer.sample(sample(i));
+            if i % 200 == 0 {
+                writer.flush();
+            }
+        }
+        writer.flush();
+        assert_eq!(reader.count("samples").unwrap(), old);
+        // One write 31 days later deletes one batch, not everything at once.
+        writer.sample(sample(31 * DAY_MS));
+        writer.flush();
+        assert_eq!(
+            reader.count("samples").unwrap(),
+            old - u64::from(PRUNE_BATCH) + 1
+        );
+        writer.sample(sample(31 * DAY_MS + 1));
+        writer.sample(sample(31 * DAY_MS + 2));
+        writer.flush();
+        assert_eq!(reader.count("samples").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_and_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let garbage = b"this is not a SQLite database, it is a text file".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(5));
+        writer.flush();
+        assert!(reader.healthy());
+        let aside = dir.path().join("history.sqlite.corrupt.1");
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+        assert_eq!(reader.count("samples").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_failed_write_flips_health_false_and_the_next_landed_write_back() {
+        // A path under a regular file cannot be created, even by root (ENOTDIR).
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("data");
+        std::fs::write(&blocked, b"a file where the directory should be").unwrap();
+        let (writer, reader) = open(&blocked);
+        writer.sample(sample(1));
+        writer.flush();
+        assert!(
+            !reader.healthy(),
+            "a write to an impossible path counted as healthy"
+        );
+        std::fs::remove_file(&blocked).unwrap();
+        std::fs::create_dir(&blocked).unwrap();
+        writer.sample(sample(2));
+        writer.flush();
+        assert!(reader.healthy(), "healthy again once a write lands");
+        assert_eq!(reader.count("samples").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_read_only_directory_makes_the_history_unhealthy() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        // Root ignores directory permissions: find out whether this process is bound by them.
+        let probe = dir.path().join("probe");
+        let bound = std::fs::write(&probe, b"").is_err();
+        let _ = std::fs::remove_file(&probe);
+        let (writer, reader) = open(dir.path());
+        writer.sample(sample(1));
+        writer.flush();
+        assert_eq!(reader.healthy(), !bound);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        writer.sample(sample(2));
+        writer.flush();
+        assert!(reader.healthy());
+    }
+
+    #[test]
+    fn forty_days_of_cycles_keep_thirty_days_and_a_bounded_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = open(dir.path());
+        let every_ms = 30_000;
+        let cycles = 40 * DAY_MS / every_ms;
+        for i in 0..cycles {
+            writer.sample(sample(i * every_ms));
+            if i % 100 == 0 {
+                writer.event(i * every_ms, "container", "start p2pool");
+            }
+            if i % (u64::try_from(QUEUE_BOUND).unwrap() / 2) == 0 {
+                writer.flush();
+            }
+        }
+        writer.flush();
+        let kept = reader.count("samples").unwrap();
+        let thirty_days = RETENTION_MS / every_ms;
+        assert!(
+            (thirty_days..=thirty_days + 1).contains(&kept),
+            "{kept} samples kept, {thirty_days} expected"
+        );
+        assert!(reader.count("events").unwrap() <= thirty_days / 100 + 1);
+        let bytes: u64 = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        // 86,400 samples of three numbers: a few MB with SQLite's overhead, never growing.
+        assert!(
+            bytes < 8 * 1024 * 1024,
+            "history is {bytes} bytes after 40 days"
+        );
+        eprintln!("history after 40 simulated days: {kept} samples, {bytes} bytes on disk");
+    }
+
+    #[test]
+    fn a_full_disk_flips_health_false_and_freed_space_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // A few pages: the schema and a handful of rows fit, then SQLite answers SQLITE_FULL.
+        let (writer, reader) = open_capped(dir.path(), Some(8));
+        let mut x = 0;
+        while reader.healthy() && x < 100_000 {
+            writer.sample(sample(x));
+            writer.flush();
+            x += 1;
+        }
+        assert!(!reader.healthy(), "never filled the capped database");
+        let kept = reader.count("samples").unwrap();
+        assert!(kept > 0);
+        // The operator frees space: rows go, their pages return to SQLite's free list.
+        let conn = Connection::open(reader.path()).unwrap();
+        conn.execute("DELETE FROM samples WHERE ts < ?1", params![ms(x / 2)])
+            .unwrap();
+        drop(conn);
+        writer.sample(sample(x + 1));
+        writer.flush();
+        assert!(reader.healthy(), "healthy again once a write lands");
+    }
+}
