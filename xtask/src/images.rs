@@ -75,6 +75,39 @@ fn ensure_musl_target() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The musl C compiler wrapper the images' C dependencies build with (`.cargo/config.toml`):
+/// installed from Debian's musl-tools when missing and we may (root with apt).
+fn ensure_musl_gcc() -> anyhow::Result<()> {
+    let present = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let wanted =
+        std::env::var("CC_x86_64_unknown_linux_musl").unwrap_or_else(|_| "musl-gcc".into());
+    if present(&wanted) {
+        return Ok(());
+    }
+    eprintln!("+ apt-get install musl-tools (the images' C dependencies compile with musl-gcc)");
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = apt(&["update", "-qq"])
+        && apt(&["install", "-y", "-qq", "--no-install-recommends", "musl-tools"]);
+    if !installed || !present(&wanted) {
+        bail!(
+            "{wanted} is missing: install Debian's musl-tools (apt-get install musl-tools), or \
+             point CC_x86_64_unknown_linux_musl at a musl C compiler"
+        );
+    }
+    Ok(())
+}
+
 fn docker(args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new("docker")
         .args(args)
@@ -107,6 +140,7 @@ pub fn static_pithead() -> PathBuf {
 pub fn build() -> anyhow::Result<()> {
     let root = workspace_root();
     ensure_musl_target()?;
+    ensure_musl_gcc()?;
     docker(&["version", "--format", "{{.Server.Version}}"])
         .context("no docker engine answers: start dockerd first")?;
     let mut args = vec!["build", "--profile", "image", "--target", MUSL];

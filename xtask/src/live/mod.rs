@@ -288,6 +288,7 @@ async fn open(
         baseline,
         inputs,
         inject_failure: args.inject_failure.clone(),
+        workers: args.workers,
     };
     Ok((live, version.stdout))
 }
@@ -296,7 +297,11 @@ async fn open(
 async fn check_only(live: &Live) -> ScenarioResult {
     live.scenario("check (read-only)", || async {
         let before = reads::snapshot(&live.remote).await?;
-        let mut checks = battery::battery(&reads::facts(&live.remote).await?);
+        let facts = reads::facts(&live.remote).await?;
+        let mut checks = battery::battery(&facts);
+        if live.workers > 0 {
+            checks.push(run::workers_online(facts.state.as_ref(), live.workers));
+        }
         let after = reads::snapshot(&live.remote).await?;
         let changed: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
         checks.push(report::Check {

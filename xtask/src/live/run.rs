@@ -36,6 +36,23 @@ pub struct Live {
     pub inputs: Inputs,
     /// A scenario made to fail on purpose after its apply (to prove the rollback).
     pub inject_failure: Option<String>,
+    /// The workers the box's miners must bring online (`--workers`; 0: not checked).
+    pub workers: u32,
+}
+
+/// At least `want` workers are online in `/api/state` (`proxy_workers`).
+pub fn workers_online(state: Option<&Value>, want: u32) -> Check {
+    let online = state
+        .and_then(|s| s.get("proxy_workers"))
+        .and_then(Value::as_u64);
+    Check {
+        name: format!("at least {want} worker(s) online"),
+        result: match online {
+            Some(n) if n >= u64::from(want) => Ok(()),
+            Some(n) => Err(format!("/api/state has proxy_workers {n}")),
+            None => Err("/api/state has no proxy_workers".to_owned()),
+        },
+    }
 }
 
 impl Live {
@@ -146,7 +163,11 @@ impl Live {
         self.apply().await?;
         let mut checks = self.ready(&row.name).await;
         self.step(&row.name, "assertion battery");
-        checks.extend(battery(&reads::facts(&self.remote).await?));
+        let facts = reads::facts(&self.remote).await?;
+        checks.extend(battery(&facts));
+        if self.workers > 0 {
+            checks.push(workers_online(facts.state.as_ref(), self.workers));
+        }
         self.step(&row.name, "second pithead apply -y");
         let second = self.apply().await?;
         checks.push(second_apply_is_noop(&second.stdout));
@@ -203,5 +224,21 @@ impl Live {
                 Err(format!("changed: {changed:?}"))
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_workers_check_reads_proxy_workers() {
+        let state = json!({"proxy_workers": 3});
+        assert_eq!(workers_online(Some(&state), 3).result, Ok(()));
+        let err = workers_online(Some(&state), 4).result.unwrap_err();
+        assert_eq!(err, "/api/state has proxy_workers 3");
+        assert!(workers_online(None, 1).result.is_err());
     }
 }
