@@ -1,6 +1,6 @@
 # Catalog section E — the XvB switching engine: when to donate hashrate to XvB, how much, and how
-# the switch is made. Everything runs on the simulation; the real XvB endpoint waits for the
-# live matrix.
+# the switch is made. Everything runs on the simulation; the real XvB endpoint runs on a box through
+# the live matrix (`cargo xtask test-live --catalog`).
 # Figures from the domain facts: tiers donor 1,000 / VIP 10,000 / whale 100,000 / mega 1,000,000 H/s;
 # a 600 s cycle; reference = target + min(5 % of target, 5,000 H/s).
 @section-E
@@ -154,7 +154,7 @@ Feature: XvB switching engine — donate enough to hold the tier, never more tha
     When the next switch is refused
     Then the engine's recorded mode is unchanged and the switch is retried next time
 
-  @live @pending(xvb-engine)
+  @live
   Scenario Outline: The real XvB endpoint is <condition>
     Given a real box with XvB enabled
     And the XvB stats endpoint is <condition>

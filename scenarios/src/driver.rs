@@ -241,6 +241,13 @@ pub enum LiveFact {
     },
     /// The box is synced and mining: §8's readiness waiters pass.
     Ready,
+    /// The box's config.json enables the XvB engine.
+    XvbEnabled,
+    /// XvB's stats endpoint answers (`reachable`) or fails.
+    XvbEndpoint {
+        /// It answers.
+        reachable: bool,
+    },
 }
 
 /// What the live matrix does to a real box in a `When` step.
@@ -258,6 +265,8 @@ pub enum LiveAction {
     ResumeMonerod,
     /// Check a host capability.
     Check(HostCapability),
+    /// Let the runtime run one whole update cycle.
+    EngineCycle,
 }
 
 /// What a live `Then` step asserts about a real box.
@@ -324,6 +333,12 @@ pub enum LiveOutcome {
     },
     /// The proof of a host capability holds.
     Capability(HostCapability),
+    /// The engine read fresh 1-hour and 24-hour averages from XvB (`stale`: it holds the
+    /// fraction and the dashboard says the stats are stale).
+    XvbStats {
+        /// Stale rather than fresh.
+        stale: bool,
+    },
 }
 
 /// A container's state as a section-D step names it.

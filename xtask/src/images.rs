@@ -98,7 +98,13 @@ fn ensure_musl_gcc() -> anyhow::Result<()> {
             .is_ok_and(|s| s.success())
     };
     let installed = apt(&["update", "-qq"])
-        && apt(&["install", "-y", "-qq", "--no-install-recommends", "musl-tools"]);
+        && apt(&[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "musl-tools",
+        ]);
     if !installed || !present(&wanted) {
         bail!(
             "{wanted} is missing: install Debian's musl-tools (apt-get install musl-tools), or \

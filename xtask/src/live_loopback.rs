@@ -356,6 +356,8 @@ services:
     healthcheck: {test: ["CMD", "/pithead-fake", "probe", "http://127.0.0.1:3344/control"], interval: 2s, timeout: 2s, retries: 2, start_period: 1s}
   dashboard:
     environment:
+      XVB_API_URL: "http://xvb:8088"
+      XVB_PROXY: ""
       UPDATE_INTERVAL: "2"
       NODE_DOWN_AFTER_SEC: "4"
       NODE_RECOVERY_AFTER_SEC: "2"
@@ -371,6 +373,11 @@ services:
     user: "0:0"
     command: ["socket-proxy", "--listen", "0.0.0.0:2375", "--access", "start-stop"]
     healthcheck: {test: ["CMD", "/pithead-fake", "probe", "http://127.0.0.1:2375/_ping"], interval: 2s, timeout: 2s, retries: 2, start_period: 1s}
+  # XvB's stats API (the real one is https://xmrvsbeast.com through Tor).
+  xvb:
+    image: pithead/fake:dev
+    command: ["xvb", "--listen", "0.0.0.0:8088"]
+    networks: [mining_net]
   # The "remote" nodes the matrix's remote rows point at (--input remote_monero_host=...).
   monero-remote:
     image: pithead/fake:dev

@@ -205,3 +205,29 @@ async fn onions(w: &mut CatalogWorld) -> Result<(), TierError> {
 async fn prune_db_size(w: &mut CatalogWorld) -> Result<(), TierError> {
     then(w, LiveOutcome::Capability(HostCapability::PruneDbSize)).await
 }
+
+#[given("a real box with XvB enabled")]
+async fn xvb_enabled(w: &mut CatalogWorld) -> Result<(), TierError> {
+    given(w, LiveFact::XvbEnabled).await
+}
+
+#[given(regex = r"^the XvB stats endpoint is (reachable|failing)$")]
+async fn xvb_endpoint(w: &mut CatalogWorld, condition: String) -> Result<(), TierError> {
+    let reachable = condition == "reachable";
+    given(w, LiveFact::XvbEndpoint { reachable }).await
+}
+
+#[when("the engine runs a cycle")]
+async fn engine_cycle(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::EngineCycle).await
+}
+
+#[then("the engine reads fresh 1-hour and 24-hour averages")]
+async fn xvb_fresh(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::XvbStats { stale: false }).await
+}
+
+#[then("the engine holds the fraction and the dashboard shows it stale")]
+async fn xvb_stale(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::XvbStats { stale: true }).await
+}

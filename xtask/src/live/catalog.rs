@@ -233,7 +233,44 @@ impl LiveTier {
                 Ok(())
             }
             LiveAction::Check(_) => Ok(()),
+            LiveAction::EngineCycle => self.whole_cycle(),
         }
+    }
+
+    fn xvb_enabled(&mut self) -> Result<(), TierError> {
+        let enabled = self
+            .live
+            .baseline
+            .pointer("/xvb/enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        if !enabled {
+            return Err(unsupported(
+                SkipClass::Missing,
+                "the box's config.json has xvb.enabled false",
+            ));
+        }
+        self.judge(LiveOutcome::StackReady)
+    }
+
+    /// Waits until the runtime has finished a cycle that started after now.
+    fn whole_cycle(&self) -> Result<(), TierError> {
+        let count = |state: &Value| state.pointer("/cycle/count").and_then(Value::as_u64);
+        let start = count(&self.state()?).unwrap_or(0);
+        // A real box's cycle is UPDATE_INTERVAL (30 s by default) plus its reads.
+        self.block(wait::until(
+            "the runtime finishes a whole cycle",
+            Duration::from_secs(180),
+            || async {
+                let state = reads::state(&self.live.remote).await?;
+                let now = state.as_ref().and_then(count);
+                Ok(match now {
+                    Some(n) if n >= start + 2 => Ok(()),
+                    other => Err(format!("cycle.count {other:?}, started at {start}")),
+                })
+            },
+        ))
+        .map_err(|e| failed(e.to_string()))
     }
 
     fn wait_status(&self, code: i32, lines: &[&str]) -> Result<(), TierError> {
@@ -469,6 +506,18 @@ impl LiveTier {
                 self.wait_status_line(&format!("{service} {verdict}"))
             }
             LiveOutcome::Capability(capability) => self.capability(capability),
+            LiveOutcome::XvbStats { stale } => {
+                let state = self.state()?;
+                let xvb = state.get("xvb").cloned().unwrap_or(Value::Null);
+                let seen_stale = xvb.get("stale").and_then(Value::as_bool);
+                let averages = ["avg_1h", "avg_24h"]
+                    .iter()
+                    .all(|k| xvb.get(*k).is_some_and(Value::is_number));
+                ensure(
+                    seen_stale == Some(stale) && (stale || averages),
+                    format!("/api/state has xvb {xvb}"),
+                )
+            }
         }
     }
 
@@ -877,6 +926,13 @@ impl Tier for LiveTier {
         let result = match fact {
             LiveFact::Override { path, value } => self.override_given(path, value),
             LiveFact::Ready => self.judge(LiveOutcome::StackReady),
+            LiveFact::XvbEnabled => self.xvb_enabled(),
+            LiveFact::XvbEndpoint { reachable: true } => Ok(()),
+            LiveFact::XvbEndpoint { reachable: false } => Err(unsupported(
+                SkipClass::Covered,
+                "a real XvB endpoint is not made to fail from here; the simulation proves the \
+                 stale hold (section E)",
+            )),
         };
         done(result)
     }
