@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (62, 38, 90)
+            (64, 38, 90)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")
