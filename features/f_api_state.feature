@@ -211,7 +211,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     Then the badge "HugePages off" is shown as a warning
     And /api/state reports system.hugepages.variant as "warn"
 
-  @sim @pending(dashboard) @pending(xvb-engine)
+  @sim
   Scenario: Hashrate too low for the XvB tier shows the low-hashrate badge
     Given XvB is enabled with a fixed tier of VIP
     And the stable hashrate is below 10,000 H/s

@@ -35,6 +35,10 @@ pub enum DashboardFact {
     HistoryWithGap,
     /// The history database file is corrupt before the runtime starts.
     CorruptHistory,
+    /// The XvB engine runs with `XVB_DONATION_LEVEL` fixed at this tier (`donor`, `vip`, …).
+    XvbFixedTier(&'static str),
+    /// The fleet's stable (15-minute) hashrate is below this many H/s.
+    StableHashrateBelow(u64),
 }
 
 /// Something a section-F `When` step does.

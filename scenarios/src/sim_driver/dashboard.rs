@@ -139,6 +139,23 @@ impl SimTier {
                 self.dashboard.history = Some((first, before_gap, after_gap));
                 Ok(())
             }
+            DashboardFact::XvbFixedTier(tier) => {
+                self.xvb_runtime_setup()?;
+                self.set_env(&[("XVB_DONATION_LEVEL", tier.to_owned())])
+            }
+            DashboardFact::StableHashrateBelow(bound) => {
+                let world = self.booted()?;
+                // Two rigs whose sum sits a fifth under the bound: the summary's totals are
+                // theirs, so the engine's stable reading is too.
+                #[allow(clippy::cast_precision_loss)]
+                let each_khs = bound as f64 * 0.8 / 2.0 / 1_000.0;
+                world.xmrig_proxy().set_hashrate_total(None);
+                world.xmrig_proxy().set_workers(vec![
+                    WorkerRow::new("rig-a", each_khs),
+                    WorkerRow::new("rig-b", each_khs),
+                ]);
+                Ok(())
+            }
             DashboardFact::CorruptHistory => {
                 let dir = tempfile::Builder::new()
                     .prefix("pithead-sim-data-")

@@ -69,6 +69,24 @@ async fn corrupt_history(w: &mut CatalogWorld) -> Result<(), TierError> {
     given(w, DashboardFact::CorruptHistory).await
 }
 
+#[given(regex = r"^XvB is enabled with a fixed tier of (donor|VIP|whale|mega)$")]
+async fn xvb_fixed_tier(w: &mut CatalogWorld, tier: String) -> Result<(), TierError> {
+    let tier = match tier.as_str() {
+        "donor" => "donor",
+        "VIP" => "vip",
+        "whale" => "whale",
+        _ => "mega",
+    };
+    given(w, DashboardFact::XvbFixedTier(tier)).await
+}
+
+/// `10,000` is read as 10000; anything unparsable as 0 (no fleet can be below it).
+#[given(regex = r"^the stable hashrate is below ([\d,]+) H/s$")]
+async fn stable_below(w: &mut CatalogWorld, rate: String) -> Result<(), TierError> {
+    let bound = rate.replace(',', "").parse().unwrap_or(0);
+    given(w, DashboardFact::StableHashrateBelow(bound)).await
+}
+
 #[when("the dashboard refreshes")]
 async fn refreshes(w: &mut CatalogWorld) -> Result<(), TierError> {
     when(w, DashboardEvent::Refresh).await

@@ -658,12 +658,13 @@ impl LiveTier {
                 self.local_monerod()?;
                 self.judge(LiveOutcome::StackReady)
             }
-            CliFact::NodeDownRejected => {
-                self.local_monerod()?;
-                self.judge(LiveOutcome::StackReady)?;
-                self.act(LiveAction::StopMonerod)?;
-                self.wait_status_line("xmrig-proxy exited")
-            }
+            CliFact::NodeDownRejected => Err(unsupported(
+                SkipClass::Covered,
+                "on a box, a monerod that is down is itself a problem in pithead status (its \
+                 container exited or unhealthy), so the failover's verdict alone cannot be \
+                 shown there; the simulation proves it (the node answers nothing while its \
+                 container runs), and --fault-injection proves the real failover",
+            )),
             CliFact::SyncHold => Err(unsupported(
                 SkipClass::Covered,
                 "a real box's chains cannot be made to sync on demand; the simulation proves \
