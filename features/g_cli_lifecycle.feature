@@ -80,7 +80,7 @@ Feature: CLI lifecycle — pithead configures, applies and operates the stack sa
       | Monero node endpoint | the whole gate   |
       | Tari node address    | only the Tari part |
 
-  @live @pending(live-lifecycle)
+  @live
   Scenario: setup → up → status → apply → restart → down on a real box, idempotent and keeping secrets
     Given a fresh real box
     When the live matrix runs pithead setup, up, status, apply -y, restart and down in turn

@@ -241,6 +241,8 @@ pub enum LiveFact {
     },
     /// The box is synced and mining: §8's readiness waiters pass.
     Ready,
+    /// A box the lifecycle starts on from `pithead setup` (its secrets' fingerprints noted).
+    FreshBox,
     /// The box's config.json enables the XvB engine.
     XvbEnabled,
     /// XvB's stats endpoint answers (`reachable`) or fails.
@@ -267,6 +269,8 @@ pub enum LiveAction {
     Check(HostCapability),
     /// Let the runtime run one whole update cycle.
     EngineCycle,
+    /// `pithead setup`, `up`, `status`, `apply -y`, `restart` and `down`, in turn.
+    LifecycleSequence,
 }
 
 /// What a live `Then` step asserts about a real box.
@@ -333,6 +337,11 @@ pub enum LiveOutcome {
     },
     /// The proof of a host capability holds.
     Capability(HostCapability),
+    /// Every step of the lifecycle sequence succeeded, and `pithead status` exited 0 while the
+    /// stack was up.
+    SequenceSucceeded,
+    /// The generated secrets' fingerprints are the ones noted at the start.
+    FingerprintsKept,
     /// The engine read fresh 1-hour and 24-hour averages from XvB (`stale`: it holds the
     /// fraction and the dashboard says the stats are stale).
     XvbStats {

@@ -231,3 +231,28 @@ async fn xvb_fresh(w: &mut CatalogWorld) -> Result<(), TierError> {
 async fn xvb_stale(w: &mut CatalogWorld) -> Result<(), TierError> {
     then(w, LiveOutcome::XvbStats { stale: true }).await
 }
+
+#[given("a fresh real box")]
+async fn fresh_box(w: &mut CatalogWorld) -> Result<(), TierError> {
+    given(w, LiveFact::FreshBox).await
+}
+
+#[when("the live matrix runs pithead setup, up, status, apply -y, restart and down in turn")]
+async fn lifecycle_sequence(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::LifecycleSequence).await
+}
+
+#[then("each step succeeds and pithead status exits 0 while the stack is up")]
+async fn sequence_succeeded(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::SequenceSucceeded).await
+}
+
+#[then("repeating apply -y is a no-op")]
+async fn repeating_apply(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::SecondApplyNoop).await
+}
+
+#[then("the secret fingerprints are the same before and after")]
+async fn fingerprints_kept(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::FingerprintsKept).await
+}

@@ -77,6 +77,12 @@ pub struct LiveTier {
     destructive: bool,
     /// The last `pithead status` a `When I run pithead status` step ran (cleared by any action).
     last_status: Option<super::ssh::Reply>,
+    /// The generated secrets' fingerprints when the scenario started (`a fresh real box`).
+    fingerprints: Option<BTreeMap<String, String>>,
+    /// Each step of the lifecycle sequence and how it went.
+    sequence: Vec<(String, Result<(), String>)>,
+    /// The scenario took the stack down: `pithead up` brings it back.
+    stack_down: bool,
 }
 
 impl LiveTier {
@@ -234,7 +240,73 @@ impl LiveTier {
             }
             LiveAction::Check(_) => Ok(()),
             LiveAction::EngineCycle => self.whole_cycle(),
+            LiveAction::LifecycleSequence => {
+                self.lifecycle_sequence();
+                Ok(())
+            }
         }
+    }
+
+    /// `pithead setup` (from the box's own config.json, as a first setup would write it), `up`,
+    /// `status`, `apply -y`, `restart`, `down`: each step's outcome is recorded for the Then.
+    fn lifecycle_sequence(&mut self) {
+        const FROM: &str = ".live-setup-from.json";
+        // setup may rewrite config.json (only what differs from the defaults): the driver
+        // puts the found one back at the end.
+        self.applied = true;
+        let remote = &self.live.remote;
+        let long = Duration::from_secs(600);
+        let run = |step: &'static str, args: &'static [&'static str]| async move {
+            match remote.pithead(step, args, None, long).await {
+                Ok(reply) if reply.ok() => Ok(()),
+                Ok(reply) => Err(reply.describe()),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        let status_ok = || async {
+            wait::status_says(remote, 0, &[], VERDICT)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let steps = self.block(async {
+            let mut steps: Vec<(String, Result<(), String>)> = Vec::new();
+            let copied = remote
+                .must(
+                    "copying config.json",
+                    &["cp", "--", "config.json", FROM],
+                    None,
+                    long,
+                )
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string());
+            let setup = match copied {
+                Ok(()) => run("pithead setup", &["setup", "--from", FROM, "-y"]).await,
+                Err(e) => Err(e),
+            };
+            let _ = remote
+                .run("removing the copy", &["rm", "-f", "--", FROM], None, long)
+                .await;
+            steps.push(("pithead setup --from config.json -y".into(), setup));
+            steps.push(("pithead up".into(), run("pithead up", &["up"]).await));
+            steps.push(("pithead status exits 0 (up)".into(), status_ok().await));
+            steps.push((
+                "pithead apply -y".into(),
+                run("pithead apply -y", &["apply", "-y"]).await,
+            ));
+            steps.push((
+                "pithead restart".into(),
+                run("pithead restart", &["restart"]).await,
+            ));
+            steps.push((
+                "pithead status exits 0 (restarted)".into(),
+                status_ok().await,
+            ));
+            steps.push(("pithead down".into(), run("pithead down", &["down"]).await));
+            steps
+        });
+        self.stack_down = true;
+        self.sequence = steps;
     }
 
     fn xvb_enabled(&mut self) -> Result<(), TierError> {
@@ -506,6 +578,28 @@ impl LiveTier {
                 self.wait_status_line(&format!("{service} {verdict}"))
             }
             LiveOutcome::Capability(capability) => self.capability(capability),
+            LiveOutcome::SequenceSucceeded => {
+                let failed: Vec<String> = self
+                    .sequence
+                    .iter()
+                    .filter_map(|(step, result)| {
+                        result.as_ref().err().map(|e| format!("{step}: {e}"))
+                    })
+                    .collect();
+                ensure(
+                    !self.sequence.is_empty() && failed.is_empty(),
+                    format!("the lifecycle sequence: {failed:?}"),
+                )
+            }
+            LiveOutcome::FingerprintsKept => {
+                let before = self.fingerprints.clone().ok_or_else(|| {
+                    TierError::Scenario("no fingerprints were noted (a fresh real box)".into())
+                })?;
+                let check = self
+                    .block(self.live.secrets_kept(&before))
+                    .map_err(tier_error)?;
+                check.result.map_err(failed)
+            }
             LiveOutcome::XvbStats { stale } => {
                 let state = self.state()?;
                 let xvb = state.get("xvb").cloned().unwrap_or(Value::Null);
@@ -799,7 +893,7 @@ impl Drop for LiveTier {
         let frozen = self.monerod_frozen;
         let stopped = self.monerod_stopped;
         let applied = self.applied;
-        let removed = self.removed;
+        let removed = self.removed || self.stack_down;
         let restored = self.handle.block_on(async move {
             let remote = &live.remote;
             let long = Duration::from_secs(120);
@@ -928,6 +1022,13 @@ impl Tier for LiveTier {
             LiveFact::Override { path, value } => self.override_given(path, value),
             LiveFact::Ready => self.judge(LiveOutcome::StackReady),
             LiveFact::XvbEnabled => self.xvb_enabled(),
+            LiveFact::FreshBox => self.judge(LiveOutcome::StackReady).and_then(|()| {
+                let prints = self
+                    .block(reads::fingerprints(&self.live.remote))
+                    .map_err(tier_error)?;
+                self.fingerprints = Some(prints);
+                Ok(())
+            }),
             LiveFact::XvbEndpoint { reachable: true } => Ok(()),
             LiveFact::XvbEndpoint { reachable: false } => Err(unsupported(
                 SkipClass::Covered,
@@ -988,6 +1089,9 @@ pub fn run(
             removed: false,
             destructive,
             last_status: None,
+            fingerprints: None,
+            sequence: Vec::new(),
+            stack_down: false,
         }))
     });
     let report = runner::run(Options {
