@@ -615,6 +615,32 @@ impl LiveTier {
         }
     }
 
+    /// Waits until every row of `pithead status` is `✓ … running` (a restarted service's
+    /// health check may still be pending: it is up, but not yet healthy).
+    fn wait_all_healthy(&self) -> Result<(), TierError> {
+        self.block(wait::until(
+            "every service is running and healthy",
+            VERDICT,
+            || async {
+                let status = reads::status(&self.live.remote).await?;
+                let rows: Vec<&str> = status
+                    .stdout
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.starts_with(['✓', '…', '⚠', '✗']))
+                    .collect();
+                Ok(
+                    if !rows.is_empty() && rows.iter().all(|l| l.starts_with('✓')) {
+                        Ok(())
+                    } else {
+                        Err(status.stdout.trim_end().to_owned())
+                    },
+                )
+            },
+        ))
+        .map_err(|e| failed(e.to_string()))
+    }
+
     fn wait_status_line(&self, line: &str) -> Result<(), TierError> {
         let what = format!("pithead status prints {line:?}");
         self.block(wait::until(&what, VERDICT, || async {
@@ -747,7 +773,10 @@ fn covered_by_lifecycle(what: String) -> TierError {
 impl LiveTier {
     fn cli_fact(&mut self, fact: CliFact) -> Result<(), TierError> {
         match fact {
-            CliFact::AllHealthy => self.judge(LiveOutcome::StackReady),
+            CliFact::AllHealthy => {
+                self.judge(LiveOutcome::StackReady)?;
+                self.wait_all_healthy()
+            }
             CliFact::HealthyLocalNode => {
                 self.local_monerod()?;
                 self.judge(LiveOutcome::StackReady)
