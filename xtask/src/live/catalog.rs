@@ -21,7 +21,7 @@ use pithead_scenarios::tags::TierTag;
 use pithead_scenarios::tiers::Registry;
 use serde_json::Value;
 
-use super::battery::second_apply_is_noop;
+use super::battery::{second_apply_is_noop, BoxFacts};
 use super::matrix::{apply_overrides, Row};
 use super::reads;
 use super::report::{ScenarioResult, Status};
@@ -48,6 +48,32 @@ fn tier_error(e: impl std::fmt::Display) -> TierError {
         tier: TIER,
         message: e.to_string(),
     }
+}
+
+/// A `.env` value of `facts` (empty when absent).
+fn env_of(facts: &BoxFacts, key: &str) -> String {
+    facts.env.get(key).cloned().unwrap_or_default()
+}
+
+/// A string of `/api/state` at a JSON pointer (`absent` when missing).
+fn state_text(facts: &BoxFacts, pointer: &str) -> String {
+    facts
+        .state
+        .as_ref()
+        .and_then(|s| s.pointer(pointer))
+        .and_then(Value::as_str)
+        .unwrap_or("absent")
+        .to_owned()
+}
+
+/// A string of config.json at a JSON pointer (empty when missing).
+fn config_text(facts: &BoxFacts, pointer: &str) -> String {
+    facts
+        .config
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// `Ok` when `ok`, else a failed check saying `why`.
@@ -397,18 +423,8 @@ impl LiveTier {
             }
             LiveOutcome::MonerodLocal => {
                 let facts = self.facts()?;
-                let profiles = facts
-                    .env
-                    .get("COMPOSE_PROFILES")
-                    .cloned()
-                    .unwrap_or_default();
-                let mode = facts
-                    .state
-                    .as_ref()
-                    .and_then(|s| s.pointer("/monero/mode"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("absent")
-                    .to_owned();
+                let profiles = env_of(&facts, "COMPOSE_PROFILES");
+                let mode = state_text(&facts, "/monero/mode");
                 ensure(
                     profiles.split(',').any(|p| p == "local_node")
                         && facts.status_out.contains("✓ monerod running")
@@ -421,24 +437,9 @@ impl LiveTier {
             }
             LiveOutcome::MonerodRemote => {
                 let facts = self.facts()?;
-                let host = facts
-                    .config
-                    .pointer("/monero/remote/host")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let node_host = facts
-                    .env
-                    .get("MONERO_NODE_HOST")
-                    .cloned()
-                    .unwrap_or_default();
-                let mode = facts
-                    .state
-                    .as_ref()
-                    .and_then(|s| s.pointer("/monero/mode"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("absent")
-                    .to_owned();
+                let host = config_text(&facts, "/monero/remote/host");
+                let node_host = env_of(&facts, "MONERO_NODE_HOST");
+                let mode = state_text(&facts, "/monero/mode");
                 ensure(
                     !Self::lists(&facts.status_out, "monerod")
                         && node_host == host
@@ -452,11 +453,7 @@ impl LiveTier {
             }
             LiveOutcome::TariLocal => {
                 let facts = self.facts()?;
-                let profiles = facts
-                    .env
-                    .get("COMPOSE_PROFILES")
-                    .cloned()
-                    .unwrap_or_default();
+                let profiles = env_of(&facts, "COMPOSE_PROFILES");
                 ensure(
                     profiles.split(',').any(|p| p == "local_tari")
                         && facts.status_out.contains("✓ tari running"),
@@ -474,18 +471,9 @@ impl LiveTier {
                     .as_ref()
                     .and_then(|s| s.pointer("/nodes/tari"))
                     .is_some();
-                let address = facts
-                    .env
-                    .get("TARI_GRPC_ADDRESS")
-                    .cloned()
-                    .unwrap_or_default();
+                let address = env_of(&facts, "TARI_GRPC_ADDRESS");
                 if outcome == LiveOutcome::TariRemote {
-                    let host = facts
-                        .config
-                        .pointer("/tari/remote/host")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
+                    let host = config_text(&facts, "/tari/remote/host");
                     ensure(
                         !listed && !host.is_empty() && address.starts_with(&host) && watched,
                         format!("tari listed: {listed}, TARI_GRPC_ADDRESS names the remote host: {}, the runtime watches Tari: {watched}", address.starts_with(&host)),
