@@ -25,6 +25,10 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use clap::Args;
 
+// The shipped compose file's services, each its own `container_name`: a stack of someone else's
+// with these names on this engine would collide with the box.
+use pithead_runtime::control::verdicts::STACK_SERVICES as STACK_CONTAINERS;
+
 use crate::live::battery::parse_env;
 use crate::live::matrix;
 
@@ -44,20 +48,6 @@ const TARI_WALLET: &str =
 /// The box's stand-ins for remote nodes (services of its compose override).
 const REMOTE_MONERO: &str = "remote_monero_host=monero-remote";
 const REMOTE_TARI: &str = "remote_tari_host=tari-remote";
-
-/// The containers the shipped compose file names; a stack of someone else's with these names
-/// on this engine would collide with the box.
-const STACK_CONTAINERS: [&str; 9] = [
-    "tor",
-    "monerod",
-    "tari",
-    "p2pool",
-    "xmrig-proxy",
-    "dashboard",
-    "docker-proxy",
-    "docker-control",
-    "caddy",
-];
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
