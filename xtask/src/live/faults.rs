@@ -112,15 +112,8 @@ async fn remove(live: &Live) -> anyhow::Result<Vec<Check>> {
     let missing = wait::status_says(remote, 1, &["✗ monerod missing"], SHOWS).await;
     live.step("fault: rm monerod", "pithead up");
     remote
-        .pithead("pithead up", &["up"], None, Duration::from_secs(600))
-        .await
-        .and_then(|reply| {
-            if reply.ok() {
-                Ok(())
-            } else {
-                Err(remote.failed("pithead up", &reply))
-            }
-        })?;
+        .must_pithead("pithead up", &["up"], Duration::from_secs(600))
+        .await?;
     Ok(vec![
         check(
             "pithead status reports monerod missing and exits 1",

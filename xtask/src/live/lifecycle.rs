@@ -118,7 +118,7 @@ async fn round_trip(live: &Live, name: &str) -> anyhow::Result<Vec<Check>> {
     let digest_before = remote.digests(&["config.json"]).await?;
     live.step(name, "pithead backup -y --no-encrypt");
     remote
-        .pithead(
+        .must_pithead(
             "pithead backup",
             &[
                 "backup",
@@ -127,17 +127,9 @@ async fn round_trip(live: &Live, name: &str) -> anyhow::Result<Vec<Check>> {
                 "--output",
                 ROUND_TRIP_ARCHIVE,
             ],
-            None,
             Duration::from_secs(600),
         )
-        .await
-        .and_then(|r| {
-            if r.ok() {
-                Ok(r)
-            } else {
-                Err(remote.failed("pithead backup", &r))
-            }
-        })?;
+        .await?;
     let mut checks = vec![super::safety::lists_config_and_env(live, ROUND_TRIP_ARCHIVE).await?];
     let config = reads::config(remote).await?;
     let to = other_pool(current_pool(&config));
@@ -146,20 +138,12 @@ async fn round_trip(live: &Live, name: &str) -> anyhow::Result<Vec<Check>> {
     live.apply().await?;
     live.step(name, "pithead restore -y");
     remote
-        .pithead(
+        .must_pithead(
             "pithead restore",
             &["restore", "-y", ROUND_TRIP_ARCHIVE],
-            None,
             Duration::from_secs(600),
         )
-        .await
-        .and_then(|r| {
-            if r.ok() {
-                Ok(r)
-            } else {
-                Err(remote.failed("pithead restore", &r))
-            }
-        })?;
+        .await?;
     let digest_after = remote.digests(&["config.json"]).await?;
     checks.push(Check {
         name: "config.json is byte-identical to the backed-up one".to_owned(),

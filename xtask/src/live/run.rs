@@ -80,26 +80,18 @@ impl Live {
 
     /// `pithead apply -y`, which must succeed.
     pub async fn apply(&self) -> anyhow::Result<Reply> {
-        let reply = self
+        Ok(self
             .remote
-            .pithead("pithead apply -y", &["apply", "-y"], None, APPLY)
-            .await?;
-        if !reply.ok() {
-            return Err(self.remote.failed("pithead apply -y", &reply).into());
-        }
-        Ok(reply)
+            .must_pithead("pithead apply -y", &["apply", "-y"], APPLY)
+            .await?)
     }
 
     /// `pithead up`, which must succeed.
     pub async fn up(&self, scenario: &str) -> anyhow::Result<()> {
         self.step(scenario, "pithead up");
-        let reply = self
-            .remote
-            .pithead("pithead up", &["up"], None, APPLY)
+        self.remote
+            .must_pithead("pithead up", &["up"], APPLY)
             .await?;
-        if !reply.ok() {
-            return Err(self.remote.failed("pithead up", &reply).into());
-        }
         Ok(())
     }
 

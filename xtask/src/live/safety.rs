@@ -23,14 +23,6 @@ pub struct Safety {
     pub fingerprints: BTreeMap<String, String>,
 }
 
-fn ok_or(reply: super::ssh::Reply, live: &Live, step: &str) -> anyhow::Result<()> {
-    if reply.ok() {
-        Ok(())
-    } else {
-        Err(live.remote.failed(step, &reply).into())
-    }
-}
-
 /// Whether `archive` (on the box) lists config.json and .env, as one check.
 pub async fn lists_config_and_env(live: &Live, archive: &str) -> anyhow::Result<Check> {
     let listing = live
@@ -67,16 +59,13 @@ pub async fn take(live: &Live) -> anyhow::Result<Safety> {
     live.step("safety backup", step);
     let config_digest = live.remote.digests(&["config.json"]).await?;
     let fingerprints = reads::fingerprints(&live.remote).await?;
-    let reply = live
-        .remote
-        .pithead(
+    live.remote
+        .must_pithead(
             step,
             &["backup", "-y", "--no-encrypt", "--output", ARCHIVE],
-            None,
             Duration::from_secs(600),
         )
         .await?;
-    ok_or(reply, live, step)?;
     let listed = lists_config_and_env(live, ARCHIVE).await?;
     if let Err(why) = listed.result {
         anyhow::bail!(
@@ -97,20 +86,17 @@ pub async fn roll_back(live: &Live, safety: &Safety) -> anyhow::Result<Vec<Check
     let name = "safety backup: roll back";
     let remote = &live.remote;
     live.step(name, "pithead down");
-    let reply = remote
-        .pithead("pithead down", &["down"], None, Duration::from_secs(600))
+    remote
+        .must_pithead("pithead down", &["down"], Duration::from_secs(600))
         .await?;
-    ok_or(reply, live, "pithead down")?;
     live.step(name, "pithead restore -y");
-    let reply = remote
-        .pithead(
+    remote
+        .must_pithead(
             "pithead restore",
             &["restore", "-y", &safety.archive],
-            None,
             Duration::from_secs(600),
         )
         .await?;
-    ok_or(reply, live, "pithead restore")?;
     live.up(name).await?;
     let mut checks = live.ready(name).await;
     let digest = remote.digests(&["config.json"]).await?;

@@ -277,6 +277,21 @@ impl Remote {
         self.run(step, &argv, stdin, timeout).await
     }
 
+    /// Like [`Remote::pithead`], but a non-zero exit is an error naming the step.
+    pub async fn must_pithead(
+        &self,
+        step: &str,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<Reply, RemoteError> {
+        let reply = self.pithead(step, args, None, timeout).await?;
+        if reply.ok() {
+            Ok(reply)
+        } else {
+            Err(self.failed(step, &reply))
+        }
+    }
+
     /// A file of the stack directory, or `None` when it does not exist.
     pub async fn read(&self, path: &str) -> Result<Option<String>, RemoteError> {
         let step = format!("reading {path}");
