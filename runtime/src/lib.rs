@@ -6,12 +6,14 @@
 //! - [`store`]: what survives a restart.
 //! - [`cycle`]: one observe → decide → act → record pass.
 //! - [`view`]: the read model (the `/api/state` document) the cycle writes and the rest reads.
+//! - [`alerts`]: the alert sinks (Telegram, webhook, ntfy) and the heartbeat, delivering only.
 //! - [`api`]: the HTTP server (`/healthz`, `/api/state`), serving the read model.
 //! - [`app`]: the entry point shared by the daemon and the simulation.
 //! - [`config`]: the environment, read once.
 //! - [`cli`]: the `pithead` CLI's library (config.json, render, apply, status).
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod cli;

@@ -3,6 +3,7 @@
 //! Architecture invariant: nothing here awaits, reads a clock, or touches the network or disk.
 //! The update cycle ([`crate::cycle`]) is the only driver.
 
+pub mod alerts;
 pub mod chain;
 pub mod failover;
 pub mod machines;
