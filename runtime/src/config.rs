@@ -252,6 +252,9 @@ pub struct Config {
     /// `DOCKER_PROXY_URL`: the read-only docker socket proxy the container states are read
     /// through; unset ⇒ `DOCKER_CONTROL_URL`.
     pub docker_proxy_url: Option<Endpoint>,
+    /// The alert sinks and the heartbeat (`TELEGRAM_*`, `NOTIFY_*`, `NTFY_*`,
+    /// `HEALTHCHECKS_PING_URL`, `ALERTS_PROXY`).
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -290,6 +293,7 @@ impl std::fmt::Debug for Config {
                 "docker_proxy_url",
                 &self.docker_proxy_url.as_ref().map(ToString::to_string),
             )
+            .field("alerts", &self.alerts)
             .finish()
     }
 }
@@ -377,6 +381,7 @@ impl Config {
             Some(url) => Some(http_url("DOCKER_PROXY_URL", &url)?),
             None => None,
         };
+        let alerts = crate::alerts::AlertsConfig::from_lookup(&get)?;
         if rpc_timeout >= node_down_after {
             return Err(ConfigError::TimeoutNotBelowDownWindow {
                 rpc_timeout_secs: rpc_timeout.as_secs(),
@@ -405,6 +410,7 @@ impl Config {
             stack_services,
             compose_profiles,
             docker_proxy_url,
+            alerts,
         })
     }
 }
