@@ -37,12 +37,20 @@ pub async fn run(options: Upgrade<'_>) -> anyhow::Result<ExitCode> {
     // An image that exists only here (built on this box, or pinned to a digest already
     // present) has nothing to pull: its failure is not the upgrade's.
     eprintln!("pithead: pulling newer images (images built on this box are kept)…");
-    compose.run(&["pull", "--ignore-pull-failures"])?;
+    // Compose still fails the whole pull when a registry cannot be reached at all (no DNS, no
+    // route): the stack then keeps the images it has, which is what the report shows.
+    let pulled = compose.run(&["pull", "--ignore-pull-failures"]);
+    if let Err(e) = &pulled {
+        eprintln!("pithead: {e}");
+    }
     eprintln!("pithead: recreating the services whose image or configuration changed…");
     compose.run(&["up", "-d", "--remove-orphans"])?;
 
     let healthy = wait_healthy(&options, &services).await?;
     let after = status::images(options.docker, &services, CALL).await?;
+    if pulled.is_err() {
+        println!("⚠ The pull failed (is a registry reachable?): services kept the images on this box.");
+    }
     for line in upgrade::report(&upgrade::changes(&before, &after)) {
         println!("{line}");
     }
