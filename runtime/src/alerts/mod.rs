@@ -64,8 +64,12 @@ pub trait Pinger: Send + Sync {
 }
 
 mod config;
+mod url;
 
-pub use config::AlertsConfig;
+pub use config::{
+    toggle_var, AlertsConfig, NtfyConfig, TelegramConfig, HOST_MAX_LEN, TELEGRAM_DEFAULT_API_BASE,
+};
+pub use url::{is_private_ip, SinkUrl, SinkUrlError};
 
 use std::sync::Arc;
 
