@@ -122,11 +122,7 @@ impl AlertsConfig {
             Some(text) => Some(NtfyConfig {
                 url: SinkUrl::parse(&text)
                     .map_err(|why| invalid("NTFY_URL", shown(&text), why.to_string()))?,
-                token: secret(
-                    get,
-                    "NTFY_TOKEN",
-                    "a token (no spaces or control characters)",
-                )?,
+                token: secret(get, "NTFY_TOKEN", "a token (printable ASCII, no spaces)")?,
             }),
             None => None,
         };
@@ -157,7 +153,7 @@ impl AlertsConfig {
             webhook_secret: secret(
                 get,
                 "NOTIFY_WEBHOOK_SECRET",
-                "a secret (no spaces or control characters)",
+                "a secret (printable ASCII, no spaces)",
             )?,
             ntfy,
             healthchecks,
@@ -301,15 +297,15 @@ pub fn toggle_var(key: EventKey) -> Option<&'static str> {
     })
 }
 
-/// An optional secret: blank is unset; it goes into a header, so no whitespace or control
-/// characters.
+/// An optional secret: blank is unset; it goes into a header (or an HMAC key read back by
+/// another program), so printable ASCII without spaces.
 fn secret(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
     expected: &str,
 ) -> Result<Option<String>, ConfigError> {
     match get(var).filter(|v| !v.is_empty()) {
-        Some(value) if value.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+        Some(value) if !value.chars().all(|c| c.is_ascii_graphic()) => {
             Err(invalid(var, HIDDEN.into(), expected.to_owned()))
         }
         other => Ok(other),
