@@ -739,3 +739,188 @@ async fn an_unreadable_ca_file_is_a_setup_error_naming_the_variable() {
     assert!(err.starts_with("ALERTS_CA_FILE: "), "{err}");
     assert!(!err.contains("S3cret"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `pithead test-alert`, the binary, against the recorder.
+
+/// Runs `pithead test-alert --stack-dir <dir>` off the runtime (the recorder keeps serving).
+async fn test_alert(dir: &std::path::Path) -> (Option<i32>, String, String) {
+    let dir = dir.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pithead"))
+            .arg("test-alert")
+            .arg("--stack-dir")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn write_env(dir: &std::path::Path, pairs: &[(&str, String)]) {
+    let text: String = pairs.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
+    std::fs::write(dir.join(".env"), text).unwrap();
+}
+
+fn assert_no_secret(texts: &[&str]) {
+    for text in texts {
+        for secret in [
+            TOKEN,
+            CHAT,
+            "9876543210",
+            HOOK_SECRET,
+            NTFY_TOKEN,
+            "uuid-1",
+            "/hook",
+            "topic",
+        ] {
+            assert!(!text.contains(secret), "{secret:?} in {text:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn test_alert_prints_one_line_per_sink_and_exits_1_on_a_failure() {
+    let ca = test_ca();
+    let tls = recorder(Some(ca.server())).await;
+    let plain = recorder(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = format!(
+        "http://127.0.0.1:{p}/hook/ok http://127.0.0.1:{p}/hook/status401",
+        p = plain.port()
+    );
+    let mut env = vec![
+        ("TELEGRAM_ENABLED", "true".to_owned()),
+        ("TELEGRAM_BOT_TOKEN", TOKEN.into()),
+        ("TELEGRAM_CHAT_ID", CHAT.into()),
+        (
+            "TELEGRAM_API_BASE",
+            format!("https://localhost:{}", tls.port()),
+        ),
+        ("NOTIFY_WEBHOOK_URLS", hooks),
+        ("NOTIFY_WEBHOOK_SECRET", HOOK_SECRET.into()),
+        (
+            "HEALTHCHECKS_PING_URL",
+            format!("http://127.0.0.1:{}/ping/uuid-1", plain.port()),
+        ),
+        ("ALERTS_CA_FILE", ca.path()),
+        ("ALERTS_HOST", "rig-1".into()),
+    ];
+    write_env(dir.path(), &env);
+    let (code, stdout, stderr) = test_alert(dir.path()).await;
+    assert_eq!(
+        stdout,
+        "telegram: PASS\nwebhook#1: PASS\nwebhook#2: FAIL (HTTP 401)\nntfy: not configured\n",
+        "stderr: {stderr}"
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_no_secret(&[&stdout, &stderr]);
+
+    // Telegram got the test message; the heartbeat was not pinged.
+    let tg = tls.seen();
+    assert_eq!(tg.len(), 1, "{tg:#?}");
+    assert_eq!(tg[0].path, format!("/bot{TOKEN}/sendMessage"));
+    let json: serde_json::Value = serde_json::from_slice(&tg[0].body).unwrap();
+    let text = json["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("[rig-1] ") && text.ends_with(" #test"),
+        "{text}"
+    );
+    let paths: Vec<String> = plain.seen().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/hook/ok", "/hook/status401"]);
+    let hook = &plain.seen()[0];
+    let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+    assert_eq!(body["event"], "test");
+    verify_signature(
+        HOOK_SECRET,
+        &hook.body,
+        hook.header("x-pithead-signature").unwrap(),
+    );
+
+    // Every sink passing: exit 0; ntfy configured shows its line.
+    env[4].1 = format!("http://127.0.0.1:{}/hook/ok", plain.port());
+    env.push((
+        "NTFY_URL",
+        format!("https://localhost:{}/topic", tls.port()),
+    ));
+    env.push(("NTFY_TOKEN", NTFY_TOKEN.into()));
+    write_env(dir.path(), &env);
+    let (code, stdout, stderr) = test_alert(dir.path()).await;
+    assert_eq!(
+        stdout, "telegram: PASS\nwebhook#1: PASS\nntfy: PASS\n",
+        "stderr: {stderr}"
+    );
+    assert_eq!(code, Some(0));
+    assert_no_secret(&[&stdout, &stderr]);
+    assert!(!plain.seen().iter().any(|r| r.path.contains("ping")));
+}
+
+#[tokio::test]
+async fn test_alert_a_refused_connection_is_its_class_and_nothing_configured_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    write_env(
+        dir.path(),
+        &[("NTFY_URL", format!("http://127.0.0.1:{port}/topic"))],
+    );
+    let (code, stdout, stderr) = test_alert(dir.path()).await;
+    assert_eq!(
+        stdout,
+        "telegram: not configured\nwebhook: not configured\nntfy: FAIL (connection error)\n"
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+
+    write_env(dir.path(), &[("TELEGRAM_ENABLED", "false".into())]);
+    let (code, stdout, _) = test_alert(dir.path()).await;
+    assert_eq!(
+        stdout,
+        "telegram: not configured\nwebhook: not configured\nntfy: not configured\n"
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test]
+async fn test_alert_exits_2_on_a_refused_env_without_echoing_it_and_without_an_env() {
+    let dir = tempfile::tempdir().unwrap();
+    write_env(
+        dir.path(),
+        &[
+            ("NTFY_URL", "http://ntfy.sh/topicS3cret".into()),
+            ("TELEGRAM_BOT_TOKEN", TOKEN.into()),
+        ],
+    );
+    let (code, stdout, stderr) = test_alert(dir.path()).await;
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.starts_with("pithead: .env: NTFY_URL: invalid value \"http://ntfy.sh\""),
+        "{stderr}"
+    );
+    assert_no_secret(&[&stderr]);
+
+    write_env(
+        dir.path(),
+        &[
+            ("TELEGRAM_ENABLED", "true".into()),
+            ("TELEGRAM_BOT_TOKEN", TOKEN.into()),
+            ("TELEGRAM_CHAT_ID", "chat 9876543210".into()),
+        ],
+    );
+    let (code, _, stderr) = test_alert(dir.path()).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("TELEGRAM_CHAT_ID"), "{stderr}");
+    assert_no_secret(&[&stderr]);
+
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = test_alert(empty.path()).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no .env"), "{stderr}");
+}
