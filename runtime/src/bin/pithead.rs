@@ -219,6 +219,22 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         stack_dir: PathBuf,
     },
+    /// Pulls newer images, recreates what changed and waits for the stack to be healthy.
+    ///
+    /// `compose pull --ignore-pull-failures` (images built on this box have nothing to pull),
+    /// then `compose up -d --remove-orphans`, then the `pithead status` verdicts until every
+    /// service is up or --wait runs out. Prints which services run a new image; exit 0 when the
+    /// stack is healthy again, 1 when it is not within --wait.
+    Upgrade {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The runtime's address, for the sync progress.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Seconds to wait for the stack to be healthy after the recreate.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        wait: u64,
+    },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
         /// The runtime's address.
@@ -245,6 +261,8 @@ async fn main() -> ExitCode {
 mod lifecycle;
 #[path = "pithead/stack.rs"]
 mod stack;
+#[path = "pithead/upgrade.rs"]
+mod upgrade;
 
 struct Terminal;
 
@@ -450,6 +468,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{line}");
             }
             Ok(ExitCode::from(test_alert::exit_code(&lines)))
+        }
+        Command::Upgrade { engine, url, wait } => {
+            upgrade::run(upgrade::Upgrade {
+                stack_dir: &engine.stack_dir,
+                docker: &engine.docker,
+                url: &url,
+                wait: Duration::from_secs(wait),
+            })
+            .await
         }
         Command::State { url, json } => {
             let uri = format!("{}/api/state", url.trim_end_matches('/'));

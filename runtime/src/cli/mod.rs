@@ -26,6 +26,7 @@ pub mod shape;
 pub mod stack_dir;
 pub mod status;
 pub mod test_alert;
+pub mod upgrade;
 pub mod validate;
 
 use std::path::Path;
