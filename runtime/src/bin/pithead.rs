@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,10 +16,10 @@ use pithead_runtime::cli::compose::SystemCompose;
 use pithead_runtime::cli::compose_file::{self, COMPOSE_YAML};
 use pithead_runtime::cli::secrets::{self, OsEntropy};
 use pithead_runtime::cli::stack_dir::StackDir;
-use pithead_runtime::cli::{load_file, render, status};
+use pithead_runtime::cli::{load_file, render, status, test_alert};
 use pithead_runtime::control::verdicts;
 use pithead_runtime::io::http::{self, Exchange};
-use pithead_runtime::io::TokioConnector;
+use pithead_runtime::io::{SystemClock, TokioConnector};
 
 #[derive(Parser)]
 #[command(
@@ -206,6 +207,17 @@ enum Command {
         passphrase_stdin: bool,
         /// The backup archive (.tar.gz.age or .tar.gz).
         archive: PathBuf,
+    },
+    /// Sends one test message through every alert sink the stack's .env configures.
+    ///
+    /// One line per sink: `telegram: PASS`, `webhook#1: FAIL (HTTP 404)`, `ntfy: not
+    /// configured`; a failure gives its class only (HTTP <code>, timeout, connection error).
+    /// The heartbeat is not pinged. Exit 0 when no sink failed, 1 on any FAIL, 2 when the .env
+    /// is missing or holds a value the runtime would refuse.
+    TestAlert {
+        /// The stack directory (its .env holds the sinks).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        stack_dir: PathBuf,
     },
     /// Pulls newer images, recreates what changed and waits for the stack to be healthy.
     ///
@@ -442,6 +454,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout(),
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::TestAlert { stack_dir } => {
+            let stack = StackDir::new(&stack_dir);
+            let env = stack.read_env()?.with_context(|| {
+                format!(
+                    "no .env in {}: run `pithead render` first",
+                    stack.root().display()
+                )
+            })?;
+            let lines = test_alert::run(&env, Arc::new(TokioConnector), &SystemClock).await?;
+            for line in &lines {
+                println!("{line}");
+            }
+            Ok(ExitCode::from(test_alert::exit_code(&lines)))
         }
         Command::Upgrade { engine, url, wait } => {
             upgrade::run(upgrade::Upgrade {
