@@ -7,6 +7,8 @@
 
 mod event;
 pub mod machine;
+pub mod outbox;
 
 pub use event::{Alert, EventKey, Severity};
 pub use machine::{AlertMachine, DiskLevel, Signals};
+pub use outbox::{Attempt, Outbox, OutboxCounters, OutboxLimits, SavedEntry, SavedOutbox};
