@@ -6,9 +6,11 @@
 //! [`AlertMachine`] turns a cycle's signals into alerts.
 
 mod event;
+pub mod heartbeat;
 pub mod machine;
 pub mod outbox;
 
 pub use event::{Alert, EventKey, Severity};
+pub use heartbeat::{Heartbeat, HeartbeatLog, HeartbeatStatus, HEARTBEAT_INTERVAL};
 pub use machine::{AlertMachine, DiskLevel, Signals};
 pub use outbox::{Attempt, Outbox, OutboxCounters, OutboxLimits, SavedEntry, SavedOutbox};
