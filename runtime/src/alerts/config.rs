@@ -35,6 +35,16 @@ pub struct TelegramConfig {
     pub muted: BTreeSet<EventKey>,
 }
 
+impl std::fmt::Debug for TelegramConfig {
+    /// The API's `scheme://host` and the muted events; never the token or the chat id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramConfig")
+            .field("api_base", &self.api_base)
+            .field("muted", &self.muted)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An ntfy topic, configured.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NtfyConfig {
@@ -42,6 +52,16 @@ pub struct NtfyConfig {
     pub url: SinkUrl,
     /// `NTFY_TOKEN`: sent as `Authorization: Bearer`, when set.
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for NtfyConfig {
+    /// The topic's `scheme://host` and whether a token is set; never the topic or the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NtfyConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 /// Every alert sink and the heartbeat, as configured. The default has every sink off.
@@ -614,7 +634,7 @@ mod tests {
     #[test]
     fn debug_shows_no_secret() {
         let c = with(&full()).unwrap();
-        let text = format!("{c:?}");
+        let text = format!("{c:?} {:?} {:?}", c.telegram, c.ntfy);
         for secret in [
             TOKEN,
             CHAT,
