@@ -35,6 +35,16 @@ pub struct TelegramConfig {
     pub muted: BTreeSet<EventKey>,
 }
 
+impl std::fmt::Debug for TelegramConfig {
+    /// The API's `scheme://host` and the muted events; never the token or the chat id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramConfig")
+            .field("api_base", &self.api_base)
+            .field("muted", &self.muted)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An ntfy topic, configured.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NtfyConfig {
@@ -42,6 +52,16 @@ pub struct NtfyConfig {
     pub url: SinkUrl,
     /// `NTFY_TOKEN`: sent as `Authorization: Bearer`, when set.
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for NtfyConfig {
+    /// The topic's `scheme://host` and whether a token is set; never the topic or the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NtfyConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 /// Every alert sink and the heartbeat, as configured. The default has every sink off.
@@ -281,22 +301,27 @@ fn telegram(get: &impl Fn(&str) -> Option<String>) -> Result<Option<TelegramConf
     }))
 }
 
-/// `TELEGRAM_EVENT_<KEY>` for `key`; `None` for the test message and the summary, which are
-/// always carried.
+/// The Telegram toggles: an event's wire name and its `TELEGRAM_EVENT_<KEY>` variable. A key
+/// not listed here (`test`, and any key added without a toggle) is always carried.
+pub const TELEGRAM_TOGGLES: [(&str, &str); 9] = [
+    ("node_down", "TELEGRAM_EVENT_NODE_DOWN"),
+    ("node_recovered", "TELEGRAM_EVENT_NODE_RECOVERED"),
+    ("workers_rejected", "TELEGRAM_EVENT_WORKERS_REJECTED"),
+    ("workers_readmitted", "TELEGRAM_EVENT_WORKERS_READMITTED"),
+    ("sync_finished", "TELEGRAM_EVENT_SYNC_FINISHED"),
+    ("container_unhealthy", "TELEGRAM_EVENT_CONTAINER_UNHEALTHY"),
+    ("disk_space", "TELEGRAM_EVENT_DISK_SPACE"),
+    ("db_unhealthy", "TELEGRAM_EVENT_DB_UNHEALTHY"),
+    ("hashrate_low", "TELEGRAM_EVENT_HASHRATE_LOW"),
+];
+
+/// `TELEGRAM_EVENT_<KEY>` for `key`; `None` for a key Telegram always carries (the test
+/// message, the outbox's summary of folded alerts).
 pub fn toggle_var(key: EventKey) -> Option<&'static str> {
-    Some(match key {
-        EventKey::NodeDown => "TELEGRAM_EVENT_NODE_DOWN",
-        EventKey::NodeRecovered => "TELEGRAM_EVENT_NODE_RECOVERED",
-        EventKey::WorkersRejected => "TELEGRAM_EVENT_WORKERS_REJECTED",
-        EventKey::WorkersReadmitted => "TELEGRAM_EVENT_WORKERS_READMITTED",
-        EventKey::SyncFinished => "TELEGRAM_EVENT_SYNC_FINISHED",
-        EventKey::ContainerUnhealthy => "TELEGRAM_EVENT_CONTAINER_UNHEALTHY",
-        EventKey::DiskSpace => "TELEGRAM_EVENT_DISK_SPACE",
-        EventKey::DbUnhealthy => "TELEGRAM_EVENT_DB_UNHEALTHY",
-        EventKey::HashrateLow => "TELEGRAM_EVENT_HASHRATE_LOW",
-        // The test message and the outbox's fold of several alerts are always carried.
-        EventKey::Test | EventKey::Summary => return None,
-    })
+    TELEGRAM_TOGGLES
+        .iter()
+        .find(|(name, _)| *name == key.as_str())
+        .map(|(_, var)| *var)
 }
 
 /// An optional secret: blank is unset; it goes into a header (or an HMAC key read back by
@@ -437,14 +462,12 @@ mod tests {
             .into_iter()
             .collect::<Vec<_>>()
         );
-        for key in EventKey::ALL {
-            if let Some(var) = toggle_var(key) {
-                assert_eq!(
-                    var,
-                    format!("TELEGRAM_EVENT_{}", key.as_str().to_ascii_uppercase())
-                );
-            }
+        for (name, var) in TELEGRAM_TOGGLES {
+            let key = EventKey::parse(name).unwrap();
+            assert_eq!(toggle_var(key), Some(var));
+            assert_eq!(var, format!("TELEGRAM_EVENT_{}", name.to_ascii_uppercase()));
         }
+        assert_eq!(toggle_var(EventKey::Test), None);
     }
 
     /// The variables, the variable named, a piece of the reason.
@@ -611,7 +634,7 @@ mod tests {
     #[test]
     fn debug_shows_no_secret() {
         let c = with(&full()).unwrap();
-        let text = format!("{c:?}");
+        let text = format!("{c:?} {:?} {:?}", c.telegram, c.ntfy);
         for secret in [
             TOKEN,
             CHAT,

@@ -74,6 +74,7 @@ pub mod webhook;
 pub use client::{BODY_LIMIT_BYTES, SEND_TIMEOUT};
 pub use config::{
     toggle_var, AlertsConfig, NtfyConfig, TelegramConfig, HOST_MAX_LEN, TELEGRAM_DEFAULT_API_BASE,
+    TELEGRAM_TOGGLES,
 };
 pub use url::{is_private_ip, SinkUrl, SinkUrlError};
 
