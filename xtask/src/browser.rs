@@ -425,7 +425,33 @@ async fn states(stack: &Stack, client: &Client, shots: &Path) -> anyhow::Result<
     wait(&stack.state, "workers readmitted", |s| !s.workers_rejected).await?;
     check_state(stack, client, shots, "outage-gap").await?;
     check_chart(stack, client).await?;
-    no_errors(client, "outage-gap (after the range switch)").await
+    no_errors(client, "outage-gap (after the range switch)").await?;
+    odd_documents(client).await
+}
+
+/// Documents with fields missing, null or of the wrong type: the page renders each without
+/// throwing (a throw fails `execute`) and without logging an error.
+async fn odd_documents(client: &Client) -> anyhow::Result<()> {
+    client
+        .execute(
+            r#"
+            for (const doc of [
+              null, {}, [], "x",
+              { sync: null, nodes: null, badges: [null, { text: 5 }], workers: [null, {}],
+                system: { cpu: null, hugepages: 3 }, services: [{}], xvb: { enabled: true },
+                chart: { p2pool: [{ x: 1, y: null }, null, { x: "a" }], xvb: null },
+                cycle: { errors: null }, alerts: [{ severity: "critical", text: "disk" }, "plain"] },
+              { sync: { monero: { state: "syncing", percent: null, current: 1, target: 0 } },
+                workers_total: 5000, workers: [], alerts: { active: [] } },
+            ]) render(doc);
+            "#,
+            vec![],
+        )
+        .await
+        .context("the page threw on a document with odd fields")?;
+    no_errors(client, "odd documents").await?;
+    eprintln!("browser: documents with missing, null and mistyped fields render without an error");
+    Ok(())
 }
 
 async fn wait(
