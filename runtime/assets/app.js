@@ -183,20 +183,25 @@ function xvb(section, nowMs) {
   }
 }
 
-/** Renders an `alerts` section if the runtime sends one (a list, or `{active: [...]}`). */
+/** Renders an `alerts` section if the runtime sends one: a list, or `{active|recent: [...]}` of
+ *  alerts (`severity` info / warning / critical, `text`, `at_unix`). */
 function alerts(section) {
-  const list = Array.isArray(section) ? section : Array.isArray(obj(section).active) ? section.active : [];
+  const s = obj(section);
+  const list = Array.isArray(section) ? section : Array.isArray(s.active) ? s.active : Array.isArray(s.recent) ? s.recent : [];
   const card = $("card-alerts");
   card.hidden = list.length === 0;
   const ul = $("alerts");
   ul.replaceChildren();
   for (const a of list) {
     const item = obj(a);
-    const sev = String(item.severity || item.level || "warn").toLowerCase();
-    const text = typeof a === "string" ? a : item.text || item.message || item.summary || item.title || item.key || JSON.stringify(a);
+    const sev = String(item.severity || item.level || "warning").toLowerCase();
+    const cls = sev.startsWith("crit") || sev === "bad" || sev === "error" ? "bad" : sev === "info" ? "ok" : "warn";
+    const text = typeof a === "string" ? a : item.text || item.message || item.summary || item.title || JSON.stringify(a);
     const li = el("li", "");
-    li.appendChild(el("span", "dot " + (sev.startsWith("crit") || sev === "bad" || sev === "error" ? "bad" : "warn")));
-    li.appendChild(el("span", "", String(text)));
+    li.appendChild(el("span", "dot " + cls));
+    li.appendChild(el("span", "svc", String(text)));
+    const at = num(item.at_unix);
+    if (at !== null) li.appendChild(el("span", "sub", new Date(at * 1000).toLocaleTimeString()));
     ul.appendChild(li);
   }
 }
