@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+mod browser;
 mod catalog;
 mod demo;
 mod images;
@@ -28,6 +29,10 @@ enum Task {
     /// Runs the runtime against in-process fake daemons that go through a sync and an outage;
     /// the dashboard's /api/state is served on localhost.
     Demo(demo::DemoArgs),
+    /// The dashboard in a real headless Chromium (Debian's chromium + chromium-driver) against
+    /// the runtime with in-process fakes: syncing, released, rejected and an outage gap; writes
+    /// target/screenshots/<state>.png.
+    Browser,
     /// Runs every test tier (the mini-stack in the background, on the local docker engine), then
     /// the drift checks (what CI runs).
     Test,
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Task::LiveLoopback(args) => live_loopback::run(&args),
         Task::Demo(args) => demo::run(&args),
         Task::Test => test(),
+        Task::Browser => browser::run(),
         Task::Swarm { args } => sim_binary("swarm", &args),
         Task::BenchSim { args } => sim_binary("bench", &args),
         Task::Soak => soak(),
@@ -159,6 +165,8 @@ fn test() -> anyhow::Result<()> {
     }
     eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
     demo::smoke()?;
+    eprintln!("+ cargo xtask browser (the dashboard in headless Chromium)");
+    browser::run()?;
     // Tier 4's harness, end to end over a loopback sshd in front of a box on the local engine.
     live_loopback::run(&live_loopback::LoopbackArgs::default())?;
     // The simulation's long runs, in release: a swarm of random fault schedules and the

@@ -52,9 +52,7 @@ pub fn router(state: StateReader) -> Router {
 /// The runtime's router.
 pub fn router_with(api: Api) -> Router {
     Router::new()
-        .route("/", get(page::index))
-        .route("/app.js", get(page::script))
-        .route("/app.css", get(page::style))
+        .merge(page::routes())
         .route("/healthz", get(healthz))
         .route("/api/state", get(api_state))
         .route("/metrics", get(metrics))
@@ -350,8 +348,50 @@ mod tests {
             .to_str()
             .unwrap()
             .starts_with("text/html"));
-        assert!(String::from_utf8_lossy(&body).contains("/app.js"));
-        assert_eq!(get("/app.js").await.0, StatusCode::OK);
-        assert_eq!(get("/app.css").await.0, StatusCode::OK);
+        let html = String::from_utf8_lossy(&body).into_owned();
+        for (path, content_type, text) in page::ASSETS {
+            let (status, headers, body) = get(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(headers["content-type"], *content_type, "{path}");
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(headers["content-security-policy"], "default-src 'self'");
+            assert_eq!(body, text.as_bytes(), "{path}");
+        }
+        // Every asset the page links is one that is served (nothing from another origin).
+        let linked: Vec<&str> = html
+            .split(['"', '\''])
+            .filter(|s| s.starts_with('/') || s.contains("://"))
+            .collect();
+        assert!(linked.len() >= 5, "{linked:?}");
+        for link in linked {
+            assert!(
+                page::ASSETS.iter().any(|(path, _, _)| *path == link),
+                "the page links {link}, which is not served"
+            );
+        }
+    }
+
+    #[test]
+    fn the_page_has_no_inline_script_and_never_writes_html() {
+        let html = page::ASSETS[0].2;
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script src=\"/").count(),
+            "every script is a same-origin file (the CSP refuses inline ones)"
+        );
+        let script = page::ASSETS
+            .iter()
+            .find(|(path, _, _)| *path == "/app.js")
+            .unwrap()
+            .2;
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
+            assert!(!script.contains(sink), "app.js uses {sink}");
+        }
     }
 }
