@@ -70,7 +70,8 @@ struct Run {
     requests_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// Replies that were not 200, plus connection errors.
+    /// Replies that were not 200, plus connection errors (not the requests `oha` cut when
+    /// its duration ended).
     failed: u64,
     /// Peak resident memory of the runtime during the run, KiB.
     peak_rss_kb: u64,
@@ -487,9 +488,13 @@ async fn load(
     let total: u64 = json["statusCodeDistribution"]
         .as_object()
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-    let errors: u64 = json["errorDistribution"]
-        .as_object()
-        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    // Requests still in flight when `-z` ends are cut by oha, not failed by the runtime.
+    let errors: u64 = json["errorDistribution"].as_object().map_or(0, |m| {
+        m.iter()
+            .filter(|(kind, _)| kind.as_str() != "aborted due to deadline")
+            .filter_map(|(_, n)| n.as_u64())
+            .sum()
+    });
     Ok(Run {
         path,
         rate,
