@@ -230,6 +230,14 @@ pub fn run_soak(args: &SoakArgs) -> Result<bool, CliError> {
                 "{}",
                 serde_json::to_string_pretty(&report.days).unwrap_or_default()
             );
+            if let Some(last) = report.days.last() {
+                println!(
+                    "soak: history after {} days: {} bytes (database, WAL, index), {} samples",
+                    last.day + 1,
+                    last.history_bytes,
+                    last.history_samples
+                );
+            }
             let problems = report.unbounded();
             for problem in &problems {
                 println!("soak: {problem}");

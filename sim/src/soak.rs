@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use pithead_runtime::store::history;
 use serde::Serialize;
 
 use crate::schedule::{Knobs, Schedule};
@@ -26,6 +27,10 @@ pub struct DayStats {
     pub data_files: usize,
     /// Bytes in the runtime's data directory.
     pub data_bytes: u64,
+    /// Bytes of the history database: the file, its WAL and its shared-memory index.
+    pub history_bytes: u64,
+    /// Rows in the history's `samples` table.
+    pub history_samples: u64,
     /// Fault actions applied during the day.
     pub faults: usize,
     /// Connections the runtime dialled that are still alive at the day's end.
@@ -50,6 +55,35 @@ pub struct SoakReport {
 /// shortest interval a schedule picks (10 s: 259,200 rows, about 5 MB), the WAL's 1 MiB limit,
 /// and margin. Retention keeps it flat after day 30.
 const DATA_BUDGET_BYTES: u64 = 64 * 1024 + 16 * 1024 * 1024;
+
+/// The history's bound at the soak's interval (30 s): 30 days (its retention) are 86,400
+/// samples, about 3 MB of table and primary key, plus the WAL's 1 MiB limit and the
+/// shared-memory index; 8 MiB leaves room for page slack, not for a missing retention (a
+/// month past it would double the rows).
+const HISTORY_BUDGET_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Most samples the history may hold: one per cycle over the retention, plus a cycle of slack
+/// for the row written before the batch that deletes the oldest.
+fn samples_bound(interval_secs: u64) -> u64 {
+    history::RETENTION_MS / (interval_secs.max(1) * 1000) + 2
+}
+
+fn history_usage(dir: &std::path::Path) -> (u64, u64) {
+    let file = dir.join(history::FILE_NAME);
+    let bytes = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            std::fs::metadata(std::path::PathBuf::from(name)).ok()
+        })
+        .map(|m| m.len())
+        .sum();
+    let samples = history::HistoryReader::at(dir)
+        .count("samples")
+        .unwrap_or(0);
+    (bytes, samples)
+}
 
 fn dir_usage(dir: &std::path::Path) -> (usize, u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -102,12 +136,17 @@ pub fn soak_with_progress(
             .map(|v| v.len())
             .unwrap_or(0);
         let (data_files, data_bytes) = dir_usage(world.data_dir());
+        // The writer thread drains its queue off the simulated clock: a few of the day's last
+        // rows may not have landed yet; the bound below does not depend on them.
+        let (history_bytes, history_samples) = history_usage(world.data_dir());
         stats.push(DayStats {
             day,
             api_state_bytes: state,
             events: world.trace().len() - events_before,
             data_files,
             data_bytes,
+            history_bytes,
+            history_samples,
             faults: schedule.fault_count(),
             open_connections: world.runtime_open_connections(),
         });
@@ -156,6 +195,24 @@ impl SoakReport {
             }
             if d.data_bytes > DATA_BUDGET_BYTES {
                 out.push(format!("day {}: {} bytes in DATA_DIR", d.day, d.data_bytes));
+            }
+            // The history: retention holds the rows to 30 days and the file to its budget.
+            if d.history_bytes > HISTORY_BUDGET_BYTES {
+                out.push(format!(
+                    "day {}: the history database is {} bytes",
+                    d.day, d.history_bytes
+                ));
+            }
+            let bound = samples_bound(self.knobs.interval);
+            if d.history_samples > bound {
+                out.push(format!(
+                    "day {}: {} samples in the history (at most {bound})",
+                    d.day, d.history_samples
+                ));
+            }
+            // A history that stops recording is no bound: every day adds its cycles.
+            if d.history_samples == 0 {
+                out.push(format!("day {}: the history has no samples", d.day));
             }
             // No connection leak: the runtime's host holds a handful of sockets at most.
             if d.open_connections > 8 {

@@ -31,3 +31,32 @@ fn thirty_day_soak_settles_every_day_and_stays_bounded() {
         serde_json::to_string_pretty(&report.days).unwrap_or_default()
     );
 }
+
+#[test]
+fn a_history_past_its_budget_or_its_retention_is_reported() {
+    let mut knobs = pithead_sim::schedule::Schedule::generate(1, 1.0).knobs;
+    knobs.interval = 30;
+    let day = |history_bytes, history_samples| pithead_sim::soak::DayStats {
+        day: 0,
+        api_state_bytes: 4_000,
+        events: 10,
+        data_files: 3,
+        data_bytes: history_bytes,
+        history_bytes,
+        history_samples,
+        faults: 1,
+        open_connections: 1,
+    };
+    let report = |d| SoakReport {
+        seed: 1,
+        knobs: knobs.clone(),
+        days: vec![d],
+        trace_hash: 0,
+    };
+    // 30 days at 30 s: 86,400 rows and a few MB are within bounds.
+    assert_bounded(&report(day(3_000_000, 86_400)));
+    let problems = |d| report(d).unbounded().join("\n");
+    assert!(problems(day(9 * 1024 * 1024, 86_400)).contains("history database"));
+    assert!(problems(day(3_000_000, 90_000)).contains("samples in the history"));
+    assert!(problems(day(3_000_000, 0)).contains("no samples"));
+}

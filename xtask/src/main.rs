@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+mod bench_dashboard;
 mod browser;
 mod catalog;
 mod demo;
@@ -51,8 +52,18 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// The 30-simulated-day soak (release build).
-    Soak,
+    /// The 30-simulated-day soak (release build); `--days 35` runs past the history's 30-day
+    /// retention, where its size must stay flat.
+    Soak {
+        /// Simulated days.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+    /// Loads `/api/state` and `/metrics` of the release runtime (30 days of history, 10,000
+    /// workers) with `oha`: throughput, p50 / p99 latency, resident memory; writes
+    /// target/bench-dashboard.json (see docs/benchmarks.md).
+    #[command(name = "bench-dashboard")]
+    BenchDashboard(bench_dashboard::BenchArgs),
     /// Builds the mini-stack's images locally (static musl binaries, FROM scratch): the runtime
     /// and the fakes; prints each image's size.
     Images,
@@ -98,7 +109,8 @@ fn main() -> ExitCode {
         Task::Browser => browser::run(),
         Task::Swarm { args } => sim_binary("swarm", &args),
         Task::BenchSim { args } => sim_binary("bench", &args),
-        Task::Soak => soak(),
+        Task::Soak { days } => soak(days),
+        Task::BenchDashboard(args) => bench_dashboard::run(&args),
         Task::Images => images::build(),
         Task::MiniStack(args) => mini_stack::run(&args),
         Task::Mutants(args) => mutants::run(&args),
@@ -144,11 +156,16 @@ fn sim_binary(command: &str, args: &[String]) -> anyhow::Result<()> {
     cargo(&all)
 }
 
-/// The 30-simulated-day soak, in release, with a progress bar on a terminal.
-fn soak() -> anyhow::Result<()> {
+/// The soak (30 simulated days in CI), in release, with a progress bar on a terminal.
+fn soak(days: u64) -> anyhow::Result<()> {
     sim_binary(
         "soak",
-        &["--seed".into(), "30".into(), "--days".into(), "30".into()],
+        &[
+            "--seed".into(),
+            "30".into(),
+            "--days".into(),
+            days.to_string(),
+        ],
     )
 }
 
@@ -175,7 +192,7 @@ fn test() -> anyhow::Result<()> {
         "swarm",
         &["--seeds".into(), "64".into(), "--hours".into(), "6".into()],
     )?;
-    soak()?;
+    soak(30)?;
     catalog::run_catalog(true)?;
     inventory::run_inventory(true)?;
     if let Some(background) = mini_stack {

@@ -5,21 +5,27 @@
 //! `OPTIONS`) needs `X-Pithead-Control: 1` (else `403`), and a request body larger than
 //! [`BODY_LIMIT_BYTES`] is refused (`413`).
 //!
+//! `/api/state` renders a document once per cycle, not once per request: a reply is kept, per
+//! query, until the read model publishes a new document or a history write lands (see
+//! [`Rendered`]); a dashboard polled by many tabs then costs a clone of the bytes.
+//!
 //! Architecture invariant: reads the read model ([`crate::view`]) and the history
 //! ([`crate::store::history`]) and renders nothing itself: the chart is drawn by
 //! [`crate::view::chart`].
 
 mod page;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 
 use crate::store::HistoryReader;
 use crate::view::{ApiState, ChartQuery, StateReader};
@@ -49,14 +55,37 @@ pub fn router(state: StateReader) -> Router {
     })
 }
 
+/// Most distinct queries whose reply is kept per document.
+const KEPT_QUERIES: usize = 8;
+
+/// The `/api/state` replies rendered from one document and one state of the history.
+#[derive(Debug, Default)]
+struct Rendered {
+    /// The read model's generation, the history's write count and health they were drawn at.
+    key: Option<(u64, u64, bool)>,
+    /// Per query, the JSON reply (oldest first).
+    replies: Vec<(ChartQuery, Bytes)>,
+}
+
+/// What the handlers share: the [`Api`] and the kept replies.
+#[derive(Debug, Clone)]
+struct Served {
+    api: Api,
+    rendered: Arc<Mutex<Rendered>>,
+}
+
 /// The runtime's router.
 pub fn router_with(api: Api) -> Router {
+    let served = Served {
+        api,
+        rendered: Arc::default(),
+    };
     Router::new()
         .merge(page::routes())
         .route("/healthz", get(healthz))
         .route("/api/state", get(api_state))
         .route("/metrics", get(metrics))
-        .with_state(api)
+        .with_state(served)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(guard))
         .layer(axum::middleware::map_response(security_headers))
@@ -67,8 +96,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The document with the chart the query asks for, drawn from the history.
-fn with_chart(api: &Api, query: &ChartQuery) -> ApiState {
-    let mut doc = api.state.get();
+fn with_chart(api: &Api, mut doc: ApiState, query: &ChartQuery) -> ApiState {
     let Some(history) = &api.history else {
         return doc;
     };
@@ -87,15 +115,65 @@ fn with_chart(api: &Api, query: &ChartQuery) -> ApiState {
 }
 
 async fn api_state(
-    State(api): State<Api>,
+    State(served): State<Served>,
     query: Result<Query<ChartQuery>, QueryRejection>,
 ) -> Response {
     // A query that does not parse (a repeated key, bad escapes) falls back to the defaults.
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    (StatusCode::OK, Json(with_chart(&api, &query))).into_response()
+    let body = served.reply(&query);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn metrics(State(api): State<Api>) -> Response {
+impl Served {
+    /// The reply to `query`: the kept one while the document and the history are unchanged,
+    /// else rendered now (and kept).
+    fn reply(&self, query: &ChartQuery) -> Bytes {
+        let api = &self.api;
+        // The history's count is read before the document: a write landing in between makes
+        // the key older than the chart, so the next request renders again (never the reverse).
+        let history = api
+            .history
+            .as_ref()
+            .map_or((0, true), |h| (h.writes(), h.healthy()));
+        let (generation, doc) = api.state.get_versioned();
+        let key = Some((generation, history.0, history.1));
+        {
+            let kept = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.key == key {
+                if let Some((_, body)) = kept.replies.iter().find(|(q, _)| q == query) {
+                    return body.clone();
+                }
+            }
+        }
+        // Rendered outside the lock: concurrent misses render twice rather than queue.
+        let doc = with_chart(api, doc, query);
+        let body = match serde_json::to_vec(&doc) {
+            Ok(body) => Bytes::from(body),
+            // Unreachable for this document (string keys, finite or null numbers); answer
+            // valid JSON rather than fail the page.
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize /api/state");
+                return Bytes::from_static(b"{}");
+            }
+        };
+        let mut kept = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.key != key {
+            *kept = Rendered {
+                key,
+                replies: Vec::new(),
+            };
+        }
+        if !kept.replies.iter().any(|(q, _)| q == query) {
+            if kept.replies.len() >= KEPT_QUERIES {
+                kept.replies.remove(0);
+            }
+            kept.replies.push((query.clone(), body.clone()));
+        }
+        body
+    }
+}
+
+async fn metrics(State(Served { api, .. }): State<Served>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -338,6 +416,67 @@ mod tests {
         let (_, _, body) = send(router_with(api), narrow).await;
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["chart"]["p2pool"].as_array().unwrap().len(), 3);
+    }
+
+    async fn json(router: &Router, path: &str) -> serde_json::Value {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let (status, headers, body) = send(router.clone(), request).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(headers["content-type"], "application/json", "{path}");
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_kept_reply_gives_way_to_a_new_document() {
+        let (writer, state) = crate::view::read_model();
+        let router = router(state);
+        assert_eq!(json(&router, "/api/state").await["miner_released"], false);
+        // Kept: the same bytes again.
+        assert_eq!(json(&router, "/api/state").await["miner_released"], false);
+        let doc = ApiState {
+            miner_released: true,
+            ..ApiState::default()
+        };
+        writer.publish(doc.clone());
+        assert_eq!(json(&router, "/api/state").await["miner_released"], true);
+        // Published again with equal content: still answered, still equal.
+        writer.publish(doc);
+        assert_eq!(json(&router, "/api/state").await["miner_released"], true);
+    }
+
+    #[tokio::test]
+    async fn a_kept_chart_gives_way_to_a_history_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, reader) = crate::store::history::open(dir.path());
+        let start = 1_700_000_000_000_u64;
+        let write = |i: u64| {
+            history.sample(crate::view::Sample {
+                x: start + i * 30_000,
+                p2pool: 1_000.0,
+                xvb: 0.0,
+            });
+            history.flush();
+        };
+        for i in 0..10 {
+            write(i);
+        }
+        let (writer, state) = crate::view::read_model();
+        let mut doc = ApiState::default();
+        doc.cycle.last_wall_ms = start + 20 * 30_000;
+        writer.publish(doc);
+        let router = router_with(Api {
+            state,
+            history: Some(reader),
+            update_interval: Duration::from_secs(30),
+        });
+        let points = |v: serde_json::Value| v["chart"]["p2pool"].as_array().unwrap().len();
+        assert_eq!(points(json(&router, "/api/state").await), 10);
+        let narrow = format!("/api/state?from={start}&to={}", start + 1_000_000);
+        assert_eq!(points(json(&router, &narrow).await), 10);
+        write(10);
+        // The document did not change; the history did.
+        assert_eq!(points(json(&router, "/api/state").await), 11);
+        assert_eq!(points(json(&router, &narrow).await), 11);
     }
 
     #[tokio::test]

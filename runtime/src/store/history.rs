@@ -13,7 +13,7 @@
 //!   reopens and retries; the flag turns true again with the first write that lands.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -80,6 +80,8 @@ pub struct HistoryWriter {
 pub struct HistoryReader {
     path: PathBuf,
     healthy: Arc<AtomicBool>,
+    /// Writes landed so far: a chart drawn at one count is current until it changes.
+    writes: Arc<AtomicU64>,
     conn: Arc<Mutex<Option<Connection>>>,
 }
 
@@ -93,11 +95,13 @@ pub fn open(dir: &Path) -> (HistoryWriter, HistoryReader) {
 fn open_capped(dir: &Path, max_pages: Option<u32>) -> (HistoryWriter, HistoryReader) {
     let path = dir.join(FILE_NAME);
     let healthy = Arc::new(AtomicBool::new(true));
+    let writes = Arc::new(AtomicU64::new(0));
     let (queue, ops) = mpsc::sync_channel(QUEUE_BOUND);
     let mut writer = Writer {
         path: path.clone(),
         conn: None,
         healthy: healthy.clone(),
+        writes: writes.clone(),
         max_pages,
     };
     // Open now so a corrupt file is moved aside before the first reader looks.
@@ -114,6 +118,7 @@ fn open_capped(dir: &Path, max_pages: Option<u32>) -> (HistoryWriter, HistoryRea
         HistoryReader {
             path,
             healthy,
+            writes,
             conn: Arc::new(Mutex::new(None)),
         },
     )
@@ -159,6 +164,7 @@ struct Writer {
     path: PathBuf,
     conn: Option<Connection>,
     healthy: Arc<AtomicBool>,
+    writes: Arc<AtomicU64>,
     max_pages: Option<u32>,
 }
 
@@ -212,7 +218,10 @@ impl Writer {
                 }),
             };
             match result {
-                Ok(()) => self.healthy.store(true, Ordering::Relaxed),
+                Ok(()) => {
+                    self.writes.fetch_add(1, Ordering::Release);
+                    self.healthy.store(true, Ordering::Relaxed);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "history write failed");
                     self.healthy.store(false, Ordering::Relaxed);
@@ -352,6 +361,7 @@ impl HistoryReader {
         Self {
             path: dir.join(FILE_NAME),
             healthy: Arc::new(AtomicBool::new(true)),
+            writes: Arc::new(AtomicU64::new(0)),
             conn: Arc::new(Mutex::new(None)),
         }
     }
@@ -359,6 +369,12 @@ impl HistoryReader {
     /// The last write landed (or none failed since start).
     pub fn healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Writes that landed since this history was opened (0 for a reader made with
+    /// [`HistoryReader::at`]): what was read at one count is current until it changes.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// The database file.

@@ -16,6 +16,7 @@ mod states;
 pub mod system;
 pub mod workers;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use crate::control::verdicts::Verdict;
@@ -33,14 +34,20 @@ pub use workers::WORKERS_SHOWN;
 pub fn read_model() -> (StateWriter, StateReader) {
     let shared = Arc::new(RwLock::new(ApiState::default()));
     let metrics = Arc::new(metrics::Metrics::new());
+    let generation = Arc::new(AtomicU64::new(0));
     (
         StateWriter {
             shared: shared.clone(),
             services: Mutex::default(),
             alerts: Mutex::default(),
             metrics: metrics.clone(),
+            generation: generation.clone(),
         },
-        StateReader { shared, metrics },
+        StateReader {
+            shared,
+            metrics,
+            generation,
+        },
     )
 }
 
@@ -53,6 +60,9 @@ pub struct StateWriter {
     /// The alert sinks' state the next [`StateWriter::record`] publishes.
     alerts: Mutex<AlertsSection>,
     metrics: Arc<metrics::Metrics>,
+    /// Bumped with every published document (under the write lock), so a reader can tell
+    /// whether what it rendered from the previous one is still current.
+    generation: Arc<AtomicU64>,
 }
 
 impl StateWriter {
@@ -88,16 +98,22 @@ impl StateWriter {
             .clone();
         self.metrics.observe(&rendered);
         let copy = rendered.clone();
-        // A poisoned lock only means a reader panicked while holding it; the document itself is
-        // always whole (it is replaced, never edited in place).
-        *self.shared.write().unwrap_or_else(PoisonError::into_inner) = rendered;
+        self.replace(rendered);
         copy
     }
 
     /// Publishes `state` as it is (the demo and tests that need a given document).
     pub fn publish(&self, state: ApiState) {
         self.metrics.observe(&state);
-        *self.shared.write().unwrap_or_else(PoisonError::into_inner) = state;
+        self.replace(state);
+    }
+
+    fn replace(&self, state: ApiState) {
+        // A poisoned lock only means a reader panicked while holding it; the document itself is
+        // always whole (it is replaced, never edited in place).
+        let mut shared = self.shared.write().unwrap_or_else(PoisonError::into_inner);
+        *shared = state;
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// A reader of this model.
@@ -105,6 +121,7 @@ impl StateWriter {
         StateReader {
             shared: self.shared.clone(),
             metrics: self.metrics.clone(),
+            generation: self.generation.clone(),
         }
     }
 
@@ -119,6 +136,7 @@ impl StateWriter {
 pub struct StateReader {
     shared: Arc<RwLock<ApiState>>,
     metrics: Arc<metrics::Metrics>,
+    generation: Arc<AtomicU64>,
 }
 
 impl StateReader {
@@ -136,6 +154,21 @@ impl StateReader {
     /// A copy of the current document.
     pub fn get(&self) -> ApiState {
         self.read().clone()
+    }
+
+    /// A copy of the current document and its generation (which changes with every document
+    /// published: equal generations, equal documents).
+    pub fn get_versioned(&self) -> (u64, ApiState) {
+        let guard = self.read();
+        // The writer bumps it under the write lock: read under the read lock, it is this
+        // document's.
+        (self.generation.load(Ordering::Acquire), guard.clone())
+    }
+
+    /// The current document's generation (see [`StateReader::get_versioned`]).
+    pub fn generation(&self) -> u64 {
+        let _guard = self.read();
+        self.generation.load(Ordering::Acquire)
     }
 }
 
