@@ -88,7 +88,7 @@ Feature: CLI lifecycle — pithead configures, applies and operates the stack sa
     And repeating apply -y is a no-op
     And the secret fingerprints are the same before and after
 
-  @live @pending(upgrade)
+  @live
   Scenario: upgrade pulls or rebuilds the images in the release staging smoke
     Given a real box on the previous release
     When I run pithead upgrade

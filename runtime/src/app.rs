@@ -46,7 +46,10 @@ impl App {
     pub fn build(config: Config, edges: Edges) -> Result<Self, AppError> {
         let (writer, state) = view::read_model();
         let clients = Clients::new(&config, edges.connector.clone())?;
-        let cycle = Cycle::new(config.clone(), edges.clock, clients, writer);
+        let alerts = crate::alerts::build(&config.alerts, edges.connector.clone())?;
+        let mut cycle = Cycle::new(config.clone(), edges.clock, clients, writer);
+        // The host that alert texts name: `AlertsConfig` does not carry one yet.
+        cycle.set_alerts(alerts, None);
         Ok(Self {
             config,
             cycle,

@@ -7,15 +7,18 @@
 //! Architecture invariant: no decision here and no HTTP serving; the cycle knows the clients,
 //! the control machines, the store and the read model's writer, nothing of `api`.
 
+pub mod alerts;
 mod services;
 mod xvb;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use alerts::AlertsDriver;
 pub use xvb::{XvbClients, XvbDriver, XvbReadings};
 
 use crate::config::{Config, P2poolApi};
+use crate::control::alerts::{OutboxLimits, Signals};
 use crate::control::verdicts::{self, StackContext};
 use crate::control::{
     chain, ChainReading, ContainerAction, Decision, Machines, Readings, TariLastGood, TariStatus,
@@ -253,6 +256,7 @@ pub struct Cycle {
     history: HistoryWriter,
     history_reader: HistoryReader,
     last: ApiState,
+    alerts: AlertsDriver,
 }
 
 impl Cycle {
@@ -305,6 +309,7 @@ impl Cycle {
             system,
             history,
             history_reader,
+            alerts: AlertsDriver::new(None),
             // Not held, so a boot that holds records a `held` event.
             last: ApiState {
                 miner_held: false,
@@ -316,6 +321,19 @@ impl Cycle {
     /// Reads the host's figures from `system` instead of `/proc` (the simulation, tests).
     pub fn set_system(&mut self, system: SharedSystem) {
         self.system = system;
+    }
+
+    /// Delivers this runtime's alerts to `built`'s sinks and pings its heartbeat; alert texts
+    /// name `host` when set. The outboxes left undelivered by a previous run on the same
+    /// `DATA_DIR` are restored with the first pass.
+    pub fn set_alerts(&mut self, built: crate::alerts::Built, host: Option<String>) {
+        self.alerts = AlertsDriver::with_sinks(
+            built,
+            host,
+            &self.config.data_dir,
+            self.clock.clone(),
+            OutboxLimits::default(),
+        );
     }
 
     /// The history's reader (charts, `db_healthy`).
@@ -427,6 +445,7 @@ impl Cycle {
         for error in &errors {
             tracing::warn!("{error}");
         }
+        let healthy = errors.is_empty();
 
         self.count += 1;
         let cycle = CycleSection {
@@ -439,14 +458,40 @@ impl Cycle {
             node_down: decision.failover.rejected,
             sync_hold: decision.gate.holding,
         };
-        let services = services
-            .map(|observed| verdicts::verdicts(&observed, context).verdicts)
-            .unwrap_or_default();
-        self.view.set_services(services);
+        let services = services.map(|observed| verdicts::verdicts(&observed, context).verdicts);
+        let system = self.system.read();
+        let db_healthy = self.history_reader.healthy();
+        let signals = Signals {
+            monero_down: decision.failover.monero_down,
+            tari_down: self
+                .config
+                .tari_grpc_address
+                .is_some()
+                .then_some(decision.failover.tari_down),
+            workers_rejected: decision.failover.rejected,
+            newly_released: decision.gate.newly_released,
+            unhealthy: services.as_ref().map(|rows| {
+                rows.iter()
+                    .filter(|row| row.problem)
+                    .map(|row| (row.service.clone(), row.verdict.to_owned()))
+                    .collect()
+            }),
+            disk_percent: system.disk_percent,
+            db_healthy,
+            // The tier's verdict means nothing while the miners are stopped on purpose.
+            hashrate_low: (self.config.xvb_enabled
+                && !decision.failover.rejected
+                && !decision.gate.holding)
+                .then_some(xvb_decision.hashrate_low),
+        };
+        let at_unix = i64::try_from(self.clock.wall_ms() / 1_000).unwrap_or(i64::MAX);
+        self.alerts.step(&signals, at_unix);
+        self.view.set_alerts(self.alerts.section());
+        self.view.set_services(services.unwrap_or_default());
         let dashboard = DashboardInput {
-            system: self.system.read(),
+            system,
             workers: &workers,
-            db_healthy: self.history_reader.healthy(),
+            db_healthy,
         };
         let state = self.record(&observations, &decision, cycle, &dashboard);
         let wall_ms = state.cycle.last_wall_ms;
@@ -455,6 +500,7 @@ impl Cycle {
         }
         self.history.sample(crate::view::sample(&state, wall_ms));
         self.last = state;
+        self.alerts.cycle_done(healthy);
         let took = self.clock.now().saturating_duration_since(now);
         self.view.metrics().cycle_duration(took.as_secs_f64());
     }

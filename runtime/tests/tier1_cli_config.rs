@@ -122,6 +122,8 @@ fn secret_values_never_reach_a_message() {
         (with("notifications.ntfy.url", json!(format!("ftp://{secret}"))), "notifications.ntfy.url must be an http:// or https:// URL (value hidden)."),
         (with("notifications.webhooks", json!([format!("hook-{secret}")])), "notifications.webhooks[0] must be an http:// or https:// URL (value hidden)."),
         (with("notifications.webhooks", json!([format!("https://h.example/{secret}'x")])), "notifications.webhooks[0] must be an http:// or https:// URL (value hidden)."),
+        (with("notifications.ntfy.url", json!(format!("http://ntfy.sh/{secret}"))), "notifications.ntfy.url must be an https:// URL (http:// only to localhost or a private IP address, no user:password@, no #fragment) (value hidden)."),
+        (with("healthchecks.ping_url", json!(format!("https://u:{secret}@hc-ping.com/x"))), "healthchecks.ping_url must be an https:// URL (http:// only to localhost or a private IP address, no user:password@, no #fragment) (value hidden)."),
         (with("healthchecks.ping_url", json!(42)), "healthchecks.ping_url must be a string (got a hidden value)."),
         (with("dashboard.auth.password", json!(7)), "dashboard.auth.password must be a string (got a hidden value)."),
     ];

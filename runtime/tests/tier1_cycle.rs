@@ -222,6 +222,7 @@ impl DockerApi for ScriptedDocker {
                 status: if running { "running" } else { "exited" }.to_owned(),
                 running,
                 health: None,
+                image: None,
             })
         })
     }

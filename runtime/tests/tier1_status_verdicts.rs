@@ -67,6 +67,7 @@ impl DockerApi for Engine {
                 running: status == "running",
                 status,
                 health,
+                image: None,
             }),
         };
         Box::pin(async move { read })

@@ -450,6 +450,8 @@ pub enum CliAction {
     DestructiveRunFails,
     /// `pithead <command>` (`reset-dashboard`, `doctor`, `version`).
     Command(String),
+    /// `pithead upgrade`.
+    Upgrade,
 }
 
 /// What a section-D/G `Then` step asserts about what `pithead` printed or left behind.
@@ -520,6 +522,9 @@ pub enum CliOutcome {
     RolledBack,
     /// The named command's outcome held (`reset-dashboard`, `doctor`, `version`).
     CommandWorked(String),
+    /// `pithead upgrade` reported each service's image (new or the same) and the stack came
+    /// back healthy.
+    Upgraded,
 }
 
 /// A state of the box a `Then` step asserts, now or over a span.

@@ -63,14 +63,35 @@ pub trait Pinger: Send + Sync {
     fn ping(&self) -> BoxFuture<'_, Result<(), SendError>>;
 }
 
+mod client;
 mod config;
+mod heartbeat;
+pub mod ntfy;
+mod telegram;
+mod url;
+pub mod webhook;
 
-pub use config::AlertsConfig;
+pub use client::{BODY_LIMIT_BYTES, SEND_TIMEOUT};
+pub use config::{
+    toggle_var, AlertsConfig, NtfyConfig, TelegramConfig, HOST_MAX_LEN, TELEGRAM_DEFAULT_API_BASE,
+};
+pub use url::{is_private_ip, SinkUrl, SinkUrlError};
 
 use std::sync::Arc;
 
-use crate::io::SharedConnector;
+use crate::io::{SharedConnector, TlsTrust, TrustError};
 use crate::observe::SetupError;
+
+/// Why the sinks cannot be set up from a configuration that parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertsSetupError {
+    /// `ALERTS_CA_FILE` unreadable or not a PEM certificate (or no TLS provider at all).
+    #[error("ALERTS_CA_FILE: {0}")]
+    Trust(#[from] TrustError),
+    /// `NTFY_TOKEN` cannot travel in a header (the configuration refuses such a token first).
+    #[error("NTFY_TOKEN: not usable in an Authorization header")]
+    NtfyToken,
+}
 
 /// The sinks and the heartbeat one configuration asks for.
 #[derive(Default)]
@@ -81,8 +102,39 @@ pub struct Built {
     pub pinger: Option<Arc<dyn Pinger>>,
 }
 
-/// Builds the sinks and the heartbeat of `config`, dialling through `connector`.
+/// Builds the sinks and the heartbeat of `config`, dialling through `connector` (behind
+/// `ALERTS_PROXY` when set; TLS for `https://` with Mozilla's roots plus `ALERTS_CA_FILE`).
+/// Reads the CA file; dials nothing.
 pub fn build(config: &AlertsConfig, connector: SharedConnector) -> Result<Built, SetupError> {
-    let _ = (config, connector);
-    Ok(Built::default())
+    let trust = match &config.ca_file {
+        Some(path) => TlsTrust::webpki_and_ca_file(path),
+        None => TlsTrust::webpki(),
+    }
+    .map_err(AlertsSetupError::from)?;
+    let route = client::Route {
+        connector,
+        proxy: config.proxy.clone(),
+        trust,
+    };
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+    if let Some(telegram) = &config.telegram {
+        sinks.push(Arc::new(telegram::TelegramSink::new(&route, telegram)));
+    }
+    for (i, url) in config.webhooks.iter().enumerate() {
+        sinks.push(Arc::new(webhook::WebhookSink::new(
+            &route,
+            url,
+            i + 1,
+            config.webhook_secret.as_deref(),
+        )));
+    }
+    if let Some(ntfy) = &config.ntfy {
+        let sink = ntfy::NtfySink::new(&route, ntfy).ok_or(AlertsSetupError::NtfyToken)?;
+        sinks.push(Arc::new(sink));
+    }
+    let pinger = config
+        .healthchecks
+        .as_ref()
+        .map(|url| Arc::new(heartbeat::HealthchecksPinger::new(&route, url)) as Arc<dyn Pinger>);
+    Ok(Built { sinks, pinger })
 }

@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,10 +16,10 @@ use pithead_runtime::cli::compose::SystemCompose;
 use pithead_runtime::cli::compose_file::{self, COMPOSE_YAML};
 use pithead_runtime::cli::secrets::{self, OsEntropy};
 use pithead_runtime::cli::stack_dir::StackDir;
-use pithead_runtime::cli::{load_file, render, status};
+use pithead_runtime::cli::{load_file, render, status, test_alert};
 use pithead_runtime::control::verdicts;
 use pithead_runtime::io::http::{self, Exchange};
-use pithead_runtime::io::TokioConnector;
+use pithead_runtime::io::{SystemClock, TokioConnector};
 
 #[derive(Parser)]
 #[command(
@@ -207,6 +208,33 @@ enum Command {
         /// The backup archive (.tar.gz.age or .tar.gz).
         archive: PathBuf,
     },
+    /// Sends one test message through every alert sink the stack's .env configures.
+    ///
+    /// One line per sink: `telegram: PASS`, `webhook#1: FAIL (HTTP 404)`, `ntfy: not
+    /// configured`; a failure gives its class only (HTTP <code>, timeout, connection error).
+    /// The heartbeat is not pinged. Exit 0 when no sink failed, 1 on any FAIL, 2 when the .env
+    /// is missing or holds a value the runtime would refuse.
+    TestAlert {
+        /// The stack directory (its .env holds the sinks).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        stack_dir: PathBuf,
+    },
+    /// Pulls newer images, recreates what changed and waits for the stack to be healthy.
+    ///
+    /// `compose pull --ignore-pull-failures` (images built on this box have nothing to pull),
+    /// then `compose up -d --remove-orphans`, then the `pithead status` verdicts until every
+    /// service is up or --wait runs out. Prints which services run a new image; exit 0 when the
+    /// stack is healthy again, 1 when it is not within --wait.
+    Upgrade {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// The runtime's address, for the sync progress.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
+        url: String,
+        /// Seconds to wait for the stack to be healthy after the recreate.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        wait: u64,
+    },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.
     State {
         /// The runtime's address.
@@ -233,6 +261,8 @@ async fn main() -> ExitCode {
 mod lifecycle;
 #[path = "pithead/stack.rs"]
 mod stack;
+#[path = "pithead/upgrade.rs"]
+mod upgrade;
 
 struct Terminal;
 
@@ -424,6 +454,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout(),
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::TestAlert { stack_dir } => {
+            let stack = StackDir::new(&stack_dir);
+            let env = stack.read_env()?.with_context(|| {
+                format!(
+                    "no .env in {}: run `pithead render` first",
+                    stack.root().display()
+                )
+            })?;
+            let lines = test_alert::run(&env, Arc::new(TokioConnector), &SystemClock).await?;
+            for line in &lines {
+                println!("{line}");
+            }
+            Ok(ExitCode::from(test_alert::exit_code(&lines)))
+        }
+        Command::Upgrade { engine, url, wait } => {
+            upgrade::run(upgrade::Upgrade {
+                stack_dir: &engine.stack_dir,
+                docker: &engine.docker,
+                url: &url,
+                wait: Duration::from_secs(wait),
+            })
+            .await
         }
         Command::State { url, json } => {
             let uri = format!("{}/api/state", url.trim_end_matches('/'));

@@ -15,6 +15,7 @@ pub const SECRET_ENV_KEYS: &[&str] = &[
     "NTFY_URL",
     "NTFY_TOKEN",
     "NOTIFY_WEBHOOK_URLS",
+    "NOTIFY_WEBHOOK_SECRET",
     "HEALTHCHECKS_PING_URL",
     "P2POOL_ONION",
     "MONERO_ONION",

@@ -25,6 +25,8 @@ pub mod setup;
 pub mod shape;
 pub mod stack_dir;
 pub mod status;
+pub mod test_alert;
+pub mod upgrade;
 pub mod validate;
 
 use std::path::Path;

@@ -141,6 +141,31 @@ pub async fn observe(
     Ok(out)
 }
 
+/// The image id of each name's container (`None` when it does not exist or the engine gave
+/// no id); any other failure stops the caller.
+pub async fn images(
+    address: &str,
+    names: &[String],
+    timeout: Duration,
+) -> Result<crate::cli::upgrade::Images, StatusError> {
+    let (connector, endpoint, shown) = docker_address(address)?;
+    let engine = |source| StatusError::Engine {
+        target: shown.clone(),
+        source,
+    };
+    let docker = DockerController::new(connector, &endpoint, timeout).map_err(engine)?;
+    let mut out = crate::cli::upgrade::Images::new();
+    for name in names {
+        let image = match docker.inspect(name).await {
+            Ok(s) => s.image,
+            Err(DockerError::NotFound(_)) => None,
+            Err(e) => return Err(engine(e)),
+        };
+        out.insert(name.clone(), image);
+    }
+    Ok(out)
+}
+
 /// The runtime's `/api/state`, or `None` when it does not answer (status degrades quietly:
 /// the stack may still be starting).
 pub async fn runtime_state(url: &str, timeout: Duration) -> Option<Value> {

@@ -423,6 +423,17 @@ fn alerts(c: &Config, errors: &mut Vec<ConfigError>) {
                 key,
                 expected: "an http:// or https:// URL",
             });
+        } else if !url.is_empty()
+            && !is_placeholder(url)
+            && crate::alerts::SinkUrl::parse(url).is_err()
+        {
+            // The runtime's own rule (`alerts::SinkUrl`): a URL it would refuse at start is
+            // refused here, before it is rendered.
+            errors.push(ConfigError::InvalidSecret {
+                key,
+                expected: "an https:// URL (http:// only to localhost or a private IP address, \
+                           no user:password@, no #fragment)",
+            });
         }
     }
 }

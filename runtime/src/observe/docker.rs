@@ -110,6 +110,9 @@ pub struct ContainerStatus {
     /// `State.Health.Status` (starting, healthy, unhealthy) when the container has a
     /// health check.
     pub health: Option<String>,
+    /// `Image`: the id of the image the container was created from (`sha256:…`), when the
+    /// engine says.
+    pub image: Option<String>,
 }
 
 /// Start/stop as the cycle needs them, so it can hold an `Arc<dyn DockerApi>` (a fake in unit
@@ -129,6 +132,8 @@ pub trait DockerApi: Send + Sync {
 struct InspectWire {
     #[serde(rename = "State", deserialize_with = "wire::object")]
     state: StateWire,
+    #[serde(rename = "Image", default, deserialize_with = "wire::opt_text")]
+    image: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,7 +154,7 @@ struct HealthWire {
 
 /// Parses a `GET /containers/{name}/json` reply. Pure, never panics.
 pub fn parse_inspect(name: &str, body: &[u8]) -> Result<ContainerStatus, DockerError> {
-    let InspectWire { state } = wire::parse(body)?;
+    let InspectWire { state, image } = wire::parse(body)?;
     Ok(ContainerStatus {
         name: name.to_owned(),
         status: state.status.ok_or(WireError::Missing {
@@ -157,6 +162,7 @@ pub fn parse_inspect(name: &str, body: &[u8]) -> Result<ContainerStatus, DockerE
         })?,
         running: state.running,
         health: state.health.and_then(|h| h.status),
+        image,
     })
 }
 

@@ -43,4 +43,7 @@ pub enum SetupError {
     /// `XVB_CA_FILE`, unreadable or not a PEM certificate.
     #[error("XVB_CA_FILE: {0}")]
     XvbTrust(#[from] crate::io::TrustError),
+    /// The alert sinks (`ALERTS_CA_FILE`).
+    #[error(transparent)]
+    Alerts(#[from] crate::alerts::AlertsSetupError),
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::control::alerts::{HeartbeatStatus, OutboxCounters};
 use crate::control::verdicts::Verdict;
 use crate::control::{ChainProgress, Desired};
 
@@ -170,6 +171,30 @@ pub struct ApiState {
     pub chart: ChartSection,
     /// The history database takes writes.
     pub db_healthy: bool,
+    /// The alert sinks' deliveries and the heartbeat.
+    pub alerts: AlertsSection,
+}
+
+/// One alert sink's deliveries. Never a URL, a token or a chat id: the label is the sink's
+/// kind and position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertSinkRow {
+    /// `telegram`, `webhook#2`, `ntfy`.
+    pub label: String,
+    /// `telegram`, `webhook` or `ntfy`.
+    pub kind: &'static str,
+    /// Sent, retried, dropped, queued, the last error's class.
+    #[serde(flatten)]
+    pub counters: OutboxCounters,
+}
+
+/// The alert sinks and the heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AlertsSection {
+    /// One row per configured sink, in the configuration's order.
+    pub sinks: Vec<AlertSinkRow>,
+    /// The heartbeat (`enabled: false` without `HEALTHCHECKS_PING_URL`).
+    pub heartbeat: HeartbeatStatus,
 }
 
 /// One host figure's level.
@@ -271,6 +296,7 @@ impl Default for ApiState {
             hashrate: 0.0,
             chart: ChartSection::default(),
             db_healthy: true,
+            alerts: AlertsSection::default(),
         }
     }
 }

@@ -22,6 +22,11 @@ struct ChainLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabel {
+    sink: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
     action: &'static str,
     outcome: &'static str,
@@ -41,6 +46,11 @@ pub struct Metrics {
     db_healthy: Gauge,
     cycle_seconds: Histogram,
     docker_calls: Family<CallLabels, Counter>,
+    alerts_sent: Family<SinkLabel, Counter>,
+    alerts_retried: Family<SinkLabel, Counter>,
+    alerts_dropped: Family<SinkLabel, Counter>,
+    alerts_queued: Family<SinkLabel, Gauge>,
+    heartbeat_ok: Gauge,
 }
 
 impl Default for Metrics {
@@ -65,6 +75,11 @@ impl Metrics {
         // 10 ms … ~40 s: a cycle is bounded by the RPC timeout.
         let cycle_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 13));
         let docker_calls = Family::<CallLabels, Counter>::default();
+        let alerts_sent = Family::<SinkLabel, Counter>::default();
+        let alerts_retried = Family::<SinkLabel, Counter>::default();
+        let alerts_dropped = Family::<SinkLabel, Counter>::default();
+        let alerts_queued = Family::<SinkLabel, Gauge>::default();
+        let heartbeat_ok = Gauge::default();
         registry.register(
             "sync_percent",
             "Chain sync progress, percent",
@@ -103,6 +118,31 @@ impl Metrics {
             "Docker start/stop calls by outcome",
             docker_calls.clone(),
         );
+        registry.register(
+            "alerts_sent",
+            "Alerts delivered, per sink",
+            alerts_sent.clone(),
+        );
+        registry.register(
+            "alerts_retried",
+            "Failed alert deliveries (retried), per sink",
+            alerts_retried.clone(),
+        );
+        registry.register(
+            "alerts_dropped",
+            "Alerts lost to the outbox bound or the give-up age, per sink",
+            alerts_dropped.clone(),
+        );
+        registry.register(
+            "alerts_queued",
+            "Alerts waiting for delivery, per sink",
+            alerts_queued.clone(),
+        );
+        registry.register(
+            "heartbeat_ok",
+            "The last heartbeat ping landed (1) or not, or none yet (0)",
+            heartbeat_ok.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             sync_percent,
@@ -115,6 +155,11 @@ impl Metrics {
             db_healthy,
             cycle_seconds,
             docker_calls,
+            alerts_sent,
+            alerts_retried,
+            alerts_dropped,
+            alerts_queued,
+            heartbeat_ok,
         }
     }
 
@@ -142,6 +187,25 @@ impl Metrics {
         self.workers_online
             .set(i64::try_from(state.proxy_workers).unwrap_or(i64::MAX));
         self.db_healthy.set(flag(state.db_healthy));
+        for row in &state.alerts.sinks {
+            let label = SinkLabel {
+                sink: row.label.clone(),
+            };
+            // The outbox's counters only grow within a process: the counter follows them.
+            for (family, value) in [
+                (&self.alerts_sent, row.counters.sent),
+                (&self.alerts_retried, row.counters.retried),
+                (&self.alerts_dropped, row.counters.dropped),
+            ] {
+                let counter = family.get_or_create(&label);
+                counter.inc_by(value.saturating_sub(counter.get()));
+            }
+            self.alerts_queued
+                .get_or_create(&label)
+                .set(i64::try_from(row.counters.queued).unwrap_or(i64::MAX));
+        }
+        self.heartbeat_ok
+            .set(flag(state.alerts.heartbeat.ok == Some(true)));
     }
 
     /// One cycle took `seconds`.
@@ -211,6 +275,20 @@ mod tests {
                 ever_up: true,
             },
         );
+        state.alerts.sinks.push(super::super::AlertSinkRow {
+            label: "webhook#2".into(),
+            kind: "webhook",
+            counters: crate::control::alerts::OutboxCounters {
+                sent: 4,
+                retried: 7,
+                dropped: 1,
+                queued: 2,
+                last_error: Some("timeout".into()),
+            },
+        });
+        state.alerts.heartbeat.ok = Some(true);
+        metrics.observe(&state);
+        // Observed again with the same counts: the counters do not double.
         metrics.observe(&state);
         metrics.cycle_duration(0.25);
         metrics.docker_call("stop", true);
@@ -243,6 +321,12 @@ mod tests {
             ),
             2.0
         );
+        let sink = Some(("sink", "webhook#2"));
+        assert_eq!(value(&scrape, "pithead_alerts_sent_total", sink), 4.0);
+        assert_eq!(value(&scrape, "pithead_alerts_retried_total", sink), 7.0);
+        assert_eq!(value(&scrape, "pithead_alerts_dropped_total", sink), 1.0);
+        assert_eq!(value(&scrape, "pithead_alerts_queued", sink), 2.0);
+        assert_eq!(value(&scrape, "pithead_heartbeat_ok", None), 1.0);
         let histogram = scrape
             .samples
             .iter()

@@ -22,9 +22,9 @@ use crate::control::verdicts::Verdict;
 
 pub use chart::{ChartQuery, Sample, Window};
 pub use document::{
-    ApiState, Badge, BadgeVariant, ChartPoint, ChartSection, CycleSection, HugePagesSection,
-    LevelSection, MoneroSection, NodeSection, SyncSection, SystemSection, WorkerRow, XvbSection,
-    XvbSwitch,
+    AlertSinkRow, AlertsSection, ApiState, Badge, BadgeVariant, ChartPoint, ChartSection,
+    CycleSection, HugePagesSection, LevelSection, MoneroSection, NodeSection, SyncSection,
+    SystemSection, WorkerRow, XvbSection, XvbSwitch,
 };
 pub use render::{events, render, render_all, sample, DashboardInput, RenderInput};
 pub use workers::WORKERS_SHOWN;
@@ -37,6 +37,7 @@ pub fn read_model() -> (StateWriter, StateReader) {
         StateWriter {
             shared: shared.clone(),
             services: Mutex::default(),
+            alerts: Mutex::default(),
             metrics: metrics.clone(),
         },
         StateReader { shared, metrics },
@@ -49,10 +50,18 @@ pub struct StateWriter {
     shared: Arc<RwLock<ApiState>>,
     /// The container health verdicts the next [`StateWriter::record`] publishes.
     services: Mutex<Vec<Verdict>>,
+    /// The alert sinks' state the next [`StateWriter::record`] publishes.
+    alerts: Mutex<AlertsSection>,
     metrics: Arc<metrics::Metrics>,
 }
 
 impl StateWriter {
+    /// The alert sinks' counters and the heartbeat (`alerts`) the next
+    /// [`StateWriter::record`] publishes with its document.
+    pub fn set_alerts(&self, alerts: AlertsSection) {
+        *self.alerts.lock().unwrap_or_else(PoisonError::into_inner) = alerts;
+    }
+
     /// The container health verdicts (`services`) the next [`StateWriter::record`] publishes
     /// with its document, so both appear together.
     pub fn set_services(&self, services: Vec<Verdict>) {
@@ -69,6 +78,11 @@ impl StateWriter {
         let mut rendered = render_all(input, dashboard);
         rendered.services = self
             .services
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        rendered.alerts = self
+            .alerts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();

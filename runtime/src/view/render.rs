@@ -150,6 +150,8 @@ pub fn render_all(input: &RenderInput<'_>, dashboard: &DashboardInput<'_>) -> Ap
         hashrate: workers.hashrate,
         chart: super::document::ChartSection::default(),
         db_healthy: dashboard.db_healthy,
+        // The alert sinks' state, added by the writer (`StateWriter::set_alerts`).
+        alerts: super::document::AlertsSection::default(),
     }
 }
 

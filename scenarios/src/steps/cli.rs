@@ -344,3 +344,19 @@ async fn doctor_worked(w: &mut CatalogWorld) -> Result<(), TierError> {
 async fn version_worked(w: &mut CatalogWorld) -> Result<(), TierError> {
     then(w, CliOutcome::CommandWorked("version".into())).await
 }
+
+#[given("a real box on the previous release")]
+async fn previous_release(w: &mut CatalogWorld) -> Result<(), TierError> {
+    // The box as deployed is the release the upgrade starts from.
+    given(w, CliFact::AllHealthy).await
+}
+
+#[when("I run pithead upgrade")]
+async fn run_upgrade(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, CliAction::Upgrade).await
+}
+
+#[then("the images are pulled or rebuilt and the stack comes back healthy")]
+async fn upgraded(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, CliOutcome::Upgraded).await
+}

@@ -103,6 +103,8 @@ pub struct LiveTier {
     destructive: bool,
     /// The last `pithead status` a `When I run pithead status` step ran (cleared by any action).
     last_status: Option<super::ssh::Reply>,
+    /// What the scenario's `pithead upgrade` printed.
+    last_upgrade: Option<super::ssh::Reply>,
     /// The generated secrets' fingerprints when the scenario started (`a fresh real box`).
     fingerprints: Option<BTreeMap<String, String>>,
     /// Each step of the lifecycle sequence and how it went.
@@ -834,8 +836,74 @@ impl LiveTier {
                     self.docker(&format!("docker stop {service}"), &["stop", &service])
                 }
             }
+            CliAction::Upgrade => {
+                self.last_status = None;
+                let reply = self
+                    .block(self.live.remote.pithead(
+                        "pithead upgrade",
+                        &["upgrade", "--wait", "600"],
+                        None,
+                        Duration::from_secs(40 * 60),
+                    ))
+                    .map_err(tier_error)?;
+                self.last_upgrade = Some(reply);
+                Ok(())
+            }
             other => Err(covered_by_lifecycle(format!("{other:?}"))),
         }
+    }
+
+    /// `pithead upgrade` exited 0, gave every service's image a line (new, created or the
+    /// same: a box whose images are all current has nothing newer to pull) and said the stack
+    /// is healthy again; and `pithead status` agrees.
+    fn judge_upgrade(&mut self) -> Result<(), TierError> {
+        let Some(reply) = self.last_upgrade.clone() else {
+            return Err(TierError::Scenario("no `pithead upgrade` ran".into()));
+        };
+        let out = reply.stdout.as_str();
+        ensure(
+            reply.ok(),
+            format!("pithead upgrade {}; output:\n{out}", reply.describe()),
+        )?;
+        // The services `pithead status` expects, from its rows (`✓ monerod running`).
+        let status = self
+            .block(super::reads::status(&self.live.remote))
+            .map_err(tier_error)?;
+        let services: Vec<String> = status
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with(['✓', '…', '⚠', '✗']))
+            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+            .collect();
+        ensure(
+            !services.is_empty(),
+            format!("pithead status listed no service:\n{}", status.stdout),
+        )?;
+        for service in &services {
+            let reported = out.lines().any(|l| {
+                let mut words = l.split_whitespace();
+                matches!(words.next(), Some("↑" | "+" | "="))
+                    && words.next() == Some(&format!("{service}:"))
+            });
+            ensure(
+                reported,
+                format!("pithead upgrade gave {service} no image line:\n{out}"),
+            )?;
+        }
+        ensure(
+            out.lines()
+                .any(|l| l.starts_with("The stack is healthy again")),
+            format!("pithead upgrade did not report a healthy stack:\n{out}"),
+        )?;
+        ensure(
+            status.code == Some(0),
+            format!(
+                "after the upgrade pithead status {}:\n{}",
+                status.describe(),
+                status.stdout
+            ),
+        )
     }
 
     /// The service's line of the last `pithead status`.
@@ -847,6 +915,9 @@ impl LiveTier {
     }
 
     fn cli_judge(&mut self, outcome: CliOutcome) -> Result<(), TierError> {
+        if outcome == CliOutcome::Upgraded {
+            return self.judge_upgrade();
+        }
         let Some(status) = self.last_status.clone() else {
             // No `pithead status` of the scenario's own: the verdict is awaited (the runtime
             // acts on its next cycle, a health check on its next probe).
@@ -1106,6 +1177,7 @@ pub fn run(
             removed: false,
             destructive,
             last_status: None,
+            last_upgrade: None,
             fingerprints: None,
             sequence: Vec::new(),
             stack_down: false,

@@ -32,7 +32,11 @@ pub async fn engine(address: &str) -> anyhow::Result<()> {
 }
 
 /// The rendered stack's compose driver, talking to `address`.
-fn compose(stack: &StackDir, address: &str, timeout: Duration) -> anyhow::Result<SystemCompose> {
+pub fn compose(
+    stack: &StackDir,
+    address: &str,
+    timeout: Duration,
+) -> anyhow::Result<SystemCompose> {
     for name in [".env", "compose.yaml"] {
         let path = stack.root().join(name);
         anyhow::ensure!(
@@ -45,7 +49,7 @@ fn compose(stack: &StackDir, address: &str, timeout: Duration) -> anyhow::Result
 }
 
 /// The services compose knows for this stack's profiles.
-fn services(stack: &StackDir) -> anyhow::Result<Vec<String>> {
+pub fn services(stack: &StackDir) -> anyhow::Result<Vec<String>> {
     let env = stack.read_env()?.with_context(|| {
         format!(
             "no .env in {}: run `pithead apply` first",

@@ -29,11 +29,13 @@ pub enum EventKey {
     HashrateLow,
     /// `pithead test-alert`'s message.
     Test,
+    /// Alerts a sink's rate limit held back, folded into one message (the outbox's).
+    Summary,
 }
 
 impl EventKey {
     /// Every key, in a stable order (toggles, counters, docs).
-    pub const ALL: [EventKey; 10] = [
+    pub const ALL: [EventKey; 11] = [
         Self::NodeDown,
         Self::NodeRecovered,
         Self::WorkersRejected,
@@ -44,6 +46,7 @@ impl EventKey {
         Self::DbUnhealthy,
         Self::HashrateLow,
         Self::Test,
+        Self::Summary,
     ];
 
     /// The wire name: the webhook's `event`, an ntfy tag, the Telegram text's closing
@@ -60,6 +63,7 @@ impl EventKey {
             Self::DbUnhealthy => "db_unhealthy",
             Self::HashrateLow => "hashrate_low",
             Self::Test => "test",
+            Self::Summary => "summary",
         }
     }
 
