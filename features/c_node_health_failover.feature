@@ -275,7 +275,7 @@ Feature: Node health and failover — reject workers while a required node is do
   # Alerts (#18): every sink gets each edge of debounced state once; a sink that is down gets
   # it once it answers again; a restart replays nothing. The sinks are the recording fakes on
   # the simulation's `sinks` host (Telegram, a signed webhook, ntfy with a token).
-  @sim @pending(alerts)
+  @sim
   Scenario: A monerod outage sends one down alert and one recovery to every sink
     Given the stack boots with default settings
     And alerts go to Telegram, a webhook and ntfy
@@ -292,7 +292,7 @@ Feature: Node health and failover — reject workers while a required node is do
     Then exactly one "node_recovered" alert reached every sink
     And exactly one "node_down" alert reached every sink
 
-  @sim @pending(alerts)
+  @sim
   Scenario: A sink down for 10 minutes gets the alert once, after it recovers
     Given the stack boots with default settings
     And alerts go to Telegram, a webhook and ntfy
@@ -309,7 +309,7 @@ Feature: Node health and failover — reject workers while a required node is do
     Then exactly one "node_down" alert reached ntfy
     And exactly one "node_down" alert reached every sink
 
-  @sim @pending(alerts)
+  @sim
   Scenario: A runtime restart during an outage sends no duplicate alert
     Given the stack boots with default settings
     And alerts go to Telegram, a webhook and ntfy

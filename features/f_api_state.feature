@@ -254,7 +254,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     And /api/state reports db_healthy as true
 
   # Alerts (#18): the counters per sink, and no secret anywhere an operator or a log reader sees.
-  @sim @pending(alerts)
+  @sim
   Scenario: /api/state counts what each alert sink was sent, retried and dropped
     Given the stack boots with default settings
     And alerts go to Telegram, a webhook and ntfy
@@ -274,7 +274,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     And the api's sent count for Telegram matches what reached it
     And the api counts 0 dropped alerts for the webhook
 
-  @sim @pending(alerts)
+  @sim
   Scenario: With every sink configured, no token, chat id or webhook secret appears in a log line, an error or /api/state
     Given the stack boots with default settings
     And alerts go to Telegram, a webhook and ntfy

@@ -176,6 +176,7 @@ impl DockerApi for Docker {
                 status: if running { "running" } else { "exited" }.to_owned(),
                 running,
                 health: None,
+                image: None,
             })
         })
     }

@@ -281,7 +281,8 @@ fn telegram(get: &impl Fn(&str) -> Option<String>) -> Result<Option<TelegramConf
     }))
 }
 
-/// `TELEGRAM_EVENT_<KEY>` for `key`; `None` for the test message, which is always carried.
+/// `TELEGRAM_EVENT_<KEY>` for `key`; `None` for the test message and the rate limit's summary,
+/// which are always carried.
 pub fn toggle_var(key: EventKey) -> Option<&'static str> {
     Some(match key {
         EventKey::NodeDown => "TELEGRAM_EVENT_NODE_DOWN",
@@ -293,7 +294,8 @@ pub fn toggle_var(key: EventKey) -> Option<&'static str> {
         EventKey::DiskSpace => "TELEGRAM_EVENT_DISK_SPACE",
         EventKey::DbUnhealthy => "TELEGRAM_EVENT_DB_UNHEALTHY",
         EventKey::HashrateLow => "TELEGRAM_EVENT_HASHRATE_LOW",
-        EventKey::Test => return None,
+        // The fold of what the rate limit held back: no toggle of its own, like the test.
+        EventKey::Test | EventKey::Summary => return None,
     })
 }
 
