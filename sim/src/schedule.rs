@@ -20,10 +20,9 @@ use pithead_fakes::sinks::{SinkClass, SinkMode};
 
 use crate::world::{mode_name_monero, mode_name_tari, World, WorldBuilder, DOCKER, MONEROD, TARI};
 
-/// Whether generated schedules send alerts to the recording sinks on some seeds. Off until the
-/// runtime sends alerts (issue #18): the alert invariant would flag every outage of a runtime
-/// that sends nothing.
-pub const SWARM_ALERTS: bool = false;
+/// Whether generated schedules send alerts to the recording sinks on some seeds (a quarter),
+/// with sink outages, checking `alerted-once-per-sink`.
+pub const SWARM_ALERTS: bool = true;
 
 /// Monero's chain tip in generated schedules.
 pub const MONERO_TIP: u64 = 3_300_000;

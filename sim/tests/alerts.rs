@@ -118,3 +118,28 @@ fn the_trace_never_holds_a_sink_secret() {
         assert!(!trace.contains(secret));
     }
 }
+
+#[test]
+fn swarm_seeds_with_alerts_and_sink_outages_pass() {
+    let seeds: Vec<u64> = (0..200)
+        .filter(|s| pithead_sim::schedule::Schedule::generate(*s, 2.0).alerts)
+        .take(3)
+        .collect();
+    assert_eq!(seeds.len(), 3, "a quarter of the seeds carry alerts");
+    for seed in seeds {
+        let (summary, trace) = pithead_sim::swarm::run_seed_traced(seed, 2.0).unwrap();
+        let sinks = trace
+            .events()
+            .iter()
+            .filter(|e| e.kind() == pithead_sim::EventKind::Alert)
+            .count();
+        eprintln!(
+            "seed {seed}: {} faults, {sinks} sink requests",
+            summary.faults
+        );
+        assert!(
+            sinks > 0,
+            "seed {seed}: the heartbeat at least reaches the sinks"
+        );
+    }
+}
