@@ -271,3 +271,54 @@ Feature: Node health and failover — reject workers while a required node is do
     And 120 seconds pass
     Then workers are accepted
     And xmrig-proxy is running
+
+  # Alerts (#18): every sink gets each edge of debounced state once; a sink that is down gets
+  # it once it answers again; a restart replays nothing. The sinks are the recording fakes on
+  # the simulation's `sinks` host (Telegram, a signed webhook, ntfy with a token).
+  @sim
+  Scenario: A monerod outage sends one down alert and one recovery to every sink
+    Given the stack boots with default settings
+    And alerts go to Telegram, a webhook and ntfy
+    And the update interval is 10 seconds
+    And the node down window is 30 seconds
+    And the recovery window is 30 seconds
+    And the miners have been released
+    When monerod goes down
+    And 60 seconds pass
+    Then exactly one "node_down" alert reached every sink
+    And exactly 0 "node_recovered" alerts reached every sink
+    When monerod comes back
+    And 60 seconds pass
+    Then exactly one "node_recovered" alert reached every sink
+    And exactly one "node_down" alert reached every sink
+
+  @sim
+  Scenario: A sink down for 10 minutes gets the alert once, after it recovers
+    Given the stack boots with default settings
+    And alerts go to Telegram, a webhook and ntfy
+    And the update interval is 10 seconds
+    And the node down window is 30 seconds
+    And the miners have been released
+    And the ntfy sink is down
+    When monerod goes down
+    And 600 seconds pass
+    Then exactly one "node_down" alert reached Telegram
+    And exactly one "node_down" alert reached the webhook
+    And exactly 0 "node_down" alerts reached ntfy
+    When the ntfy sink comes back
+    Then exactly one "node_down" alert reached ntfy
+    And exactly one "node_down" alert reached every sink
+
+  @sim
+  Scenario: A runtime restart during an outage sends no duplicate alert
+    Given the stack boots with default settings
+    And alerts go to Telegram, a webhook and ntfy
+    And the update interval is 10 seconds
+    And the node down window is 30 seconds
+    And the miners have been released
+    When monerod goes down
+    And 60 seconds pass
+    Then exactly one "node_down" alert reached every sink
+    When the runtime restarts
+    And 180 seconds pass
+    Then exactly one "node_down" alert reached every sink

@@ -253,6 +253,45 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     Then the corrupt file is moved aside and a fresh database is created
     And /api/state reports db_healthy as true
 
+  # Alerts (#18): the counters per sink, and no secret anywhere an operator or a log reader sees.
+  @sim
+  Scenario: /api/state counts what each alert sink was sent, retried and dropped
+    Given the stack boots with default settings
+    And alerts go to Telegram, a webhook and ntfy
+    And the update interval is 10 seconds
+    And the node down window is 30 seconds
+    And the miners have been released
+    And the webhook sink is down
+    When monerod goes down
+    And 120 seconds pass
+    Then exactly one "node_down" alert reached ntfy
+    And the api's sent count for ntfy matches what reached it
+    And the api counts 0 retried alerts for ntfy
+    And the api counts at least 1 retried alert for the webhook
+    When the webhook sink comes back
+    Then exactly one "node_down" alert reached the webhook
+    And the api's sent count for the webhook matches what reached it
+    And the api's sent count for Telegram matches what reached it
+    And the api counts 0 dropped alerts for the webhook
+
+  @sim
+  Scenario: With every sink configured, no token, chat id or webhook secret appears in a log line, an error or /api/state
+    Given the stack boots with default settings
+    And alerts go to Telegram, a webhook and ntfy
+    And the update interval is 10 seconds
+    And the node down window is 30 seconds
+    And the recovery window is 30 seconds
+    And the miners have been released
+    And the Telegram sink is down
+    When monerod goes down
+    And 120 seconds pass
+    And the Telegram sink comes back
+    And monerod comes back
+    And 120 seconds pass
+    Then exactly one "node_down" alert reached every sink
+    And exactly one "node_recovered" alert reached every sink
+    And no sink secret appears in any log line, error or /api/state
+
   @live @pending(dashboard)
   Scenario: The dashboard reads the correct live state on a real stack
     Given a real, synced, mining box

@@ -15,6 +15,7 @@
 //! | [`xmrig_proxy`] | xmrig-proxy HTTP API | `/1/summary`, `/1/workers`, `/1/config` with a bearer token |
 //! | [`docker`] | docker engine (through the socket proxies) | inspect, start, stop, `_ping`, `version` |
 //! | [`xvb`] | XMRvsBeast bonus pages | the HTML history page and the JSON APIs |
+//! | [`sinks`] | Telegram Bot API, webhook receivers, ntfy, healthchecks.io (recording) | `sendMessage`, `POST /hook/<name>`, `POST /<topic>`, `GET /ping/<id>` |
 //! | [`socket_proxy`] | (not a fake) the least-privilege docker socket proxy | allow-listed engine calls over a unix socket |
 //!
 //! Every HTTP fake also carries a [`Behaviour`] (normal, down, garbage, slow, oversized) so a test can
@@ -35,6 +36,7 @@ pub mod docker;
 pub mod monerod;
 pub mod p2pool;
 pub mod serve;
+pub mod sinks;
 pub mod socket_proxy;
 pub mod tari;
 pub mod xmrig_proxy;

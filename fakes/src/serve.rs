@@ -81,30 +81,37 @@ pub async fn serve<L: Listener>(mut listener: L, router: Router) -> io::Result<(
     loop {
         let (io, _peer) = listener.accept().await;
         let router = router.clone();
-        let connection = ConnectionId::next();
-        tokio::spawn(async move {
-            let service = service_fn(move |mut req: Request<Incoming>| {
-                let router = router.clone();
-                req.extensions_mut().insert(connection);
-                async move {
-                    let resp = match router.oneshot(req).await {
-                        Ok(resp) => resp,
-                        Err(never) => match never {},
-                    };
-                    if resp.extensions().get::<DropConnection>().is_some() {
-                        Err(ConnectionDropped)
-                    } else {
-                        Ok::<_, ConnectionDropped>(resp)
-                    }
-                }
-            });
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(io), service)
-                .await
-            {
-                tracing::debug!(%err, "fake connection ended");
+        tokio::spawn(serve_one(io, router));
+    }
+}
+
+/// Serve `router` on one accepted connection (plain, or already through a TLS handshake) until
+/// it closes, honouring [`crate::Behaviour::Down`] as [`serve`] does.
+pub(crate) async fn serve_one<IO>(io: IO, router: Router)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = ConnectionId::next();
+    let service = service_fn(move |mut req: Request<Incoming>| {
+        let router = router.clone();
+        req.extensions_mut().insert(connection);
+        async move {
+            let resp = match router.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            };
+            if resp.extensions().get::<DropConnection>().is_some() {
+                Err(ConnectionDropped)
+            } else {
+                Ok::<_, ConnectionDropped>(resp)
             }
-        });
+        }
+    });
+    if let Err(err) = http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .await
+    {
+        tracing::debug!(%err, "fake connection ended");
     }
 }
 

@@ -878,6 +878,21 @@ pub trait Tier {
         dashboard_unsupported(self.name(), format!("{outcome:?}"))
     }
 
+    /// Given: the alert sinks (sections C and F). A tier without a driver for them says so.
+    fn alerts_given(&mut self, fact: crate::alerts::AlertFact) -> TierFuture<'_> {
+        alerts_unsupported(self.name(), format!("{fact:?}"))
+    }
+
+    /// When: something happens to an alert sink.
+    fn alerts_when(&mut self, event: crate::alerts::AlertEvent) -> TierFuture<'_> {
+        alerts_unsupported(self.name(), format!("{event:?}"))
+    }
+
+    /// Then: what reached the sinks, what the runtime counted, what never leaked.
+    fn alerts_expect(&mut self, outcome: crate::alerts::AlertOutcome) -> TierFuture<'_> {
+        alerts_unsupported(self.name(), format!("{outcome:?}"))
+    }
+
     /// Given: a fact about a real box (the live tier). Other tiers have no real box.
     fn live_given(&mut self, fact: LiveFact) -> TierFuture<'_> {
         live_unsupported(self.name(), format!("{fact:?}"))
@@ -978,6 +993,14 @@ fn cli_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
     let error = TierError::Unsupported {
         tier,
         what: format!("pithead's stack ({what}) has no driver on this tier"),
+    };
+    Box::pin(async move { Err(error) })
+}
+
+fn alerts_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+    let error = TierError::Unsupported {
+        tier,
+        what: format!("the alert sinks ({what}) have no driver on this tier"),
     };
     Box::pin(async move { Err(error) })
 }

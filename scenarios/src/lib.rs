@@ -17,6 +17,7 @@
 //! The runner is `tests/catalog.rs` (`cargo test -p pithead-scenarios --test catalog`).
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod dashboard;
 pub mod driver;
 #[cfg(feature = "mini-stack")]

@@ -17,6 +17,7 @@ use pithead_fakes::docker::Verb;
 use pithead_sim::trace::{format_time, EventKind};
 use pithead_sim::{Failure, World, WorldBuilder};
 
+use crate::alerts::{AlertEvent, AlertFact, AlertOutcome};
 use crate::dashboard::{DashboardEvent, DashboardFact, DashboardOutcome};
 use crate::driver::{
     Chain, CliAction, CliFact, CliOutcome, Condition, ContainerState, Node, Observed, Reachability,
@@ -27,6 +28,7 @@ use crate::sim_cli::CliStack;
 use crate::sim_status::StatusScenario;
 use crate::sim_xvb::XvbScenario;
 
+mod alerts;
 mod dashboard;
 
 const TIER: &str = "sim";
@@ -39,6 +41,8 @@ struct Setup {
     refuse_docker_calls: u32,
     /// The docker fake's containers at boot (default: the managed ones, running).
     containers: Option<Vec<(String, bool)>>,
+    /// Alerts go to the world's recording sinks.
+    alerts: bool,
 }
 
 /// The simulation tier. Cheap until the first `When`/`Then` boots the world.
@@ -119,7 +123,8 @@ impl SimTier {
     fn boot(&self) -> Result<World, TierError> {
         let mut builder = WorldBuilder::new(self.seed)
             .monero(self.monero.monero_mode())
-            .tari(Some(self.tari.tari_mode()));
+            .tari(Some(self.tari.tari_mode()))
+            .alerts(self.setup.alerts);
         for (var, value) in &self.setup.env {
             builder = builder.env(var, value);
         }
@@ -843,6 +848,21 @@ impl Tier for SimTier {
             )))
         });
         ready(result)
+    }
+
+    fn alerts_given(&mut self, fact: AlertFact) -> TierFuture<'_> {
+        let result = self.alerts_given_sim(fact);
+        self.evidence(result)
+    }
+
+    fn alerts_when(&mut self, event: AlertEvent) -> TierFuture<'_> {
+        let result = self.alerts_when_sim(event);
+        self.evidence(result)
+    }
+
+    fn alerts_expect(&mut self, outcome: AlertOutcome) -> TierFuture<'_> {
+        let result = self.alerts_expect_sim(&outcome);
+        self.evidence(result)
     }
 
     fn dashboard_given(&mut self, fact: DashboardFact) -> TierFuture<'_> {

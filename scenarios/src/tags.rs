@@ -88,11 +88,13 @@ pub enum Capability {
     /// The live tier's catalog steps for the setup → down lifecycle (the matrix runs it with
     /// `--lifecycle`, outside the catalog).
     LiveLifecycle,
+    /// The runtime's alerts: the alert machine, the outbox and the sinks (issue #18).
+    Alerts,
 }
 
 impl Capability {
     /// Every capability, in tag order.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::XvbEngine,
         Capability::Dashboard,
         Capability::Cli,
@@ -100,6 +102,7 @@ impl Capability {
         Capability::LiveMatrix,
         Capability::Upgrade,
         Capability::LiveLifecycle,
+        Capability::Alerts,
     ];
 
     /// The name used inside `@pending(..)`.
@@ -112,6 +115,7 @@ impl Capability {
             Capability::LiveMatrix => "live-matrix",
             Capability::Upgrade => "upgrade",
             Capability::LiveLifecycle => "live-lifecycle",
+            Capability::Alerts => "alerts",
         }
     }
 
@@ -124,7 +128,8 @@ impl Capability {
             | Capability::Dashboard
             | Capability::Cli
             | Capability::Upgrade
-            | Capability::LiveLifecycle => None,
+            | Capability::LiveLifecycle
+            | Capability::Alerts => None,
         }
     }
 }

@@ -40,6 +40,9 @@ pub enum Invariant {
     RecoveryIsNoticed,
     /// Owed docker calls land once the engine is healthy.
     OwedDockerCallLands,
+    /// With alerts configured, every node-down edge reaches each enabled sink exactly once,
+    /// within the retry bound, and is never duplicated.
+    AlertedOncePerSink,
     /// After a quiet period the box is settled: released, readmitted, everything running.
     SettlesWhenQuiet,
     /// A readiness wait timed out (not an invariant of the system: the test's expectation).
@@ -48,7 +51,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in declaration order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::NoPanics,
         Self::RuntimeKeepsRunning,
         Self::CycleKeepsRunning,
@@ -63,6 +66,7 @@ impl Invariant {
         Self::OutageIsNoticed,
         Self::RecoveryIsNoticed,
         Self::OwedDockerCallLands,
+        Self::AlertedOncePerSink,
         Self::SettlesWhenQuiet,
         Self::Readiness,
     ];
@@ -84,6 +88,7 @@ impl Invariant {
             Self::OutageIsNoticed => "outage-is-noticed",
             Self::RecoveryIsNoticed => "recovery-is-noticed",
             Self::OwedDockerCallLands => "owed-docker-call-lands",
+            Self::AlertedOncePerSink => "alerted-once-per-sink",
             Self::SettlesWhenQuiet => "settles-when-quiet",
             Self::Readiness => "readiness",
         }

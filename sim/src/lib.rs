@@ -31,6 +31,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod bench;
 pub mod cli;
 pub mod clock;

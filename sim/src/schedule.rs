@@ -16,7 +16,13 @@ use pithead_fakes::tari::TariMode;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use pithead_fakes::sinks::{SinkClass, SinkMode};
+
 use crate::world::{mode_name_monero, mode_name_tari, World, WorldBuilder, DOCKER, MONEROD, TARI};
+
+/// Whether generated schedules send alerts to the recording sinks on some seeds (a quarter),
+/// with sink outages, checking `alerted-once-per-sink`.
+pub const SWARM_ALERTS: bool = true;
 
 /// Monero's chain tip in generated schedules.
 pub const MONERO_TIP: u64 = 3_300_000;
@@ -51,6 +57,8 @@ pub enum Action {
     XvbSite(pithead_fakes::Behaviour),
     /// XvB's fail counter for the donor.
     XvbFailCount(u32),
+    /// How an alert sink answers (the world must have alerts).
+    Sink(SinkClass, SinkMode),
 }
 
 impl Action {
@@ -81,6 +89,7 @@ impl Action {
             }
             Action::XvbSite(behaviour) => world.xvb().set_behaviour(behaviour.clone()),
             Action::XvbFailCount(n) => world.xvb().update(|s| s.fail_count = *n),
+            Action::Sink(class, mode) => world.set_sink(*class, *mode),
         }
     }
 
@@ -99,6 +108,9 @@ impl Action {
             Action::XvbFleet(_) => "xvb fleet and share".into(),
             Action::XvbSite(b) => format!("xvb site {b:?}"),
             Action::XvbFailCount(n) => format!("xvb fail count {n}"),
+            Action::Sink(class, mode) => {
+                format!("{class} sink {}", crate::world::sink_mode_name(*mode))
+            }
         }
     }
 }
@@ -118,6 +130,8 @@ pub struct Schedule {
     pub tari: Option<TariMode>,
     /// Timed actions, in time order.
     pub actions: Vec<(Duration, Action)>,
+    /// Alerts go to the recording sinks (and the alert invariant is checked).
+    pub alerts: bool,
     /// No fault is active from here on.
     pub quiet_from: Duration,
     /// End of the run.
@@ -536,6 +550,30 @@ impl Schedule {
             }
         }
 
+        // Alerts, on a quarter of the seeds once the runtime sends them: their own stream
+        // again. Each sink is down at most once, for at most `MAX_SINK_OUTAGE`, so every
+        // node-down alert must still arrive within the retry bound.
+        let mut alerts_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x414c_4552_5453_0018);
+        let alerts = SWARM_ALERTS && alerts_rng.random_bool(0.25);
+        if alerts {
+            for class in crate::alerts::ALERT_SINKS {
+                if !alerts_rng.random_bool(0.5) {
+                    continue;
+                }
+                let max = crate::alerts::MAX_SINK_OUTAGE.as_secs();
+                let len = secs(alerts_rng.random_range(60..=max));
+                let latest = quiet_from.saturating_sub(len).as_secs().max(61);
+                let at = secs(alerts_rng.random_range(60..latest));
+                let mode = match alerts_rng.random_range(0..3) {
+                    0 => SinkMode::UNAVAILABLE,
+                    1 => SinkMode::Closed,
+                    _ => SinkMode::Hang,
+                };
+                actions.push((at, Action::Sink(class, mode)));
+                actions.push((at + len, Action::Sink(class, SinkMode::Up)));
+            }
+        }
+
         // Stable order: by time, then by generation order (sort is stable).
         actions.sort_by_key(|a| a.0);
 
@@ -548,6 +586,7 @@ impl Schedule {
             monero,
             tari,
             actions,
+            alerts,
             quiet_from,
             end,
         }
@@ -557,7 +596,8 @@ impl Schedule {
     pub fn builder(&self) -> WorldBuilder {
         let mut b = WorldBuilder::new(self.seed)
             .monero(self.monero.clone())
-            .tari(self.tari.clone());
+            .tari(self.tari.clone())
+            .alerts(self.alerts);
         for (k, v) in &self.env {
             b = b.env(k, v);
         }

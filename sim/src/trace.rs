@@ -32,6 +32,8 @@ pub enum EventKind {
     Probe,
     /// The runtime host started (first start or restart) or stopped.
     Host,
+    /// A request reached an alert sink or the heartbeat endpoint.
+    Alert,
     /// A note from a scenario or the schedule.
     Note,
 }
@@ -47,6 +49,7 @@ impl EventKind {
             Self::Docker => "docker",
             Self::Probe => "probe",
             Self::Host => "host",
+            Self::Alert => "alert",
             Self::Note => "note",
         }
     }
@@ -134,6 +137,17 @@ pub enum What {
         /// 1 for the first start.
         number: u64,
     },
+    /// A request reached a recording sink.
+    Sink {
+        /// Which sink.
+        sink: pithead_fakes::sinks::SinkClass,
+        /// The alert's event key (`None`: a heartbeat, or a request the fake could not read).
+        event: Option<String>,
+        /// How it was answered: `200`, `503`, `closed`, `hang`.
+        answer: String,
+        /// Whether the sink acknowledged it (2xx).
+        delivered: bool,
+    },
     /// The runtime's process was killed.
     Crashed,
     /// The runtime's process was started again.
@@ -170,6 +184,7 @@ impl What {
             Self::Docker { .. } => EventKind::Docker,
             Self::ProbeFailed { .. } => EventKind::Probe,
             Self::ProcessStart { .. } | Self::Crashed | Self::Restarted => EventKind::Host,
+            Self::Sink { .. } => EventKind::Alert,
             Self::Note { .. } | Self::Failed { .. } => EventKind::Note,
         }
     }
@@ -185,6 +200,7 @@ impl What {
             Self::Workers { .. } => "workers",
             Self::NodeDown { node, .. } => node,
             Self::Docker { container, .. } => container,
+            Self::Sink { sink, .. } => sink.as_str(),
             Self::ProbeFailed { .. } => "api/state",
             Self::ProcessStart { .. } | Self::Crashed | Self::Restarted => "runtime",
             Self::Note { subject, .. } => subject,
@@ -220,6 +236,9 @@ impl What {
             Self::ProcessStart { number } => format!("process start #{number}"),
             Self::Crashed => "crashed".to_owned(),
             Self::Restarted => "restarted".to_owned(),
+            Self::Sink { event, answer, .. } => {
+                format!("{} {answer}", event.as_deref().unwrap_or("(no event)"))
+            }
             Self::Note { detail, .. } => detail.clone(),
             Self::Failed { invariant, message } => format!("{invariant}: {message}"),
         }

@@ -7,6 +7,7 @@
 //! pithead-fake xmrig-proxy --listen 0.0.0.0:3344 --token T [--initial '{"workers":[…]}']
 //! pithead-fake docker      --listen 0.0.0.0:2375 --containers itest-p2pool,itest-xmrig-proxy=exited
 //! pithead-fake xvb         --listen 0.0.0.0:8088 [--initial '{"avg_1h_hs":1200}']
+//! pithead-fake sinks       --listen 0.0.0.0:8099 [--control-listen 0.0.0.0:9000] [--initial '{"expect":{"ntfy_token":"tk"}}'] [--tls --tls-name sinks --ca-out /shared/sinks-ca.pem]
 //! pithead-fake socket-proxy --listen 0.0.0.0:2375 --access start-stop [--socket /var/run/docker.sock]
 //! pithead-fake probe       http://127.0.0.1:18081/get_info
 //! ```
@@ -26,6 +27,7 @@ use pithead_fakes::{
     monerod::{FakeMonerod, MoneroMode},
     p2pool::{FakeP2pool, P2poolState},
     serve::serve,
+    sinks::{tls::TestCa, FakeSinks},
     socket_proxy::{Access, SocketProxy},
     tari::{FakeTari, TariMode},
     xmrig_proxy::FakeXmrigProxy,
@@ -110,6 +112,21 @@ enum Fake {
     Xvb {
         #[command(flatten)]
         common: Common,
+    },
+    /// Recording alert sinks: Telegram Bot API, webhooks, ntfy, healthchecks.
+    Sinks {
+        #[command(flatten)]
+        common: Common,
+        /// Serve the sinks over TLS with a test CA made at start (the control API stays plain
+        /// when it has its own `--control-listen`).
+        #[arg(long)]
+        tls: bool,
+        /// Names the TLS certificate is valid for (DNS names or IP literals).
+        #[arg(long, value_delimiter = ',', default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
+        tls_name: Vec<String>,
+        /// Write the test CA's PEM here (also served at `GET /control/ca`).
+        #[arg(long)]
+        ca_out: Option<PathBuf>,
     },
     /// The least-privilege docker socket proxy (not a fake: the real thing, for the mini-stack).
     SocketProxy {
@@ -399,10 +416,54 @@ async fn run(fake: Fake) -> anyhow::Result<()> {
             Ok(())
         }
         Fake::Probe { url } => probe(&url).await,
+        Fake::Sinks {
+            common,
+            tls,
+            tls_name,
+            ca_out,
+        } => run_sinks(&common, tls, &tls_name, ca_out).await,
         Fake::Xvb { common } => {
             let fake = FakeXvb::new();
             apply_initial(fake.control_router(), common.initial.as_deref()).await?;
             serve_http("xvb", &common, fake.wire_router(), fake.control_router()).await
         }
     }
+}
+
+/// The recording sinks, plain or over TLS with a fresh test CA.
+async fn run_sinks(
+    common: &Common,
+    tls: bool,
+    names: &[String],
+    ca_out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let fake = FakeSinks::new();
+    apply_initial(fake.control_router(), common.initial.as_deref()).await?;
+    if !tls {
+        return serve_http("sinks", common, fake.wire_router(), fake.control_router()).await;
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let ca = TestCa::new(&names).context("making the test CA")?;
+    let pem = ca.pem();
+    fake.serve_ca(pem.clone());
+    if let Some(path) = ca_out {
+        let tmp = path.with_extension("pem.tmp");
+        std::fs::write(&tmp, &pem).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        tracing::info!(path = %path.display(), "test CA written");
+    }
+    let listener = bind(common.listen, "sinks (TLS)").await?;
+    match common.control_listen {
+        None => {
+            pithead_fakes::sinks::tls::serve_tls(listener, ca.acceptor(), fake.router()).await?;
+        }
+        Some(control_addr) => {
+            let control = bind(control_addr, "control API").await?;
+            tokio::try_join!(
+                pithead_fakes::sinks::tls::serve_tls(listener, ca.acceptor(), fake.wire_router()),
+                serve(control, fake.control_router())
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //!
 //! [`Tier`]: crate::driver::Tier
 
+pub mod alerts;
 pub mod cli;
 pub mod dashboard;
 pub mod given;

@@ -20,10 +20,12 @@ use super::faults::{mode_name_monero, mode_name_tari};
 use super::hosts::Hosts;
 use super::monitor::Monitor;
 use super::probe::Prober;
+use super::sinks::SinkWatch;
 use super::{
     lock, World, DASHBOARD_PORT, DEFAULT_EPOCH, DOCKER, MONEROD, P2POOL_PORT, RUNTIME, STACK, TARI,
     XMRIG_PROXY_PORT, XVB_PORT,
 };
+use crate::alerts::{self, AlertCheck};
 use crate::clock::SimClock;
 use crate::docker_tap::DockerTap;
 use crate::fakes;
@@ -50,6 +52,7 @@ pub struct WorldBuilder {
     monero_auth: Option<(String, String)>,
     expect: BTreeMap<String, String>,
     system: FixedSystem,
+    alerts: bool,
 }
 
 /// The simulated host's figures unless a test sets others: a healthy box (no level high, disk
@@ -81,7 +84,16 @@ impl WorldBuilder {
             monero_auth: None,
             expect: BTreeMap::new(),
             system: FixedSystem::new(healthy_host()),
+            alerts: false,
         }
+    }
+
+    /// Sends every alert to recording sinks on their own host (`sinks`): Telegram, a signed
+    /// webhook, ntfy with a token, and the heartbeat (see [`crate::alerts`]). Checks
+    /// [`crate::Invariant::AlertedOncePerSink`] after every step.
+    pub fn alerts(mut self, on: bool) -> Self {
+        self.alerts = on;
+        self
     }
 
     /// The host's figures (CPU, memory, disk, HugePages) the runtime reads at boot; change
@@ -166,7 +178,7 @@ impl WorldBuilder {
                 .tempdir()
                 .ok()
         };
-        let env = self.runtime_env(data_dir_guard.as_ref());
+        let mut env = self.runtime_env(data_dir_guard.as_ref());
         let data_dir = PathBuf::from(env.get("DATA_DIR").cloned().unwrap_or_default());
         let config = Config::from_lookup(|k| env.get(k).cloned());
         let config_error = config.as_ref().err().map(ToString::to_string);
@@ -206,6 +218,14 @@ impl WorldBuilder {
             &prober,
             (self.probe_every, prober_connector, probe_url),
         );
+        let sinks = self.alerts.then(|| {
+            let fake = alerts::fake();
+            place_sinks(&mut sim, &fake);
+            for (k, v) in alerts::env(sim.lookup(alerts::SINKS)) {
+                env.entry(k).or_insert(v);
+            }
+            fake
+        });
         let runtime_connector = TurmoilConnector::counted(monitor.open_connections.clone())
             .routed(hosts.runtime_routes(&links));
         place_runtime(
@@ -219,6 +239,13 @@ impl WorldBuilder {
 
         let checked = self.checked_config(&config, &env);
         let (checker, deadline) = self.checker(&config, &checked, &fakes);
+        let sinks = sinks.map(|fake| {
+            let t = checker.timing();
+            SinkWatch::new(
+                fake,
+                AlertCheck::new(alerts::RETRY_BOUND, t.update_interval + t.margin),
+            )
+        });
         let trace = self.initial_trace(&config, &fakes, &checker, config_error);
         let monero_data = fakes.monerod.mode();
         let tari_data = fakes
@@ -254,6 +281,7 @@ impl WorldBuilder {
             tari_required,
             _data_dir_guard: data_dir_guard,
             system: self.system.clone(),
+            sinks,
         }
     }
 
@@ -487,6 +515,19 @@ fn place_stack(
                 tokio::spawn(pithead_fakes::serve::serve(listener, router));
             }
             prober.run(every, connector, url).await;
+            Ok(())
+        }
+    });
+}
+
+/// The recording sinks on their own host.
+fn place_sinks(sim: &mut turmoil::Sim<'static>, fake: &pithead_fakes::sinks::FakeSinks) {
+    let router = fake.router();
+    sim.host(alerts::SINKS, move || {
+        let router = router.clone();
+        async move {
+            let listener = bind(alerts::SINKS_PORT).await?;
+            pithead_fakes::serve::serve(listener, router).await?;
             Ok(())
         }
     });

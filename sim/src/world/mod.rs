@@ -28,6 +28,7 @@ mod faults;
 mod hosts;
 mod monitor;
 mod probe;
+mod sinks;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -44,6 +45,7 @@ use pithead_runtime::view::ApiState;
 
 pub use self::builder::{healthy_host, WorldBuilder};
 pub use self::faults::{mode_name_monero, mode_name_tari};
+pub use self::sinks::mode_name as sink_mode_name;
 pub use crate::failure::{Failure, Invariant};
 
 use self::hosts::Hosts;
@@ -119,6 +121,8 @@ pub struct World {
     _data_dir_guard: Option<tempfile::TempDir>,
     /// The host's figures the runtime reads (shared with it).
     system: pithead_runtime::observe::system::FixedSystem,
+    /// The recording alert sinks and their invariant, when alerts are configured.
+    sinks: Option<sinks::SinkWatch>,
 }
 
 impl World {

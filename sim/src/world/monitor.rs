@@ -166,6 +166,7 @@ impl World {
             self.monitor.starts_seen = starts;
             self.trace
                 .record(now, What::ProcessStart { number: starts });
+            self.alert_edge(now, &What::ProcessStart { number: starts });
         }
 
         // Docker calls.
@@ -191,7 +192,11 @@ impl World {
         // The runtime's read model, when a cycle completed.
         if self.runtime_up {
             if let Some(view) = self.monitor.read_view() {
+                if self.monitor.last_view.is_none() {
+                    self.alert_first_view(now, &view.down);
+                }
                 for what in view_changes(self.monitor.last_view.as_ref(), &view) {
+                    self.alert_edge(now, &what);
                     self.trace.record(now, what);
                 }
                 self.checker.on_view(now, view.clone())?;
@@ -201,6 +206,9 @@ impl World {
         let docker = &self.docker;
         self.checker
             .on_step(now, |name| fakes::is_running(docker, name))?;
+
+        // What reached the alert sinks.
+        self.observe_sinks(now)?;
 
         // Periodic probes of /api/state.
         for failure in self.prober.take_failures() {

@@ -49,7 +49,9 @@ pub async fn run(options: Upgrade<'_>) -> anyhow::Result<ExitCode> {
     let healthy = wait_healthy(&options, &services).await?;
     let after = status::images(options.docker, &services, CALL).await?;
     if pulled.is_err() {
-        println!("⚠ The pull failed (is a registry reachable?): services kept the images on this box.");
+        println!(
+            "⚠ The pull failed (is a registry reachable?): services kept the images on this box."
+        );
     }
     for line in upgrade::report(&upgrade::changes(&before, &after)) {
         println!("{line}");
