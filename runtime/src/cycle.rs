@@ -383,6 +383,43 @@ impl Cycle {
             .unwrap_or_default();
         let xvb_decision = self.xvb.decide(&xvb_observation, now);
 
+        // The same rules and context as `pithead status` (`workers_rejected`, `miner_held`).
+        let context = StackContext {
+            node_down: decision.failover.rejected,
+            sync_hold: decision.gate.holding,
+        };
+        let services = services.map(|observed| verdicts::verdicts(&observed, context).verdicts);
+        let system = self.system.read();
+        let db_healthy = self.history_reader.healthy();
+        let signals = Signals {
+            monero_down: decision.failover.monero_down,
+            tari_down: self
+                .config
+                .tari_grpc_address
+                .is_some()
+                .then_some(decision.failover.tari_down),
+            workers_rejected: decision.failover.rejected,
+            newly_released: decision.gate.newly_released,
+            unhealthy: services.as_ref().map(|rows| {
+                rows.iter()
+                    .filter(|row| row.problem)
+                    .map(|row| (row.service.clone(), row.verdict.to_owned()))
+                    .collect()
+            }),
+            disk_percent: system.disk_percent,
+            db_healthy,
+            // The tier's verdict means nothing while the miners are stopped on purpose.
+            hashrate_low: (self.config.xvb_enabled
+                && !decision.failover.rejected
+                && !decision.gate.holding)
+                .then_some(xvb_decision.hashrate_low),
+        };
+        let at_unix = i64::try_from(self.clock.wall_ms() / 1_000).unwrap_or(i64::MAX);
+        // Before the snapshot: a restart restores the failover from it, and one that finds a
+        // node already down stays silent (a silent baseline), so the down alert must be owed
+        // on disk first.
+        self.alerts.step(&signals, at_unix);
+
         // Persist the latch before acting on it: a crash between the two then resumes
         // released and simply owes the starts again.
         let wanted = Snapshot {
@@ -453,39 +490,6 @@ impl Cycle {
             last_wall_ms: self.clock.wall_ms(),
             errors,
         };
-        // The same rules and context as `pithead status` (`workers_rejected`, `miner_held`).
-        let context = StackContext {
-            node_down: decision.failover.rejected,
-            sync_hold: decision.gate.holding,
-        };
-        let services = services.map(|observed| verdicts::verdicts(&observed, context).verdicts);
-        let system = self.system.read();
-        let db_healthy = self.history_reader.healthy();
-        let signals = Signals {
-            monero_down: decision.failover.monero_down,
-            tari_down: self
-                .config
-                .tari_grpc_address
-                .is_some()
-                .then_some(decision.failover.tari_down),
-            workers_rejected: decision.failover.rejected,
-            newly_released: decision.gate.newly_released,
-            unhealthy: services.as_ref().map(|rows| {
-                rows.iter()
-                    .filter(|row| row.problem)
-                    .map(|row| (row.service.clone(), row.verdict.to_owned()))
-                    .collect()
-            }),
-            disk_percent: system.disk_percent,
-            db_healthy,
-            // The tier's verdict means nothing while the miners are stopped on purpose.
-            hashrate_low: (self.config.xvb_enabled
-                && !decision.failover.rejected
-                && !decision.gate.holding)
-                .then_some(xvb_decision.hashrate_low),
-        };
-        let at_unix = i64::try_from(self.clock.wall_ms() / 1_000).unwrap_or(i64::MAX);
-        self.alerts.step(&signals, at_unix);
         self.view.set_alerts(self.alerts.section());
         self.view.set_services(services.unwrap_or_default());
         let dashboard = DashboardInput {

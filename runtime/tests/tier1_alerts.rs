@@ -631,3 +631,59 @@ async fn the_heartbeat_pings_once_a_minute_while_passes_are_healthy_and_never_wh
     assert!(heartbeat.enabled);
     assert_eq!(heartbeat.ok, Some(true));
 }
+
+/// The cycle persists the failover (a node down) in its snapshot right after the alert machine
+/// steps; a crash in between must not leave the alert nowhere, because a restart that finds the
+/// node already down keeps a silent baseline. So the alerts are in the outbox file the moment
+/// `step` returns, before any sink task has run.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn alerts_are_owed_on_disk_before_the_step_returns() {
+    use pithead_runtime::control::alerts::{OutboxLimits, Signals};
+    use pithead_runtime::cycle::AlertsDriver;
+    use pithead_runtime::store::OutboxStore;
+
+    let data = tempfile::tempdir().expect("a data dir");
+    let sinks = [
+        TestSink::new("one", Behaviour::Delivers),
+        TestSink::new("two", Behaviour::Hangs),
+    ];
+    let built = Built {
+        sinks: sinks.iter().map(|s| s.clone() as Arc<dyn Sink>).collect(),
+        pinger: None,
+    };
+    let clock = Arc::new(VirtualClock { t0: Instant::now() });
+    let mut driver =
+        AlertsDriver::with_sinks(built, None, data.path(), clock, OutboxLimits::default());
+    let up = Signals {
+        db_healthy: true,
+        ..Signals::default()
+    };
+    assert!(
+        driver.step(&up, 1_800_000_000).is_empty(),
+        "the baseline is silent"
+    );
+    let down = Signals {
+        monero_down: true,
+        workers_rejected: true,
+        ..up
+    };
+    let alerts = driver.step(&down, 1_800_000_030);
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    // No await since: no sink task has polled its channel yet.
+    let saved = OutboxStore::new(data.path())
+        .load()
+        .expect("the outbox file");
+    for sink in &sinks {
+        let keys: Vec<EventKey> = saved
+            .get(&sink.label())
+            .map(|o| o.entries.iter().map(|e| e.alert.key).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            [EventKey::NodeDown, EventKey::WorkersRejected],
+            "{} owes nothing on disk",
+            sink.label()
+        );
+    }
+    assert!(sinks.iter().all(|s| s.attempts().is_empty()));
+}

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 
 use crate::alerts::{Built, Pinger, SendError, Sink};
 use crate::control::alerts::{
-    Alert, AlertMachine, Heartbeat, HeartbeatLog, HeartbeatStatus, Outbox, OutboxLimits, Signals,
+    Alert, AlertMachine, Heartbeat, HeartbeatLog, HeartbeatStatus, Outbox, OutboxLimits,
+    SavedEntry, Signals,
 };
 use crate::io::SharedClock;
 use crate::store::{OutboxStore, SavedOutboxes};
@@ -37,6 +38,8 @@ pub struct AlertsDriver {
     rows: Arc<Mutex<Vec<AlertSinkRow>>>,
     heartbeat_status: Arc<Mutex<HeartbeatStatus>>,
     tasks: Vec<JoinHandle<()>>,
+    /// The outbox file, once the tasks run.
+    file: Option<Arc<OutboxFile>>,
 }
 
 struct Pending {
@@ -63,6 +66,7 @@ impl AlertsDriver {
             rows: Arc::default(),
             heartbeat_status: Arc::default(),
             tasks: Vec::new(),
+            file: None,
         }
     }
 
@@ -87,16 +91,45 @@ impl AlertsDriver {
 
     /// Steps the machine with one pass's `signals` at `at_unix` and hands each alert to every
     /// sink that carries it; returns the alerts.
+    ///
+    /// The alerts are in the outbox file before this returns: the cycle persists the state
+    /// they follow from (a node down, in the snapshot) right after, and a crash between the
+    /// two must not leave a restart that sees "already down" (a silent baseline) with the
+    /// alert nowhere.
     pub fn step(&mut self, signals: &Signals, at_unix: i64) -> Vec<Alert> {
         self.start();
         let alerts = self.machine.step(signals, at_unix);
+        if alerts.is_empty() {
+            return alerts;
+        }
+        // Held while queueing, so a task's drain-and-save cannot interleave and overwrite
+        // these entries with a state that lacks them.
+        let mut saved = self.file.as_ref().map(|file| lock(&file.saved));
         for alert in &alerts {
             tracing::info!(event = %alert.key, severity = alert.severity.as_str(), "alert: {}", alert.text);
             for handle in &self.sinks {
-                if handle.sink.carries(alert) && handle.tx.send(alert.clone()).is_err() {
+                if !handle.sink.carries(alert) {
+                    continue;
+                }
+                if let Some(saved) = saved.as_deref_mut() {
+                    saved
+                        .entry(handle.sink.label())
+                        .or_default()
+                        .entries
+                        .push(SavedEntry {
+                            alert: alert.clone(),
+                            queued_at_unix_ms: u64::try_from(alert.at_unix)
+                                .unwrap_or(0)
+                                .saturating_mul(1_000),
+                        });
+                }
+                if handle.tx.send(alert.clone()).is_err() {
                     tracing::error!(sink = %handle.sink.label(), "the sink's task is gone: alert not queued");
                 }
             }
+        }
+        if let (Some(file), Some(saved)) = (&self.file, saved.as_deref()) {
+            file.write(saved);
         }
         alerts
     }
@@ -186,6 +219,7 @@ impl AlertsDriver {
             };
             self.tasks.push(tokio::spawn(task.run(rx)));
         }
+        self.file = Some(file);
         if let Some(pinger) = built.pinger {
             let (tx, rx) = watch::channel(false);
             self.heartbeat = Some(tx);
@@ -228,14 +262,19 @@ struct OutboxFile {
 }
 
 impl OutboxFile {
-    fn save(&self, label: &str, outbox: crate::control::alerts::SavedOutbox) {
-        let mut saved = lock(&self.saved);
+    /// Replaces `label`'s entries in `saved` (this file's map, its lock held) and writes.
+    fn save_locked(
+        &self,
+        saved: &mut SavedOutboxes,
+        label: &str,
+        outbox: crate::control::alerts::SavedOutbox,
+    ) {
         if outbox.entries.is_empty() {
             saved.remove(label);
         } else {
             saved.insert(label.to_owned(), outbox);
         }
-        self.write(&saved);
+        self.write(saved);
     }
 
     fn write(&self, saved: &SavedOutboxes) {
@@ -290,6 +329,10 @@ impl SinkTask {
                     () = sleep_until(wake) => {}
                 }
             }
+            // Drained and saved under the file's lock: what the cycle queued (and wrote) before
+            // is in the outbox now, and what it queues after waits for the lock.
+            let file = self.file.clone();
+            let mut saved = lock(&file.saved);
             while let Ok(alert) = rx.try_recv() {
                 self.outbox.push(alert, self.clock.now());
             }
@@ -297,10 +340,8 @@ impl SinkTask {
             let now_mark = mark(&self.outbox);
             if now_mark != saved_mark {
                 saved_mark = now_mark;
-                self.file.save(
-                    &self.label,
-                    self.outbox.saved(self.clock.now(), self.clock.wall_ms()),
-                );
+                let outbox = self.outbox.saved(self.clock.now(), self.clock.wall_ms());
+                file.save_locked(&mut saved, &self.label, outbox);
             }
         }
     }
