@@ -183,26 +183,37 @@ function xvb(section, nowMs) {
   }
 }
 
-/** Renders an `alerts` section if the runtime sends one: a list, or `{active|recent: [...]}` of
- *  alerts (`severity` info / warning / critical, `text`, `at_unix`). */
+/** The alert sinks' delivery counters and the heartbeat (`alerts` in /api/state): one row per
+ *  sink, `sent · retried · dropped · queued`, and the last failure's class; hidden when no sink
+ *  and no heartbeat is configured. */
+function alertLine(c) {
+  const parts = [`sent ${num(c.sent) ?? 0}`, `retried ${num(c.retried) ?? 0}`, `dropped ${num(c.dropped) ?? 0}`, `queued ${num(c.queued) ?? 0}`];
+  if (c.last_error) parts.push(`last error ${c.last_error}`);
+  return parts.join(" · ");
+}
 function alerts(section) {
   const s = obj(section);
-  const list = Array.isArray(section) ? section : Array.isArray(s.active) ? s.active : Array.isArray(s.recent) ? s.recent : [];
+  const sinks = Array.isArray(s.sinks) ? s.sinks : [];
+  const hb = obj(s.heartbeat);
   const card = $("card-alerts");
-  card.hidden = list.length === 0;
+  card.hidden = sinks.length === 0 && hb.enabled !== true;
   const ul = $("alerts");
   ul.replaceChildren();
-  for (const a of list) {
-    const item = obj(a);
-    const sev = String(item.severity || item.level || "warning").toLowerCase();
-    const cls = sev.startsWith("crit") || sev === "bad" || sev === "error" ? "bad" : sev === "info" ? "ok" : "warn";
-    const text = typeof a === "string" ? a : item.text || item.message || item.summary || item.title || JSON.stringify(a);
+  const row = (cls, label, text) => {
     const li = el("li", "");
     li.appendChild(el("span", "dot " + cls));
-    li.appendChild(el("span", "svc", String(text)));
-    const at = num(item.at_unix);
-    if (at !== null) li.appendChild(el("span", "sub", new Date(at * 1000).toLocaleTimeString()));
+    li.appendChild(el("span", "svc", label));
+    li.appendChild(el("span", "verdict " + cls, text));
     ul.appendChild(li);
+  };
+  for (const raw of sinks) {
+    const c = obj(raw);
+    const cls = (num(c.dropped) ?? 0) > 0 ? "bad" : c.last_error || (num(c.queued) ?? 0) > 0 ? "warn" : "ok";
+    row(cls, String(c.label ?? c.kind ?? "sink"), alertLine(c));
+  }
+  if (hb.enabled === true) {
+    const text = hb.ok === false ? `failing${hb.last_error ? " (" + hb.last_error + ")" : ""} · ${num(hb.sent) ?? 0} pings` : `ok · ${num(hb.sent) ?? 0} pings`;
+    row(hb.ok === false ? "bad" : "ok", "heartbeat", text);
   }
 }
 

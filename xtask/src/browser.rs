@@ -132,12 +132,16 @@ async fn stack() -> anyhow::Result<Stack> {
     let p2pool = FakeP2pool::new(P2poolState::default());
     let xvb = FakeXvb::new();
     xvb.set_donor(1_450.0, 1_210.0, 0);
+    // Alert sinks on loopback (http:// to a loopback IP is allowed): the delivery card shows
+    // their counters once the outage's alerts reach them.
+    let sinks = pithead_fakes::sinks::FakeSinks::new();
 
     let (monerod_addr, _) = pithead_fakes::serve::spawn_local(monerod.router()).await?;
     let (docker_addr, _) = pithead_fakes::serve::spawn_local(docker.router()).await?;
     let (proxy_addr, _) = pithead_fakes::serve::spawn_local(proxy.router()).await?;
     let (p2pool_addr, _) = pithead_fakes::serve::spawn_local(p2pool.router()).await?;
     let (xvb_addr, _) = pithead_fakes::serve::spawn_local(xvb.router()).await?;
+    let (sinks_addr, _) = pithead_fakes::serve::spawn_local(sinks.router()).await?;
     let tari_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let tari_addr = tari_listener.local_addr()?;
     let tari_service = tari.grpc_service();
@@ -166,6 +170,11 @@ async fn stack() -> anyhow::Result<Stack> {
         ("XMRIG_PROXY_API", format!("http://{proxy_addr}")),
         ("PROXY_AUTH_TOKEN", PROXY_TOKEN.to_owned()),
         ("XVB_ENABLED", "true".to_owned()),
+        ("NTFY_URL", format!("http://{sinks_addr}/pithead")),
+        (
+            "NOTIFY_WEBHOOK_URLS",
+            format!("http://{sinks_addr}/hook/ops"),
+        ),
         ("P2POOL_API", format!("http://{p2pool_addr}")),
         ("XVB_API_URL", format!("http://{xvb_addr}")),
         ("XVB_DONOR_ID", DONOR.to_owned()),
@@ -340,7 +349,7 @@ async fn browser(driver: &Driver, profile: &Path) -> anyhow::Result<Client> {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--hide-scrollbars", "--window-size=1360,1480",
+                "--hide-scrollbars", "--window-size=1360,1640",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }),
@@ -544,6 +553,7 @@ return {
   hugepages: t("sys-hugepages"),
   xvb: document.getElementById("card-xvb").hidden ? null : [t("xvb-pool"), ...[...document.querySelectorAll("#xvb dd")].slice(0, 4).map((d) => d.textContent)],
   breaks: Number(document.getElementById("chart").dataset.breaks),
+  alerts: document.getElementById("card-alerts").hidden ? null : [...document.querySelectorAll("#alerts li")].map((li) => [li.querySelector(".svc").textContent, li.querySelector(".verdict").textContent]),
 };
 "##;
 
@@ -635,7 +645,32 @@ fn expected(doc: &Value) -> Value {
         .flatten()
         .filter(|p| p["y"].is_null())
         .count();
+    let sinks: Vec<Value> = doc["alerts"]["sinks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().unwrap_or(0);
+            let mut line = format!(
+                "sent {} · retried {} · dropped {} · queued {}",
+                n("sent"),
+                n("retried"),
+                n("dropped"),
+                n("queued")
+            );
+            if let Some(e) = c["last_error"].as_str() {
+                line.push_str(&format!(" · last error {e}"));
+            }
+            json!([c["label"], line])
+        })
+        .collect();
+    let alerts = if sinks.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(sinks)
+    };
     json!({
+        "alerts": alerts,
         "badges": badges,
         "gate": if doc["miner_held"] == false { "Released" } else { "Held" },
         "failover": if doc["workers_rejected"] == true { "Rejected" } else { "Accepted" },
