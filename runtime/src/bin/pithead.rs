@@ -218,6 +218,10 @@ enum Command {
         /// The stack directory (its .env holds the sinks).
         #[arg(long, value_name = "DIR", default_value = ".")]
         stack_dir: PathBuf,
+        /// The docker engine, asked for the address of the stack's proxy container (`tor`)
+        /// when ALERTS_PROXY names one this host cannot resolve.
+        #[arg(long, value_name = "URL", env = "DOCKER_HOST", default_value = status::DEFAULT_DOCKER)]
+        docker: String,
     },
     /// Pulls newer images, recreates what changed and waits for the stack to be healthy.
     ///
@@ -455,7 +459,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::TestAlert { stack_dir } => {
+        Command::TestAlert { stack_dir, docker } => {
             let stack = StackDir::new(&stack_dir);
             let env = stack.read_env()?.with_context(|| {
                 format!(
@@ -463,7 +467,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     stack.root().display()
                 )
             })?;
-            let lines = test_alert::run(&env, Arc::new(TokioConnector), &SystemClock).await?;
+            let connector = test_alert_connector(&env, &docker).await?;
+            let lines = test_alert::run(&env, connector, &SystemClock).await?;
             for line in &lines {
                 println!("{line}");
             }
@@ -496,6 +501,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_summary(&state);
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The connector `test-alert` dials through: the host's own, except that a proxy named like
+/// the stack's `tor` (which only the stack's network resolves) is reached at its container's
+/// address, so the test message takes the runtime's route and never a direct one.
+async fn test_alert_connector(
+    env: &pithead_runtime::cli::env_file::EnvFile,
+    docker: &str,
+) -> anyhow::Result<pithead_runtime::io::SharedConnector> {
+    let direct: pithead_runtime::io::SharedConnector = Arc::new(TokioConnector);
+    let Some((host, port)) = test_alert::proxy_host(env) else {
+        return Ok(direct);
+    };
+    if tokio::net::lookup_host((host.as_str(), port)).await.is_ok() {
+        return Ok(direct);
+    }
+    match status::container_ip(docker, &host, Duration::from_secs(5)).await {
+        Ok(Some(address)) => Ok(Arc::new(test_alert::ContainerRoute {
+            name: host,
+            address,
+            inner: direct,
+        })),
+        // The sinks then fail with a connection error, which is what the runtime would see.
+        Ok(None) | Err(_) => {
+            eprintln!(
+                "pithead: ALERTS_PROXY's host {host:?} does not resolve here and no container of \
+                 that name answers on the docker engine: is the stack up?"
+            );
+            Ok(direct)
         }
     }
 }

@@ -122,7 +122,11 @@ pub fn classify(key: &str, old: Option<&str>, new: Option<&str>) -> (Class, &'st
         "TARI_REQUIRED" => (Info, "whether Tari must be synced and healthy for mining"),
         "XVB_ENABLED" => (Info, "the XvB engine is switched on or off"),
         k if k.starts_with("XVB_") => (Info, "an XvB setting changes"),
-        k if k.starts_with("TELEGRAM_") || k.starts_with("NOTIFY_") || k.starts_with("NTFY_") => {
+        k if k.starts_with("TELEGRAM_")
+            || k.starts_with("NOTIFY_")
+            || k.starts_with("NTFY_")
+            || k.starts_with("ALERTS_") =>
+        {
             (Info, "an alert setting changes")
         }
         "HEALTHCHECKS_PING_URL" => (Info, "the heartbeat URL changes"),

@@ -159,6 +159,16 @@ pub fn env(settings: &Settings, secrets: &Secrets, owner: Owner) -> EnvFile {
     e.set("NTFY_URL", c.notifications.ntfy.url.trim());
     e.set("NTFY_TOKEN", c.notifications.ntfy.token.trim());
     e.set("NOTIFY_TOR", flag(c.notifications.tor));
+    // Every sink and the heartbeat through the stack's Tor, as the reference sends its alerts;
+    // `notifications.tor: false` sends them direct.
+    e.set(
+        "ALERTS_PROXY",
+        if c.notifications.tor {
+            "socks5h://tor:9050"
+        } else {
+            ""
+        },
+    );
     e.set(
         "HEALTHCHECKS_PING_URL",
         c.healthchecks.ping_url.trim().trim_end_matches('/'),

@@ -166,6 +166,48 @@ pub async fn images(
     Ok(out)
 }
 
+/// The IPv4 address of container `name` on one of its networks (the host reaches a bridge
+/// network's containers directly), or `None` when it has none or does not exist.
+pub async fn container_ip(
+    address: &str,
+    name: &str,
+    timeout: Duration,
+) -> Result<Option<std::net::IpAddr>, StatusError> {
+    let (connector, endpoint, shown) = docker_address(address)?;
+    let unreachable = |reason: String| StatusError::Unreachable {
+        target: shown.clone(),
+        reason,
+    };
+    if !crate::config::ContainerName::is_valid(name) {
+        return Ok(None);
+    }
+    let request = http::request(
+        http::Method::GET,
+        &endpoint.url(&format!("/containers/{name}/json")),
+        Default::default(),
+        Bytes::new(),
+    )
+    .map_err(|e| unreachable(e.to_string()))?;
+    let exchange = Exchange {
+        timeout,
+        limit_bytes: 4 * 1024 * 1024,
+    };
+    let response = http::send(connector.as_ref(), request, &exchange)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Ok(None);
+    }
+    let inspect: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+    Ok(inspect
+        .pointer("/NetworkSettings/Networks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|networks| networks.values())
+        .filter_map(|n| n.get("IPAddress").and_then(Value::as_str))
+        .find_map(|ip| ip.parse().ok()))
+}
+
 /// The runtime's `/api/state`, or `None` when it does not answer (status degrades quietly:
 /// the stack may still be starting).
 pub async fn runtime_state(url: &str, timeout: Duration) -> Option<Value> {

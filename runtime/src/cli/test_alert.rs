@@ -75,6 +75,50 @@ pub fn test_alert(config: &AlertsConfig, at_unix: i64) -> Alert {
     }
 }
 
+/// The `ALERTS_PROXY` host of `env` when it is a name this host may not resolve (the stack's
+/// `tor`, reachable by name only inside the stack's network): the binary then dials the
+/// container's address instead ([`ContainerRoute`]), so the test takes the route the runtime's
+/// alerts take, never a direct one.
+pub fn proxy_host(env: &EnvFile) -> Option<(String, u16)> {
+    let config =
+        AlertsConfig::from_lookup(&|name: &str| env.get(name).map(|v| v.trim().to_owned())).ok()?;
+    let target = config.proxy?.target().clone();
+    if target.host().parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    Some((target.host().to_owned(), target.port()))
+}
+
+/// Dials `name` at `address` (a container's IP), every other host through `inner`.
+pub struct ContainerRoute {
+    /// The name the proxy URL uses.
+    pub name: String,
+    /// Where that container answers from this host.
+    pub address: std::net::IpAddr,
+    /// Every other dial.
+    pub inner: SharedConnector,
+}
+
+impl crate::io::Connector for ContainerRoute {
+    fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::io::Result<crate::io::BoxedStream>>
+                + Send
+                + 'static,
+        >,
+    > {
+        if host == self.name {
+            self.inner.connect(&self.address.to_string(), port)
+        } else {
+            self.inner.connect(host, port)
+        }
+    }
+}
+
 /// Reads the alert variables of `env`, sends the test message through every configured sink
 /// at once (each bounded by [`alerts::SEND_TIMEOUT`]) and reports one line per sink.
 pub async fn run(
