@@ -13,6 +13,7 @@
 pub mod battery;
 pub mod catalog;
 pub mod faults;
+pub mod host;
 pub mod lifecycle;
 pub mod matrix;
 pub mod reads;
