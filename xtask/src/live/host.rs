@@ -59,6 +59,24 @@ pub fn monerod_height(get_info: &str) -> Option<u64> {
     info.get("height")?.as_u64()
 }
 
+/// curl's config (read from its standard input with `-K -`) logging in to monerod's RPC
+/// with digest auth: the login never reaches argv. Empty without a login.
+pub fn curl_login(user: &str, password: &str) -> String {
+    if user.is_empty() {
+        return String::new();
+    }
+    let quoted = format!("{user}:{password}")
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    format!("user = \"{quoted}\"\ndigest\n")
+}
+
+/// The disk badges `/api/state` may show for a percent it rounded to a tenth: the runtime
+/// judges the unrounded figure, which may sit either side of a threshold the rounding crossed.
+pub fn disk_badges_for(shown: f64) -> [Option<(String, &'static str)>; 2] {
+    [disk_badge(shown - 0.05), disk_badge(shown + 0.049)]
+}
+
 /// The texts of `/api/state`'s badges.
 pub fn badge_texts(state: &Value) -> Vec<String> {
     state
@@ -181,6 +199,28 @@ mod tests {
             Some(42)
         );
         assert_eq!(monerod_height("<html>401</html>"), None);
+    }
+
+    #[test]
+    fn the_login_goes_to_curl_quoted_and_only_when_set() {
+        assert_eq!(curl_login("", "pw"), "");
+        assert_eq!(
+            curl_login("rpc", "s3cr3t"),
+            "user = \"rpc:s3cr3t\"\ndigest\n"
+        );
+        assert_eq!(
+            curl_login("rpc", r#"a"b\c"#),
+            "user = \"rpc:a\\\"b\\\\c\"\ndigest\n"
+        );
+    }
+
+    #[test]
+    fn a_rounded_disk_figure_allows_the_badge_either_side() {
+        let [low, high] = disk_badges_for(85.0);
+        assert_eq!(low, None);
+        assert_eq!(high.map(|(t, _)| t), Some("Disk 85% full".to_owned()));
+        let [low, high] = disk_badges_for(50.0);
+        assert_eq!((low, high), (None, None));
     }
 
     #[test]
