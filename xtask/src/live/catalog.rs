@@ -803,7 +803,8 @@ impl LiveTier {
     }
 }
 
-/// How long a real worker may take to find a p2pool share (mini's share time at a few kH/s).
+/// How long a real worker may take to find a p2pool share by default (mini's share time at a
+/// few kH/s); `--input share_wait_minutes=N` sets it for a slower fleet.
 const SHARE_WAIT: Duration = Duration::from_secs(3_600);
 /// How far the box's monerod may move between its read and the runtime's (blocks).
 const HEIGHT_SLACK: u64 = 2;
@@ -866,14 +867,24 @@ impl LiveTier {
         Ok(())
     }
 
-    /// Waits (bounded by [`SHARE_WAIT`]) until p2pool counts a share the worker found.
+    /// Waits (bounded by [`SHARE_WAIT`] or `share_wait_minutes`) until p2pool counts a share
+    /// the worker found.
     fn worker_hashes(&mut self) -> Result<(), TierError> {
         let before = self.shares_before.ok_or_else(|| {
             TierError::Scenario("no share count was noted (a worker connected)".into())
         })?;
+        let wait = match self.live.inputs.get("share_wait_minutes") {
+            None => SHARE_WAIT,
+            Some(text) => text
+                .parse::<u64>()
+                .map(|m| Duration::from_secs(m.saturating_mul(60)))
+                .map_err(|_| {
+                    TierError::Scenario(format!("share_wait_minutes is {text:?}, not minutes"))
+                })?,
+        };
         self.block(wait::until(
             "p2pool records a share found",
-            SHARE_WAIT,
+            wait,
             || async {
                 let reply = self
                     .live
