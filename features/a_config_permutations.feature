@@ -23,7 +23,7 @@ Feature: Configuration permutations — every config axis value takes effect on 
       | local  | monerod runs under the local_node profile and the dashboard reads it as the local node |
       | remote | no monerod container is expected and the runtime talks to monero.remote.host           |
 
-  @live @sim @pending(dashboard) @issue-32
+  @live @sim @issue-32
   Scenario Outline: monero.prune <prune> gives a <mode> node and the dashboard says so
     Given the baseline config with monero.prune set to <prune>
     When the live matrix applies it with pithead apply -y

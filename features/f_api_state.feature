@@ -292,7 +292,7 @@ Feature: Dashboard /api/state — every field tells the operator the truth
     And exactly one "node_recovered" alert reached every sink
     And no sink secret appears in any log line, error or /api/state
 
-  @live @pending(dashboard)
+  @live
   Scenario: The dashboard reads the correct live state on a real stack
     Given a real, synced, mining box
     When the live matrix reads /api/state

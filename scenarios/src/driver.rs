@@ -226,6 +226,10 @@ pub enum HostCapability {
     TorOnions,
     /// The chain database's size fits the configured prune mode.
     PruneDbSize,
+    /// The dashboard's HugePages match the host's, and the host's CPU has AVX2.
+    HugePagesAvx2,
+    /// The dashboard's disk level and badge match the data disk's real usage.
+    DiskPressure,
 }
 
 /// A fact about a real box a live `Given` step names (the live tier; sections A, D, H).
@@ -250,6 +254,8 @@ pub enum LiveFact {
         /// It answers.
         reachable: bool,
     },
+    /// A real miner is connected to xmrig-proxy (on a synced box).
+    WorkerConnected,
 }
 
 /// What the live matrix does to a real box in a `When` step.
@@ -271,6 +277,10 @@ pub enum LiveAction {
     EngineCycle,
     /// `pithead setup`, `up`, `status`, `apply -y`, `restart` and `down`, in turn.
     LifecycleSequence,
+    /// Read the runtime's `/api/state` (and what the daemons report) once.
+    ReadState,
+    /// Let the connected worker hash long enough for a share.
+    WorkerHashes,
 }
 
 /// What a live `Then` step asserts about a real box.
@@ -348,6 +358,48 @@ pub enum LiveOutcome {
         /// Stale rather than fresh.
         stale: bool,
     },
+    /// monerod is handed `MONERO_PRUNE` on (`enabled`) or off, and runs that way.
+    MonerodPruning {
+        /// Pruning on.
+        enabled: bool,
+    },
+    /// `/api/state`'s `monero.db_size` is in the pruned (or full) range ([`db_size_fits`]).
+    DbSizeInRange {
+        /// The pruned range.
+        pruned: bool,
+    },
+    /// `/api/state` reports `monero.mode` as `mode` and shows the badge `XMR <mode>`.
+    MoneroMode(String),
+    /// `/api/state`'s sync block, Monero mode, workers and badges match what the daemons
+    /// report.
+    StateMatchesDaemons,
+    /// p2pool recorded a share found.
+    ShareFound,
+    /// `/api/state` shows a worker online with a non-zero hashrate.
+    WorkerHashrate,
+}
+
+/// The most a synced pruned chain's database holds, in the dashboard's GB: a pruned mainnet
+/// node is about a third of a full one (~95 GB against ~250 GB in 2026), so this parts them
+/// with room on both sides.
+pub const PRUNED_DB_MAX_GB: f64 = 150.0;
+
+/// Whether the dashboard's `monero.db_size` (`"85.0 GB"`) is in the pruned (or full) range;
+/// the error says what was seen.
+pub fn db_size_fits(db_size: &str, pruned: bool) -> Result<(), String> {
+    let gb = db_size
+        .strip_suffix(" GB")
+        .and_then(|n| n.parse::<f64>().ok())
+        .ok_or_else(|| format!("monero.db_size is {db_size:?}, not a size in GB"))?;
+    let mode = if pruned { "pruned" } else { "full" };
+    if (gb <= PRUNED_DB_MAX_GB) == pruned {
+        Ok(())
+    } else {
+        Err(format!(
+            "the chain database is {db_size} on a {mode} node (the parting line is \
+             {PRUNED_DB_MAX_GB} GB)"
+        ))
+    }
 }
 
 /// A container's state as a section-D step names it.
@@ -938,7 +990,8 @@ pub trait Tier {
     }
 }
 
-fn live_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
+/// The step of a real box on a tier without one (by design).
+pub(crate) fn live_unsupported<'a>(tier: &'static str, what: String) -> TierFuture<'a> {
     let error = TierError::Unsupported {
         tier,
         what: format!(
@@ -1026,6 +1079,27 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_db_size_fits_its_prune_mode_only() {
+        for (size, pruned, fits) in [
+            ("85.0 GB", true, true),
+            ("150.0 GB", true, true),
+            ("150.1 GB", true, false),
+            ("230.0 GB", false, true),
+            ("85.0 GB", false, false),
+        ] {
+            assert_eq!(
+                db_size_fits(size, pruned).is_ok(),
+                fits,
+                "{size} pruned {pruned}"
+            );
+        }
+        for shown in ["—", "85 GiB", ""] {
+            let err = db_size_fits(shown, true).unwrap_err();
+            assert!(err.contains("not a size"), "{err}");
+        }
+    }
 
     fn observed(api: Value, running: &[(&str, bool)]) -> Observed {
         Observed {

@@ -158,6 +158,26 @@ impl CliStack {
         self.apply_yes()
     }
 
+    /// Given: config.json's dotted `path` is `value` (the next apply writes it).
+    pub fn set_value(&mut self, path: &str, value: Value) {
+        self.set(path, value);
+    }
+
+    /// When: `pithead apply -y` applies config.json (an error when it did not apply).
+    pub fn apply_now(&mut self) -> Result<(), TierError> {
+        self.apply_yes()
+    }
+
+    /// A key of the `.env` the last apply rendered (`None` when absent).
+    pub fn env_value(&self, key: &str) -> Result<Option<String>, TierError> {
+        let env = self
+            .stack()
+            .read_env()
+            .map_err(|e| io(".env", e))?
+            .ok_or_else(|| failed("no .env in the stack directory"))?;
+        Ok(env.get(key).map(str::to_owned))
+    }
+
     fn set(&mut self, path: &str, value: Value) {
         let mut node = &mut self.config;
         for key in path.split('.') {

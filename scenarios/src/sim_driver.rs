@@ -19,6 +19,7 @@ use pithead_sim::{Failure, World, WorldBuilder};
 
 use crate::alerts::{AlertEvent, AlertFact, AlertOutcome};
 use crate::dashboard::{DashboardEvent, DashboardFact, DashboardOutcome};
+use crate::driver::{live_unsupported, LiveAction, LiveFact, LiveOutcome};
 use crate::driver::{
     Chain, CliAction, CliFact, CliOutcome, Condition, ContainerState, Node, Observed, Reachability,
     Setting, Tier, TierError, TierFuture, XvbEvent, XvbFact, XvbOutcome, P2POOL, XMRIG_PROXY,
@@ -30,6 +31,7 @@ use crate::sim_xvb::XvbScenario;
 
 mod alerts;
 mod dashboard;
+mod prune;
 
 const TIER: &str = "sim";
 
@@ -66,6 +68,8 @@ pub struct SimTier {
     rearm: Option<String>,
     /// Section F: what the dashboard's steps set up and saw.
     dashboard: dashboard::DashboardScenario,
+    /// Section A's prune outline: config.json's `monero.prune` was set for the next apply.
+    prune_scenario: bool,
 }
 
 impl SimTier {
@@ -84,6 +88,7 @@ impl SimTier {
             status_ran: false,
             rearm: None,
             dashboard: dashboard::DashboardScenario::default(),
+            prune_scenario: false,
         }
     }
 
@@ -862,6 +867,30 @@ impl Tier for SimTier {
 
     fn alerts_expect(&mut self, outcome: AlertOutcome) -> TierFuture<'_> {
         let result = self.alerts_expect_sim(&outcome);
+        self.evidence(result)
+    }
+
+    fn live_given(&mut self, fact: LiveFact) -> TierFuture<'_> {
+        if !prune::handles_fact(&fact) {
+            return live_unsupported(TIER, format!("{fact:?}"));
+        }
+        let result = self.prune_given(fact);
+        self.evidence(result)
+    }
+
+    fn live_when(&mut self, action: LiveAction) -> TierFuture<'_> {
+        if action != LiveAction::Apply || !self.prune_scenario {
+            return live_unsupported(TIER, format!("{action:?}"));
+        }
+        let result = self.prune_apply();
+        self.evidence(result)
+    }
+
+    fn live_expect(&mut self, outcome: LiveOutcome) -> TierFuture<'_> {
+        if !prune::handles_outcome(&outcome) || !self.prune_scenario {
+            return live_unsupported(TIER, format!("{outcome:?}"));
+        }
+        let result = self.prune_expect(&outcome);
         self.evidence(result)
     }
 

@@ -50,7 +50,7 @@ fn not_booted(what: &str) -> TierError {
 }
 
 impl SimTier {
-    fn set_env(&mut self, pairs: &[(&'static str, String)]) -> Result<(), TierError> {
+    pub(super) fn set_env(&mut self, pairs: &[(&'static str, String)]) -> Result<(), TierError> {
         if self.world.is_some() {
             return Err(not_booted("changing the runtime's environment"));
         }

@@ -61,12 +61,14 @@ async fn resume_monerod(w: &mut CatalogWorld) -> Result<(), TierError> {
 }
 
 #[when(
-    regex = r"^the live matrix checks (the Caddy TLS scheme|Tor onion provisioning|the prune DB size)$"
+    regex = r"^the live matrix checks (the Caddy TLS scheme|Tor onion provisioning|the prune DB size|HugePages and AVX2|real disk pressure)$"
 )]
 async fn check(w: &mut CatalogWorld, capability: String) -> Result<(), TierError> {
     let capability = match capability.as_str() {
         "the Caddy TLS scheme" => HostCapability::CaddyTls,
         "Tor onion provisioning" => HostCapability::TorOnions,
+        "HugePages and AVX2" => HostCapability::HugePagesAvx2,
+        "real disk pressure" => HostCapability::DiskPressure,
         _ => HostCapability::PruneDbSize,
     };
     when(w, LiveAction::Check(capability)).await
@@ -255,4 +257,66 @@ async fn repeating_apply(w: &mut CatalogWorld) -> Result<(), TierError> {
 #[then("the secret fingerprints are the same before and after")]
 async fn fingerprints_kept(w: &mut CatalogWorld) -> Result<(), TierError> {
     then(w, LiveOutcome::FingerprintsKept).await
+}
+
+#[then(regex = r"^monerod runs with pruning (enabled|disabled)$")]
+async fn monerod_pruning(w: &mut CatalogWorld, pruning: String) -> Result<(), TierError> {
+    let enabled = pruning == "enabled";
+    then(w, LiveOutcome::MonerodPruning { enabled }).await
+}
+
+#[then(regex = r"^the chain database size is in the (Pruned|Full) range$")]
+async fn db_size_range(w: &mut CatalogWorld, mode: String) -> Result<(), TierError> {
+    let pruned = mode == "Pruned";
+    then(w, LiveOutcome::DbSizeInRange { pruned }).await
+}
+
+#[then(regex = r#"^the dashboard reports monero.mode as "(\w+)" with the badge "XMR (\w+)"$"#)]
+async fn monero_mode(w: &mut CatalogWorld, mode: String, badge: String) -> Result<(), TierError> {
+    if mode != badge {
+        return Err(TierError::Scenario(format!(
+            "the mode {mode:?} and the badge \"XMR {badge}\" name different modes"
+        )));
+    }
+    then(w, LiveOutcome::MoneroMode(mode)).await
+}
+
+#[when("the live matrix reads /api/state")]
+async fn read_state(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::ReadState).await
+}
+
+#[then("the sync block, the Monero mode, the workers and the badges match what the daemons report")]
+async fn state_matches(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::StateMatchesDaemons).await
+}
+
+#[given("a real, synced box with a worker connected to xmrig-proxy")]
+async fn worker_connected(w: &mut CatalogWorld) -> Result<(), TierError> {
+    given(w, LiveFact::WorkerConnected).await
+}
+
+#[when("the worker hashes for a while")]
+async fn worker_hashes(w: &mut CatalogWorld) -> Result<(), TierError> {
+    when(w, LiveAction::WorkerHashes).await
+}
+
+#[then("p2pool records a share found")]
+async fn share_found(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::ShareFound).await
+}
+
+#[then("the dashboard shows a non-zero hashrate for the worker")]
+async fn worker_hashrate(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::WorkerHashrate).await
+}
+
+#[then("the dashboard reports HugePages and the CPU supports AVX2")]
+async fn hugepages_avx2(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::Capability(HostCapability::HugePagesAvx2)).await
+}
+
+#[then("the disk badge reflects the real data disk usage")]
+async fn disk_pressure(w: &mut CatalogWorld) -> Result<(), TierError> {
+    then(w, LiveOutcome::Capability(HostCapability::DiskPressure)).await
 }

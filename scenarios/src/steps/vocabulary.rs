@@ -188,7 +188,7 @@ mod tests {
                 count(StepKind::When),
                 count(StepKind::Then)
             ),
-            (70, 42, 101)
+            (71, 44, 109)
         );
         let def = vocabulary
             .find(StepKind::Given, "monerod is syncing at 10 of 100")

@@ -22,6 +22,7 @@ use pithead_scenarios::tiers::Registry;
 use serde_json::Value;
 
 use super::battery::{second_apply_is_noop, BoxFacts};
+use super::host;
 use super::matrix::{apply_overrides, Row};
 use super::reads;
 use super::report::{ScenarioResult, Status};
@@ -111,6 +112,10 @@ pub struct LiveTier {
     sequence: Vec<(String, Result<(), String>)>,
     /// The scenario took the stack down: `pithead up` brings it back.
     stack_down: bool,
+    /// The `/api/state` a `When the live matrix reads /api/state` step read.
+    read: Option<Value>,
+    /// p2pool's `shares_found` when the worker started hashing.
+    shares_before: Option<u64>,
 }
 
 impl LiveTier {
@@ -272,6 +277,11 @@ impl LiveTier {
                 self.lifecycle_sequence();
                 Ok(())
             }
+            LiveAction::ReadState => {
+                self.read = Some(self.state()?);
+                Ok(())
+            }
+            LiveAction::WorkerHashes => self.worker_hashes(),
         }
     }
 
@@ -590,6 +600,60 @@ impl LiveTier {
                     .map_err(tier_error)?;
                 check.result.map_err(failed)
             }
+            LiveOutcome::MonerodPruning { enabled } => self.monerod_pruning(enabled),
+            LiveOutcome::DbSizeInRange { pruned } => {
+                let state = self.state()?;
+                let size = state
+                    .pointer("/monero/db_size")
+                    .and_then(Value::as_str)
+                    .unwrap_or("absent");
+                pithead_scenarios::driver::db_size_fits(size, pruned).map_err(failed)
+            }
+            LiveOutcome::MoneroMode(mode) => {
+                let state = self.state()?;
+                let seen = state.pointer("/monero/mode").and_then(Value::as_str);
+                let badges: Vec<String> = host::badge_texts(&state)
+                    .into_iter()
+                    .filter(|t| t.starts_with("XMR "))
+                    .collect();
+                ensure(
+                    seen == Some(mode.as_str()) && badges == [format!("XMR {mode}")],
+                    format!("/api/state has monero.mode {seen:?} with the badges {badges:?}"),
+                )
+            }
+            LiveOutcome::StateMatchesDaemons => self.state_matches_daemons(),
+            LiveOutcome::ShareFound => {
+                let before = self.shares_before.ok_or_else(|| {
+                    TierError::Scenario("no share count was noted (a worker connected)".into())
+                })?;
+                let now = self.shares_found()?;
+                ensure(
+                    now > before,
+                    format!("p2pool's shares_found is {now}, {before} when the worker started"),
+                )
+            }
+            LiveOutcome::WorkerHashrate => {
+                let state = self.state()?;
+                let hashing = state
+                    .get("workers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|w| {
+                        w.get("status").and_then(Value::as_str) == Some("online")
+                            && w.get("h15")
+                                .and_then(Value::as_f64)
+                                .is_some_and(|h| h > 0.0)
+                    });
+                let total = state.get("hashrate").and_then(Value::as_f64).unwrap_or(0.0);
+                ensure(
+                    hashing && total > 0.0,
+                    format!(
+                        "/api/state's workers {} with hashrate {total}",
+                        state.get("workers").cloned().unwrap_or(Value::Null)
+                    ),
+                )
+            }
             LiveOutcome::XvbStats { stale } => {
                 let state = self.state()?;
                 let xvb = state.get("xvb").cloned().unwrap_or(Value::Null);
@@ -718,6 +782,8 @@ impl LiveTier {
                     .map_err(tier_error)?;
                 kept.result.map_err(failed)
             }
+            HostCapability::HugePagesAvx2 => self.hugepages_avx2(),
+            HostCapability::DiskPressure => self.disk_pressure(),
             HostCapability::PruneDbSize => {
                 let facts = self.facts()?;
                 let pruned = facts
@@ -731,21 +797,342 @@ impl LiveTier {
                     .and_then(Value::as_str)
                     .unwrap_or("—")
                     .to_owned();
-                let gb = size.strip_suffix(" GB").and_then(|n| n.parse::<f64>().ok());
-                let Some(gb) = gb else {
-                    return Err(failed(format!("/api/state has monero.db_size {size:?}")));
-                };
-                // A synced pruned chain is about a third of a full one (~95 GB against ~250 GB
-                // in 2026): 150 GB parts them with room on both sides.
-                ensure(
-                    (gb <= 150.0) == pruned,
-                    format!(
-                        "the chain database is {size} on a {} node",
-                        if pruned { "pruned" } else { "full" }
-                    ),
-                )
+                pithead_scenarios::driver::db_size_fits(&size, pruned).map_err(failed)
             }
         }
+    }
+}
+
+/// How long a real worker may take to find a p2pool share by default (mini's share time at a
+/// few kH/s); `--input share_wait_minutes=N` sets it for a slower fleet.
+const SHARE_WAIT: Duration = Duration::from_secs(3_600);
+/// How far the box's monerod may move between its read and the runtime's (blocks).
+const HEIGHT_SLACK: u64 = 2;
+/// How far the runtime's disk reading may lag `df` (percent points).
+const DISK_SLACK: f64 = 1.0;
+
+/// Sections F and H: what `/api/state` shows against what the box's daemons and host report.
+impl LiveTier {
+    /// A command on the box whose output is read (not a change), bounded.
+    fn read_remote(
+        &self,
+        step: &str,
+        argv: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Result<String, TierError> {
+        self.block(
+            self.live
+                .remote
+                .must(step, argv, stdin, Duration::from_secs(60)),
+        )
+        .map(|reply| reply.stdout)
+        .map_err(tier_error)
+    }
+
+    fn shares_found(&self) -> Result<u64, TierError> {
+        let text = self.read_remote(
+            "p2pool's local stratum stats",
+            &[
+                "docker",
+                "exec",
+                "p2pool",
+                "cat",
+                "/p2pool-data/local/stratum",
+            ],
+            None,
+        )?;
+        host::shares_found(&text).ok_or_else(|| {
+            failed(format!(
+                "p2pool's local/stratum has no shares_found: {text}"
+            ))
+        })
+    }
+
+    fn worker_connected(&mut self) -> Result<(), TierError> {
+        self.stand_in("p2pool")?;
+        self.stand_in("xmrig-proxy")?;
+        self.judge(LiveOutcome::StackReady)?;
+        let state = self.state()?;
+        let online = state
+            .get("proxy_workers")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if online == 0 {
+            return Err(unsupported(
+                SkipClass::Missing,
+                "no worker is connected to the box's xmrig-proxy (connect a real miner)",
+            ));
+        }
+        self.shares_before = Some(self.shares_found()?);
+        Ok(())
+    }
+
+    /// Waits (bounded by [`SHARE_WAIT`] or `share_wait_minutes`) until p2pool counts a share
+    /// the worker found.
+    fn worker_hashes(&mut self) -> Result<(), TierError> {
+        let before = self.shares_before.ok_or_else(|| {
+            TierError::Scenario("no share count was noted (a worker connected)".into())
+        })?;
+        let wait = match self.live.inputs.get("share_wait_minutes") {
+            None => SHARE_WAIT,
+            Some(text) => text
+                .parse::<u64>()
+                .map(|m| Duration::from_secs(m.saturating_mul(60)))
+                .map_err(|_| {
+                    TierError::Scenario(format!("share_wait_minutes is {text:?}, not minutes"))
+                })?,
+        };
+        self.block(wait::until(
+            "p2pool records a share found",
+            wait,
+            || async {
+                let reply = self
+                    .live
+                    .remote
+                    .run(
+                        "p2pool's local stratum stats",
+                        &[
+                            "docker",
+                            "exec",
+                            "p2pool",
+                            "cat",
+                            "/p2pool-data/local/stratum",
+                        ],
+                        None,
+                        Duration::from_secs(60),
+                    )
+                    .await?;
+                let now = host::shares_found(&reply.stdout);
+                Ok(match now {
+                    Some(n) if n > before => Ok(()),
+                    other => Err(format!("shares_found {other:?}, {before} at the start")),
+                })
+            },
+        ))
+        .map_err(|e| failed(e.to_string()))
+    }
+
+    /// `MONERO_PRUNE` as monerod's container has it (what its entrypoint reads) and, on a real
+    /// monerod, its command line.
+    fn monerod_pruning(&self, enabled: bool) -> Result<(), TierError> {
+        self.local_monerod()?;
+        let env = self.read_remote(
+            "monerod's environment",
+            &[
+                "docker",
+                "inspect",
+                "--format",
+                "{{range .Config.Env}}{{println .}}{{end}}",
+                "monerod",
+            ],
+            None,
+        )?;
+        let prune = env
+            .lines()
+            .find_map(|l| l.strip_prefix("MONERO_PRUNE="))
+            .unwrap_or("absent")
+            .to_owned();
+        let wanted = if enabled { "1" } else { "0" };
+        ensure(
+            prune == wanted,
+            format!("monerod's container has MONERO_PRUNE={prune:?}, expected {wanted:?}"),
+        )?;
+        self.stand_in("monerod")?;
+        let cmdline = self.read_remote(
+            "monerod's command line",
+            &["docker", "exec", "monerod", "cat", "/proc/1/cmdline"],
+            None,
+        )?;
+        let pruning = cmdline.split('\0').any(|a| a == "--prune-blockchain");
+        ensure(
+            pruning == enabled,
+            format!("monerod runs with --prune-blockchain: {pruning}"),
+        )
+    }
+
+    /// monerod's height from its RPC on the box's loopback; the RPC login (when set) goes to
+    /// curl on its standard input, never in argv.
+    fn monerod_height(&self, facts: &BoxFacts) -> Result<u64, TierError> {
+        let config = host::curl_login(
+            &env_of(facts, "MONERO_RPC_USER"),
+            &env_of(facts, "MONERO_RPC_PASSWORD"),
+        );
+        let reply = self
+            .block(self.live.remote.run(
+                "monerod's get_info",
+                &["curl", "-s", "-K", "-", "http://127.0.0.1:18081/get_info"],
+                Some(config.as_bytes()),
+                Duration::from_secs(30),
+            ))
+            .map_err(tier_error)?;
+        if reply.code == Some(127) {
+            return Err(unsupported(SkipClass::Missing, "the box has no curl"));
+        }
+        host::monerod_height(&reply.stdout).ok_or_else(|| {
+            failed(format!(
+                "monerod's get_info on the box's loopback did not answer a height (curl exit {:?})",
+                reply.code
+            ))
+        })
+    }
+
+    fn state_matches_daemons(&mut self) -> Result<(), TierError> {
+        let facts = self.facts()?;
+        let state = match self.read.take() {
+            Some(state) => state,
+            None => self.state()?,
+        };
+        let mut wrong = Vec::new();
+        let local = env_of(&facts, "COMPOSE_PROFILES")
+            .split(',')
+            .any(|p| p == "local_node");
+        let mode = host::expected_mode(local, &env_of(&facts, "MONERO_PRUNE"));
+        let seen_mode = state.pointer("/monero/mode").and_then(Value::as_str);
+        if seen_mode != Some(mode) {
+            wrong.push(format!(
+                "monero.mode {seen_mode:?}, the box runs a {mode:?} node"
+            ));
+        }
+        let badges = host::badge_texts(&state);
+        let mode_badges: Vec<&String> = badges.iter().filter(|t| t.starts_with("XMR ")).collect();
+        let wanted: Vec<String> = (mode != "Unknown")
+            .then(|| format!("XMR {mode}"))
+            .into_iter()
+            .collect();
+        if mode_badges
+            .iter()
+            .map(|t| t.as_str())
+            .ne(wanted.iter().map(String::as_str))
+        {
+            wrong.push(format!("mode badges {mode_badges:?}, expected {wanted:?}"));
+        }
+        let syncing = state
+            .get("syncing")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if badges.iter().any(|t| t == "Syncing...") != syncing {
+            wrong.push(format!("syncing {syncing} with the badges {badges:?}"));
+        }
+        if local {
+            let height = self.monerod_height(&facts)?;
+            let current = state
+                .pointer("/sync/monero/current")
+                .and_then(Value::as_u64);
+            if current.is_none_or(|c| c.abs_diff(height) > HEIGHT_SLACK) {
+                wrong.push(format!(
+                    "sync.monero.current {current:?}, monerod's height {height}"
+                ));
+            }
+            if badges.iter().any(|t| t == "monerod DOWN") {
+                wrong.push("the badge \"monerod DOWN\" while monerod answers".to_owned());
+            }
+        }
+        if let Some(why) = host::workers_disagree(&state) {
+            wrong.push(why);
+        }
+        ensure(wrong.is_empty(), wrong.join("; "))
+    }
+
+    fn hugepages_avx2(&self) -> Result<(), TierError> {
+        let meminfo = self.read_remote("the box's meminfo", &["cat", "/proc/meminfo"], None)?;
+        let cpuinfo = self.read_remote("the box's cpuinfo", &["cat", "/proc/cpuinfo"], None)?;
+        let state = self.state()?;
+        let pages = pithead_runtime::observe::system::parse_hugepages(&meminfo);
+        let status = state
+            .pointer("/system/hugepages/status")
+            .and_then(Value::as_str)
+            .unwrap_or("absent");
+        let wanted = match pages {
+            Some(p) if p.total > 0 => "on",
+            Some(_) => "off",
+            None => "unknown",
+        };
+        ensure(
+            status == wanted,
+            format!("/api/state shows HugePages {status:?}, the box's meminfo says {wanted:?}"),
+        )?;
+        let off_badge = host::badge_texts(&state)
+            .iter()
+            .any(|t| t == "HugePages off");
+        ensure(
+            off_badge == (wanted == "off"),
+            format!("the \"HugePages off\" badge shown: {off_badge}, HugePages {wanted}"),
+        )?;
+        if wanted != "on" {
+            return Err(unsupported(
+                SkipClass::Missing,
+                "the box has no HugePages (vm.nr_hugepages is 0); the dashboard says so",
+            ));
+        }
+        match host::cpu_has(&cpuinfo, "avx2") {
+            Some(true) => Ok(()),
+            Some(false) => Err(unsupported(
+                SkipClass::Missing,
+                "the box's CPU has no AVX2 (RandomX runs slower, mining still works)",
+            )),
+            None => Err(unsupported(
+                SkipClass::ByDesign,
+                "the box's CPU lists no x86 flags (not an x86 CPU)",
+            )),
+        }
+    }
+
+    /// `df` on the data directory the runtime measures (`./data/dashboard` of the stack).
+    fn disk_pressure(&self) -> Result<(), TierError> {
+        let df = self.read_remote(
+            "df on the data disk",
+            &["df", "-P", "--", "data/dashboard"],
+            None,
+        )?;
+        let real =
+            host::df_percent(&df).ok_or_else(|| failed(format!("df printed no usage: {df}")))?;
+        let state = self.state()?;
+        let shown = state
+            .pointer("/system/disk/percent")
+            .and_then(Value::as_f64);
+        let Some(shown) = shown else {
+            return Err(failed("/api/state has no system.disk.percent"));
+        };
+        ensure(
+            (shown - real).abs() <= DISK_SLACK,
+            format!("/api/state's disk is {shown:.1} %, df says {real:.1} %"),
+        )?;
+        let level = state.pointer("/system/disk/level").and_then(Value::as_str);
+        // The level judges the unrounded figure: a tenth either side of the line allows both.
+        let high = pithead_runtime::view::system::HIGH_ABOVE_PERCENT;
+        let allowed: &[&str] = if (shown - high).abs() <= 0.05 {
+            &["ok", "high"]
+        } else if shown > high {
+            &["high"]
+        } else {
+            &["ok"]
+        };
+        ensure(
+            level.is_some_and(|l| allowed.contains(&l)),
+            format!("/api/state's disk level {level:?} at {shown:.1} %"),
+        )?;
+        let badges = state
+            .get("badges")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let seen: Vec<(String, String)> = badges
+            .iter()
+            .filter_map(|b| {
+                let text = b.get("text").and_then(Value::as_str)?;
+                let variant = b.get("variant").and_then(Value::as_str)?;
+                text.starts_with("Disk ")
+                    .then(|| (text.to_owned(), variant.to_owned()))
+            })
+            .collect();
+        let allowed: Vec<Vec<(String, String)>> = host::disk_badges_for(shown)
+            .into_iter()
+            .map(|badge| badge.map(|(t, v)| (t, v.to_owned())).into_iter().collect())
+            .collect();
+        ensure(
+            allowed.contains(&seen),
+            format!("disk badges {seen:?} at {shown:.1} %, expected one of {allowed:?}"),
+        )
     }
 }
 
@@ -1118,6 +1505,7 @@ impl Tier for LiveTier {
                 Ok(())
             }),
             LiveFact::XvbEndpoint { reachable: true } => Ok(()),
+            LiveFact::WorkerConnected => self.worker_connected(),
             LiveFact::XvbEndpoint { reachable: false } => Err(unsupported(
                 SkipClass::Covered,
                 "a real XvB endpoint is not made to fail from here; the simulation proves the \
@@ -1181,6 +1569,8 @@ pub fn run(
             fingerprints: None,
             sequence: Vec::new(),
             stack_down: false,
+            read: None,
+            shares_before: None,
         }))
     });
     let report = runner::run(Options {

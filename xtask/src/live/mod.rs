@@ -13,6 +13,7 @@
 pub mod battery;
 pub mod catalog;
 pub mod faults;
+pub mod host;
 pub mod lifecycle;
 pub mod matrix;
 pub mod reads;
@@ -92,6 +93,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub workers: u32,
     /// A box input the matrix needs (`remote_monero_host=node.lan`); rows missing one skip.
+    /// `share_wait_minutes=N` bounds the catalog's wait for a real share (60 by default).
     #[arg(long = "input", value_name = "KEY=VALUE")]
     pub inputs: Vec<String>,
     /// Make the named scenario fail after its apply (proves the safety rollback).
