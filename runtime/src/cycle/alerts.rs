@@ -105,12 +105,14 @@ impl AlertsDriver {
         // Held while queueing, so a task's drain-and-save cannot interleave and overwrite
         // these entries with a state that lacks them.
         let mut saved = self.file.as_ref().map(|file| lock(&file.saved));
+        let mut queued = false;
         for alert in &alerts {
             tracing::info!(event = %alert.key, severity = alert.severity.as_str(), "alert: {}", alert.text);
             for handle in &self.sinks {
                 if !handle.sink.carries(alert) {
                     continue;
                 }
+                queued = true;
                 if let Some(saved) = saved.as_deref_mut() {
                     saved
                         .entry(handle.sink.label())
@@ -128,7 +130,7 @@ impl AlertsDriver {
                 }
             }
         }
-        if let (Some(file), Some(saved)) = (&self.file, saved.as_deref()) {
+        if let (true, Some(file), Some(saved)) = (queued, &self.file, saved.as_deref()) {
             file.write(saved);
         }
         alerts
