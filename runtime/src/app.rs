@@ -48,8 +48,7 @@ impl App {
         let clients = Clients::new(&config, edges.connector.clone())?;
         let alerts = crate::alerts::build(&config.alerts, edges.connector.clone())?;
         let mut cycle = Cycle::new(config.clone(), edges.clock, clients, writer);
-        // The host that alert texts name: `AlertsConfig` does not carry one yet.
-        cycle.set_alerts(alerts, None);
+        cycle.set_alerts(alerts, config.alerts.host.clone());
         Ok(Self {
             config,
             cycle,

@@ -55,6 +55,10 @@ fn a_monerod_outage_reaches_every_sink_once_and_the_latency_is_measured() {
     // Every request the sinks read is well-formed (tokens, chat, HMAC, headers, one line).
     for (_, r) in w.sink_requests(&RecordQuery::default()) {
         assert!(r.problems.is_empty(), "{:?}: {:?}", r.class, r.problems);
+        // Every alert text names the box (`ALERTS_HOST`); the heartbeat carries no text.
+        if r.class != SinkClass::Healthchecks {
+            assert!(r.body.contains("[sim-box] "), "{:?}: {}", r.class, r.body);
+        }
     }
     w.set_monero(MoneroMode::Synced { height: 3_300_000 });
     w.run_for(MIN * 5).unwrap();
