@@ -54,9 +54,12 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
         .await
         .expect("dashboard");
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
     let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).await.unwrap();
+    stream.read_to_end(&mut reply).await.expect("reply read");
     String::from_utf8_lossy(&reply).into_owned()
 }
 
@@ -69,7 +72,7 @@ async fn wait_for(
 ) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !done(sinks) {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.try_wait().expect("the daemon's status") {
             panic!("the daemon exited ({status}) before {what}");
         }
         assert!(
