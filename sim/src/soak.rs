@@ -110,17 +110,23 @@ pub fn soak_with_progress(
     days: u64,
     progress: impl Fn(u64),
 ) -> Result<SoakReport, Failure> {
-    let mut rng_knobs = Schedule::generate(seed, 1.0).knobs;
+    let generated = Schedule::generate(seed, 1.0);
+    let mut rng_knobs = generated.knobs;
     // Keep the soak's cycle at the production default: it is the long-run shape that matters.
     rng_knobs.interval = 30;
     let knobs = rng_knobs;
-    let mut builder = WorldBuilder::new(seed).tari(if knobs.tari_present {
-        Some(pithead_fakes::tari::TariMode::Synced {
-            height: crate::schedule::TARI_TIP,
-        })
-    } else {
-        None
-    });
+    // Whether the seed sends alerts (and its days take sinks down) is the seed's, as in the
+    // swarm: the world must carry the sinks then.
+    let mut builder =
+        WorldBuilder::new(seed)
+            .alerts(generated.alerts)
+            .tari(if knobs.tari_present {
+                Some(pithead_fakes::tari::TariMode::Synced {
+                    height: crate::schedule::TARI_TIP,
+                })
+            } else {
+                None
+            });
     for (k, v) in knobs.env() {
         builder = builder.env(&k, &v);
     }

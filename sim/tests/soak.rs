@@ -20,6 +20,26 @@ fn one_day_soak_settles_and_stays_bounded() {
     assert_bounded(&report);
 }
 
+/// A seed that sends alerts takes sinks down on its days: the soak's world carries the sinks
+/// (it used to panic on the first sink fault, as `soak --seed 30` did).
+#[test]
+fn a_seed_with_alerts_soaks_with_its_sinks() {
+    use pithead_sim::schedule::{Action, Schedule};
+    let seed = (0..200)
+        .find(|s| {
+            let knobs = Schedule::generate(*s, 1.0).knobs;
+            Schedule::generate(*s, 1.0).alerts
+                && Schedule::soak_day(*s, 0, &knobs)
+                    .actions
+                    .iter()
+                    .any(|(_, a)| matches!(a, Action::Sink(..)))
+        })
+        .expect("a seed with alerts and a sink fault on its first day");
+    let report = soak(seed, 1).unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+    assert_eq!(report.days.len(), 1);
+    assert_bounded(&report);
+}
+
 #[test]
 #[ignore = "30 simulated days: run in release (`cargo xtask soak`)"]
 fn thirty_day_soak_settles_every_day_and_stays_bounded() {

@@ -6,6 +6,7 @@ use anyhow::Context;
 use pithead_runtime::app::{App, Edges};
 use pithead_runtime::config::Config;
 use pithead_runtime::io::{SystemClock, TokioConnector};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
@@ -67,6 +68,9 @@ async fn run() -> anyhow::Result<()> {
         .init();
     let config = Config::from_env().context("invalid configuration")?;
     tracing::info!(?config, "starting");
+    // Watched before the dashboard listens: a SIGTERM that follows the first answer on the port
+    // must stop the daemon cleanly, not kill it with the default action.
+    let shutdown = Shutdown::watch();
     let listener = tokio::net::TcpListener::bind(config.dashboard_bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.dashboard_bind))?;
@@ -77,29 +81,49 @@ async fn run() -> anyhow::Result<()> {
     let app = App::build(config, edges)?;
     tokio::select! {
         result = app.run(listener) => Ok(result?),
-        signal = shutdown_signal() => {
+        signal = shutdown.received() => {
             tracing::info!("{signal}: stopping");
             Ok(())
         }
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM. In a container the runtime is PID 1, which the kernel does not
+/// SIGTERM and SIGINT (Ctrl-C). In a container the runtime is PID 1, which the kernel does not
 /// stop on an unhandled SIGTERM: without this, `docker stop` would wait out its timeout and kill.
-async fn shutdown_signal() -> &'static str {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
+struct Shutdown {
+    term: Option<Signal>,
+    interrupt: Option<Signal>,
+}
+
+impl Shutdown {
+    /// Starts watching both signals now (from here on they no longer take their default action).
+    fn watch() -> Self {
+        let watch = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(stream) => Some(stream),
             Err(err) => {
-                tracing::warn!(%err, "cannot watch SIGTERM");
-                std::future::pending::<()>().await;
+                tracing::warn!(%err, "cannot watch {name}");
+                None
+            }
+        };
+        Self {
+            term: watch(SignalKind::terminate(), "SIGTERM"),
+            interrupt: watch(SignalKind::interrupt(), "SIGINT"),
+        }
+    }
+
+    /// Resolves with the first signal's name.
+    async fn received(self) -> &'static str {
+        async fn next(stream: Option<Signal>) {
+            match stream {
+                Some(mut stream) => {
+                    stream.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        () = term => "terminated",
+        tokio::select! {
+            () = next(self.interrupt) => "interrupted",
+            () = next(self.term) => "terminated",
+        }
     }
 }

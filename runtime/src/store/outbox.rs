@@ -62,14 +62,41 @@ impl OutboxStore {
         })
     }
 
-    /// Writes `outboxes` atomically, mode 600.
+    /// Writes `outboxes` atomically, mode 600; with nothing owed, removes the file (so a data
+    /// directory holds it only while an alert waits).
     pub fn save(&self, outboxes: &SavedOutboxes) -> Result<(), StoreError> {
+        if outboxes.is_empty() {
+            return self.remove();
+        }
         let body = serde_json::to_vec(outboxes).map_err(|e| StoreError::Io {
             path: self.path(),
             action: "encode",
             source: std::io::Error::other(e),
         })?;
         write_atomic(&self.dir, &self.path(), &body)
+    }
+
+    fn remove(&self) -> Result<(), StoreError> {
+        let path = self.path();
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path,
+                    action: "remove",
+                    source,
+                })
+            }
+        }
+        if let Ok(handle) = fs::File::open(&self.dir) {
+            handle.sync_all().map_err(|source| StoreError::Io {
+                path: self.dir.clone(),
+                action: "fsync dir",
+                source,
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -134,6 +161,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(store.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        // Nothing owed any more: no file, and a start reads nothing.
+        store.save(&SavedOutboxes::new()).unwrap();
+        assert!(!store.path().exists());
+        assert_eq!(store.load().unwrap(), SavedOutboxes::new());
+        store.save(&SavedOutboxes::new()).unwrap();
     }
 
     #[test]
