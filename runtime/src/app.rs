@@ -92,8 +92,13 @@ impl App {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // An XvB slice ends between ticks: wake for it, so the switch back is on time.
+            // `biased`: when the tick and the slice's end fall on the same instant the tick is
+            // taken (one pass, not a second one at once for the tick left pending), and the
+            // choice never depends on tokio's unseeded random branch order (the simulation
+            // replays a seed to the same trace).
             match cycle.wake_at() {
                 Some(at) => tokio::select! {
+                    biased;
                     _ = ticks.tick() => {}
                     () = tokio::time::sleep_until(at) => {}
                 },

@@ -323,7 +323,9 @@ impl SinkTask {
                 self.outbox.on_result(&attempt, result, self.clock.now());
             } else {
                 let wake = self.outbox.wake_at(now);
+                // `biased`: a new alert first, and no dependence on tokio's random branch order.
                 tokio::select! {
+                    biased;
                     alert = rx.recv() => match alert {
                         Some(alert) => self.outbox.push(alert, self.clock.now()),
                         None => return,
