@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::StoreError;
 use crate::control::alerts::SavedOutbox;
@@ -73,7 +72,7 @@ impl OutboxStore {
             action: "encode",
             source: std::io::Error::other(e),
         })?;
-        write_atomic(&self.dir, &self.path(), &body)
+        super::atomic::write_atomic(&self.dir, &self.path(), &body)
     }
 
     fn remove(&self) -> Result<(), StoreError> {
@@ -98,34 +97,6 @@ impl OutboxStore {
         }
         Ok(())
     }
-}
-
-/// Writes `body` to `path` in `dir` atomically; the temp file (and so the result) is mode 600.
-fn write_atomic(dir: &Path, path: &Path, body: &[u8]) -> Result<(), StoreError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| StoreError::Io {
-            path,
-            action,
-            source,
-        }
-    };
-    fs::create_dir_all(dir).map_err(io("create", dir))?;
-    // `tempfile` creates the file owner-only (0600) on unix; the rename keeps the mode.
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io("create temp", dir))?;
-    temp.write_all(body).map_err(io("write", temp.path()))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(io("fsync", temp.path()))?;
-    temp.persist(path).map_err(|e| StoreError::Io {
-        path: path.to_owned(),
-        action: "rename",
-        source: e.error,
-    })?;
-    if let Ok(handle) = fs::File::open(dir) {
-        handle.sync_all().map_err(io("fsync dir", dir))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

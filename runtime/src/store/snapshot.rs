@@ -2,8 +2,7 @@
 //! so a crash leaves either the old or the new file, never half of one.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -129,37 +128,12 @@ impl SnapshotStore {
 
     /// Writes the snapshot atomically.
     pub fn save(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_owned();
-            move |source| StoreError::Io {
-                path,
-                action,
-                source,
-            }
-        };
-        fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
         let body = serde_json::to_vec_pretty(snapshot).map_err(|e| StoreError::Io {
             path: self.path(),
             action: "encode",
             source: std::io::Error::other(e),
         })?;
-        let mut temp =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(io("create temp", &self.dir))?;
-        temp.write_all(&body).map_err(io("write", temp.path()))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io("fsync", temp.path()))?;
-        let path = self.path();
-        temp.persist(&path).map_err(|e| StoreError::Io {
-            path: path.clone(),
-            action: "rename",
-            source: e.error,
-        })?;
-        // The rename is durable only once the directory entry is.
-        if let Ok(dir) = fs::File::open(&self.dir) {
-            dir.sync_all().map_err(io("fsync dir", &self.dir))?;
-        }
-        Ok(())
+        super::atomic::write_atomic(&self.dir, &self.path(), &body)
     }
 
     /// Takes (reads and removes) the operator's re-arm marker, if any.
