@@ -129,17 +129,7 @@ impl SinkUrl {
     /// The `Host` header: `host[:port]`, the port left out when it is the scheme's default,
     /// IPv6 in brackets.
     pub fn authority(&self) -> String {
-        let default = if self.tls { 443 } else { 80 };
-        let host = if self.target.host().contains(':') {
-            format!("[{}]", self.target.host())
-        } else {
-            self.target.host().to_owned()
-        };
-        if self.target.port() == default {
-            host
-        } else {
-            format!("{host}:{}", self.target.port())
-        }
+        self.target.authority_for(self.tls)
     }
 
     /// The path and query as sent on the request line (may hold a secret: never log it).

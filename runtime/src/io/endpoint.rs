@@ -106,17 +106,7 @@ impl Endpoint {
     /// The `Host` header's value: `host[:port]`, the port left out when it is the scheme's
     /// default (80 for `http://`, 443 for `https://`), IPv6 in brackets.
     pub fn authority(&self) -> String {
-        let default = if self.tls { 443 } else { 80 };
-        let host = if self.target.host().contains(':') {
-            format!("[{}]", self.target.host())
-        } else {
-            self.target.host().to_owned()
-        };
-        if self.target.port() == default {
-            host
-        } else {
-            format!("{host}:{}", self.target.port())
-        }
+        self.target.authority_for(self.tls)
     }
 
     /// Whether this is an `https://` endpoint.

@@ -167,6 +167,22 @@ pub struct Target {
 }
 
 impl Target {
+    /// The `Host` header's value for this target: `host[:port]`, the port left out when it is
+    /// the scheme's default (443 with TLS, 80 without), IPv6 in brackets.
+    pub fn authority_for(&self, tls: bool) -> String {
+        let default = if tls { 443 } else { 80 };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == default {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
     /// `host` (an IPv6 address without brackets) and `port`.
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Self {
@@ -185,19 +201,10 @@ impl Target {
         self.port
     }
 
-    /// The `Host` header's value: `host[:port]`, the port left out when it is 80, IPv6 in
-    /// brackets.
+    /// The `Host` header's value over plain HTTP: `host[:port]`, the port left out when it is
+    /// 80, IPv6 in brackets.
     pub fn authority(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == 80 {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        self.authority_for(false)
     }
 
     /// Dials this target through `connector`.
