@@ -173,13 +173,23 @@ fn test() -> anyhow::Result<()> {
     ensure_monerod();
     // The mini-stack tier waits out real (scaled) windows: it runs beside everything else.
     let mini_stack = mini_stack::start_in_background()?;
-    let tiers = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"]);
-    if let Err(e) = tiers {
-        if let Some(background) = mini_stack {
-            let _ = background.finish();
-        }
-        return Err(e);
-    }
+    let tiers = foreground_tiers();
+    // Whatever the foreground found, the background tier runs to its end: it removes its own
+    // containers as it goes, and its verdict is reported too (an early return would orphan it,
+    // leaving a scenario's stack on the engine).
+    let background = match mini_stack {
+        Some(background) => background.finish(),
+        None => Ok(()),
+    };
+    tiers?;
+    background?;
+    eprintln!("xtask test: every tier and drift check passed");
+    Ok(())
+}
+
+/// Every tier of `cargo xtask test` but the mini-stack, in order; the first failure stops them.
+fn foreground_tiers() -> anyhow::Result<()> {
+    cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     eprintln!("+ cargo xtask demo --once (the README's first command, as a smoke test)");
     demo::smoke()?;
     eprintln!("+ cargo xtask browser (the dashboard in headless Chromium)");
@@ -194,12 +204,7 @@ fn test() -> anyhow::Result<()> {
     )?;
     soak(30)?;
     catalog::run_catalog(true)?;
-    inventory::run_inventory(true)?;
-    if let Some(background) = mini_stack {
-        background.finish()?;
-    }
-    eprintln!("xtask test: every tier and drift check passed");
-    Ok(())
+    inventory::run_inventory(true)
 }
 
 /// The contract tier runs Debian's real monerod. Install it when missing and we may (root with

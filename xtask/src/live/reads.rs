@@ -139,8 +139,10 @@ fn is_secret_key(key: &str) -> bool {
         .any(|word| key.contains(word))
 }
 
-/// What `--check` must leave as it was: the stack files' digests and every container's id,
-/// state, start time and restart count, as the engine on the box reports them.
+/// What `--check` must leave as it was: the stack files' digests and the id, state, start time
+/// and restart count of every container of the stack's compose project, as the engine on the
+/// box reports them. Containers of other projects on the same engine are not the stack's: they
+/// may come and go during a check (another test run, the operator's own services).
 pub async fn snapshot(remote: &Remote) -> Result<Vec<String>, RemoteError> {
     let mut lines: Vec<String> = remote
         .digests(STACK_FILES)
@@ -148,11 +150,15 @@ pub async fn snapshot(remote: &Remote) -> Result<Vec<String>, RemoteError> {
         .into_iter()
         .map(|(path, digest)| format!("{path} {digest}"))
         .collect();
-    let script = r#"ids=$(docker ps -aq) && if [ -n "$ids" ]; then docker inspect --format '{{.Name}} {{.Id}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}}' $ids; fi"#;
+    let project = project(remote).await?;
+    let script = stack_inspect_script(
+        &project,
+        "{{.Name}} {{.Id}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}}",
+    );
     let reply = remote
         .must(
-            "listing the containers",
-            &["sh", "-c", script],
+            "listing the stack's containers",
+            &["sh", "-c", &script],
             None,
             Duration::from_secs(60),
         )
@@ -163,13 +169,52 @@ pub async fn snapshot(remote: &Remote) -> Result<Vec<String>, RemoteError> {
     Ok(lines)
 }
 
+/// The stack's compose project on the box: `COMPOSE_PROJECT_NAME` of its `.env` (which `pithead
+/// apply` writes), else the name compose derives from the stack directory.
+pub async fn project(remote: &Remote) -> Result<String, RemoteError> {
+    let env = parse_env(&remote.read(".env").await?.unwrap_or_default());
+    Ok(project_name(
+        env.get("COMPOSE_PROJECT_NAME").map(String::as_str),
+        remote.dir(),
+    ))
+}
+
+/// Compose's rule: the configured name, else the directory's base name lowercased with every
+/// character outside `[a-z0-9_-]` dropped. The result is safe inside a shell word: anything else
+/// is dropped too.
+pub fn project_name(configured: Option<&str>, stack_dir: &str) -> String {
+    let raw = match configured.map(str::trim) {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => stack_dir
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    raw.to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// A script that prints `format` for every container (running or not) of compose project
+/// `project`, and nothing when it has none.
+fn stack_inspect_script(project: &str, format: &str) -> String {
+    format!(
+        "ids=$(docker ps -aq --filter label=com.docker.compose.project={project}) && \
+         if [ -n \"$ids\" ]; then docker inspect --format '{format}' $ids; fi"
+    )
+}
+
 /// The image of every container of the stack: `(container, image reference and id)`.
 pub async fn images(remote: &Remote) -> Result<Vec<(String, String)>, RemoteError> {
-    let script = r#"ids=$(docker ps -aq) && if [ -n "$ids" ]; then docker inspect --format '{{.Name}} {{.Config.Image}}@{{.Image}}' $ids; fi"#;
+    let project = project(remote).await?;
+    let script = stack_inspect_script(&project, "{{.Name}} {{.Config.Image}}@{{.Image}}");
     let reply = remote
         .must(
             "reading the image digests",
-            &["sh", "-c", script],
+            &["sh", "-c", &script],
             None,
             Duration::from_secs(60),
         )
@@ -243,4 +288,35 @@ pub async fn artifacts(remote: &Remote) -> Vec<(&'static str, String)> {
         ("api-state.json", text(state)),
         ("logs.txt", text(logs)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_is_the_env_name_else_the_directory_name_as_compose_derives_it() {
+        assert_eq!(project_name(Some("pithead"), "/srv/stack"), "pithead");
+        assert_eq!(project_name(Some("  "), "/srv/My.Stack/"), "mystack");
+        assert_eq!(project_name(None, "/home/op/pithead"), "pithead");
+    }
+
+    #[test]
+    fn a_project_name_cannot_break_out_of_the_script() {
+        let name = project_name(Some("x; rm -rf / #$(id)"), "/srv");
+        assert_eq!(name, "xrm-rfid");
+    }
+
+    #[test]
+    fn the_listing_is_scoped_to_the_stacks_project() {
+        let script = stack_inspect_script("pithead", "{{.Name}}");
+        assert!(
+            script.contains("docker ps -aq --filter label=com.docker.compose.project=pithead"),
+            "{script}"
+        );
+        assert!(
+            script.contains("docker inspect --format '{{.Name}}' $ids"),
+            "{script}"
+        );
+    }
 }
