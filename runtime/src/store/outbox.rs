@@ -34,31 +34,7 @@ impl OutboxStore {
     /// Reads the outboxes; empty on a first start. A corrupt file is moved aside
     /// (`alerts-outbox.json.corrupt`) and reported: its alerts are lost, the runtime is not.
     pub fn load(&self) -> Result<SavedOutboxes, StoreError> {
-        let path = self.path();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path,
-                    action: "read",
-                    source,
-                })
-            }
-        };
-        serde_json::from_slice(&bytes).or_else(|e| {
-            let moved_to = path.with_extension("json.corrupt");
-            fs::rename(&path, &moved_to).map_err(|source| StoreError::Io {
-                path: path.clone(),
-                action: "move aside",
-                source,
-            })?;
-            Err(StoreError::Corrupt {
-                path,
-                moved_to,
-                reason: e.to_string(),
-            })
-        })
+        Ok(super::atomic::read_json(&self.path())?.unwrap_or_default())
     }
 
     /// Writes `outboxes` atomically, mode 600; with nothing owed, removes the file (so a data

@@ -96,34 +96,7 @@ impl SnapshotStore {
     /// Reads the snapshot; `Ok(None)` on a first start. A corrupt file is moved aside and
     /// reported, so the caller starts held (the safe side) without losing the evidence.
     pub fn load(&self) -> Result<Option<Snapshot>, StoreError> {
-        let path = self.path();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path,
-                    action: "read",
-                    source,
-                })
-            }
-        };
-        match serde_json::from_slice(&bytes) {
-            Ok(snapshot) => Ok(Some(snapshot)),
-            Err(e) => {
-                let moved_to = path.with_extension("json.corrupt");
-                fs::rename(&path, &moved_to).map_err(|source| StoreError::Io {
-                    path: path.clone(),
-                    action: "move aside",
-                    source,
-                })?;
-                Err(StoreError::Corrupt {
-                    path,
-                    moved_to,
-                    reason: e.to_string(),
-                })
-            }
-        }
+        super::atomic::read_json(&self.path())
     }
 
     /// Writes the snapshot atomically.
