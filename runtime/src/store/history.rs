@@ -5,8 +5,10 @@
 //! their own connection (WAL lets them read while the writer writes). The sync gate's latch is
 //! never only here: it lives in the atomic [`super::Snapshot`].
 //!
-//! - Retention: rows older than [`RETENTION_MS`] are deleted at most [`PRUNE_BATCH`] at a time
-//!   after each write, so no single write stalls on a big delete and the file stays bounded.
+//! - Retention: rows older than [`RETENTION_MS`] are deleted at most [`PRUNE_BATCH`] at a time,
+//!   in the write that first finds [`PRUNE_EVERY_MS`] of the rows' time gone since the last
+//!   pass, so no single write stalls on a big delete and the file stays bounded. (A pass on
+//!   every write was half of the writer's work while deleting nothing almost every time.)
 //! - A database SQLite calls corrupt or not a database is moved aside (`history.sqlite.corrupt.N`)
 //!   and recreated; any other failure to open or write (a read-only directory, a full disk)
 //!   leaves the file alone, flips [`HistoryReader::healthy`] to false, and the next write
@@ -28,6 +30,9 @@ pub const FILE_NAME: &str = "history.sqlite";
 pub const RETENTION_MS: u64 = 30 * 24 * 3_600_000;
 /// Most rows one retention pass deletes per table.
 pub const PRUNE_BATCH: u32 = 500;
+/// How much of the rows' time passes between two retention passes: 5 minutes, in which even a
+/// 1-second `UPDATE_INTERVAL` writes fewer rows than one pass deletes.
+pub const PRUNE_EVERY_MS: u64 = 5 * 60_000;
 /// Writes queued before new ones are dropped.
 pub const QUEUE_BOUND: usize = 256;
 /// Most rows a chart query returns.
@@ -103,6 +108,7 @@ fn open_capped(dir: &Path, max_pages: Option<u32>) -> (HistoryWriter, HistoryRea
         healthy: healthy.clone(),
         writes: writes.clone(),
         max_pages,
+        pruned_at_ms: None,
     };
     // Open now so a corrupt file is moved aside before the first reader looks.
     writer.connection();
@@ -166,6 +172,8 @@ struct Writer {
     healthy: Arc<AtomicBool>,
     writes: Arc<AtomicU64>,
     max_pages: Option<u32>,
+    /// The row time of the last retention pass that landed.
+    pruned_at_ms: Option<u64>,
 }
 
 impl Writer {
@@ -245,6 +253,9 @@ impl Writer {
                 source,
             }
         };
+        let prune_due = self
+            .pruned_at_ms
+            .is_none_or(|last| now_ms.abs_diff(last) >= PRUNE_EVERY_MS);
         let Some(conn) = self.connection() else {
             return Err(HistoryError::Sqlite {
                 path: self.path.clone(),
@@ -256,8 +267,14 @@ impl Writer {
         // round of file locks) per write instead of three; a failure rolls both back.
         let tx = conn.unchecked_transaction().map_err(err("begin a write"))?;
         insert(&tx).map_err(err(action))?;
-        prune(&tx, now_ms).map_err(err("delete old rows"))?;
-        tx.commit().map_err(err("commit a write"))
+        if prune_due {
+            prune(&tx, now_ms).map_err(err("delete old rows"))?;
+        }
+        tx.commit().map_err(err("commit a write"))?;
+        if prune_due {
+            self.pruned_at_ms = Some(now_ms);
+        }
+        Ok(())
     }
 }
 
@@ -556,10 +573,18 @@ mod tests {
             reader.count("samples").unwrap(),
             old - u64::from(PRUNE_BATCH) + 1
         );
+        // Within PRUNE_EVERY_MS of row time no pass runs again ...
         writer.sample(sample(31 * DAY_MS + 1));
-        writer.sample(sample(31 * DAY_MS + 2));
         writer.flush();
-        assert_eq!(reader.count("samples").unwrap(), 3);
+        assert_eq!(
+            reader.count("samples").unwrap(),
+            old - u64::from(PRUNE_BATCH) + 2
+        );
+        // ... and each write that comes PRUNE_EVERY_MS later deletes the next batch.
+        writer.sample(sample(31 * DAY_MS + PRUNE_EVERY_MS));
+        writer.sample(sample(31 * DAY_MS + 2 * PRUNE_EVERY_MS));
+        writer.flush();
+        assert_eq!(reader.count("samples").unwrap(), 4);
     }
 
     #[test]
@@ -635,8 +660,10 @@ mod tests {
         writer.flush();
         let kept = reader.count("samples").unwrap();
         let thirty_days = RETENTION_MS / every_ms;
+        // Retention runs once per PRUNE_EVERY_MS of row time: at most that much beyond 30 days.
+        let slack = PRUNE_EVERY_MS / every_ms;
         assert!(
-            (thirty_days..=thirty_days + 1).contains(&kept),
+            (thirty_days..=thirty_days + 1 + slack).contains(&kept),
             "{kept} samples kept, {thirty_days} expected"
         );
         assert!(reader.count("events").unwrap() <= thirty_days / 100 + 1);
