@@ -62,10 +62,12 @@ const DATA_BUDGET_BYTES: u64 = 64 * 1024 + 16 * 1024 * 1024;
 /// month past it would double the rows).
 const HISTORY_BUDGET_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Most samples the history may hold: one per cycle over the retention, plus a cycle of slack
-/// for the row written before the batch that deletes the oldest.
+/// Most samples the history may hold: one per cycle over the retention, plus the rows written
+/// between two retention passes (one every [`history::PRUNE_EVERY_MS`] of row time) and a cycle
+/// of slack.
 fn samples_bound(interval_secs: u64) -> u64 {
-    history::RETENTION_MS / (interval_secs.max(1) * 1000) + 2
+    let per_cycle_ms = interval_secs.max(1) * 1000;
+    (history::RETENTION_MS + history::PRUNE_EVERY_MS) / per_cycle_ms + 2
 }
 
 fn history_usage(dir: &std::path::Path) -> (u64, u64) {
