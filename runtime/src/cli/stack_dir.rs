@@ -2,8 +2,7 @@
 //! dashboard keeps its data (`data/dashboard`, mounted as the runtime's `DATA_DIR`).
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::env_file::{EnvFile, EnvParseError};
@@ -67,25 +66,11 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Stack
 /// Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename, fsync
 /// the directory) with permission `mode` set before the data is written.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StackError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp =
-        tempfile::NamedTempFile::new_in(dir).map_err(io("create a temp file in", dir))?;
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io("chmod", temp.path()))?;
-    temp.write_all(bytes).map_err(io("write", temp.path()))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(io("fsync", temp.path()))?;
-    temp.persist(path).map_err(|e| StackError::Io {
-        path: path.to_owned(),
-        action: "rename into",
-        source: e.error,
-    })?;
-    if let Ok(d) = fs::File::open(dir) {
-        d.sync_all().map_err(io("fsync", dir))?;
-    }
-    Ok(())
+    crate::store::atomic::write_file_atomic(path, bytes, mode).map_err(|e| StackError::Io {
+        path: e.path,
+        action: e.action,
+        source: e.source,
+    })
 }
 
 impl StackDir {

@@ -1,10 +1,12 @@
-//! The JSON files of the data directory (the snapshot and the alert outbox): durable, atomic
-//! writes, so a reader (or a restart after a crash) sees the old file or the new one, never half
-//! of one; and reads that move a corrupt file aside instead of failing forever on it.
+//! Durable, atomic file writes, so a reader (or a restart after a crash) sees the old file or the
+//! new one, never half of one: the one implementation behind the data directory's JSON files
+//! (the snapshot and the alert outbox) and the CLI's stack files. Also the JSON files' reads,
+//! which move a corrupt file aside instead of failing forever on it.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
@@ -43,31 +45,64 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, S
     }
 }
 
-/// Writes `body` to `path` in `dir` atomically; the temp file (and so the result) is mode 600.
-pub(crate) fn write_atomic(dir: &Path, path: &Path, body: &[u8]) -> Result<(), StoreError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| StoreError::Io {
-            path,
+/// The step of [`write_file_atomic`] that failed: what was being done, to which path.
+#[derive(Debug)]
+pub(crate) struct AtomicWriteError {
+    pub(crate) action: &'static str,
+    pub(crate) path: PathBuf,
+    pub(crate) source: std::io::Error,
+}
+
+/// Writes `body` to `path` atomically: a temp file in the same directory, its permission `mode`
+/// set before any byte is written, fsync, rename onto `path`, fsync of the directory (the
+/// rename is durable only once the directory entry is).
+pub(crate) fn write_file_atomic(
+    path: &Path,
+    body: &[u8],
+    mode: u32,
+) -> Result<(), AtomicWriteError> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let failed = |action: &'static str, at: &Path| {
+        let path = at.to_owned();
+        move |source| AtomicWriteError {
             action,
+            path,
             source,
         }
     };
-    fs::create_dir_all(dir).map_err(io("create", dir))?;
-    // `tempfile` creates the file owner-only (0600) on unix; the rename keeps the mode.
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io("create temp", dir))?;
-    temp.write_all(body).map_err(io("write", temp.path()))?;
+    let mut temp =
+        tempfile::NamedTempFile::new_in(dir).map_err(failed("create a temp file in", dir))?;
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(failed("set the mode of", temp.path()))?;
+    temp.write_all(body).map_err(failed("write", temp.path()))?;
     temp.as_file()
         .sync_all()
-        .map_err(io("fsync", temp.path()))?;
-    temp.persist(path).map_err(|e| StoreError::Io {
+        .map_err(failed("fsync", temp.path()))?;
+    temp.persist(path).map_err(|e| AtomicWriteError {
+        action: "rename a temp file onto",
         path: path.to_owned(),
-        action: "rename",
         source: e.error,
     })?;
-    // The rename is durable only once the directory entry is.
     if let Ok(handle) = fs::File::open(dir) {
-        handle.sync_all().map_err(io("fsync dir", dir))?;
+        handle.sync_all().map_err(failed("fsync", dir))?;
     }
     Ok(())
+}
+
+/// Writes `body` to `path` in `dir` (created when missing) atomically, mode 600.
+pub(crate) fn write_atomic(dir: &Path, path: &Path, body: &[u8]) -> Result<(), StoreError> {
+    fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        path: dir.to_owned(),
+        action: "create",
+        source,
+    })?;
+    write_file_atomic(path, body, 0o600).map_err(|e| StoreError::Io {
+        path: e.path,
+        action: e.action,
+        source: e.source,
+    })
 }

@@ -1,7 +1,7 @@
 //! What survives a restart: the latch snapshot, the dashboard's history, and the alerts still
 //! owed to their sinks.
 
-mod atomic;
+pub(crate) mod atomic;
 pub mod history;
 pub mod outbox;
 pub mod snapshot;
