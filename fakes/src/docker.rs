@@ -468,7 +468,7 @@ impl FakeDocker {
         let Some(c) = st.containers.get(&name) else {
             return docker_error(StatusCode::NOT_FOUND, &format!("No such container: {name}"));
         };
-        Json(inspect_json(&name, c)).into_response()
+        Json(inspect_doc(&name, c)).into_response()
     }
 
     fn list(&self, all: bool) -> Response {
@@ -512,46 +512,130 @@ fn status_text(c: &Container) -> String {
     }
 }
 
-fn inspect_json(name: &str, c: &Container) -> Value {
+/// `GET /containers/{id}/json`'s document (the fields the engine always sends that a client may
+/// read). Typed rather than a `json!` tree: the runtime inspects every container every cycle,
+/// and building a map per field was the fake engine's largest cost in the simulation.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectDoc<'a> {
+    id: &'a str,
+    created: &'static str,
+    path: &'static str,
+    args: [&'static str; 0],
+    state: InspectState,
+    image: String,
+    name: String,
+    restart_count: u32,
+    driver: &'static str,
+    platform: &'static str,
+    config: InspectConfig<'a>,
+    host_config: InspectHostConfig,
+    network_settings: InspectNetworks,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectState {
+    status: ContainerStatus,
+    running: bool,
+    paused: bool,
+    restarting: bool,
+    #[serde(rename = "OOMKilled")]
+    oom_killed: bool,
+    dead: bool,
+    pid: u32,
+    exit_code: i32,
+    error: &'static str,
+    started_at: &'static str,
+    finished_at: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<InspectHealth>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectHealth {
+    status: Health,
+    failing_streak: u32,
+    log: [u8; 0],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectConfig<'a> {
+    hostname: &'a str,
+    image: &'static str,
+    labels: BTreeMap<&'static str, &'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectHostConfig {
+    restart_policy: InspectRestartPolicy,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectRestartPolicy {
+    name: &'static str,
+    maximum_retry_count: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectNetworks {
+    networks: BTreeMap<String, Value>,
+}
+
+fn inspect_doc<'a>(name: &'a str, c: &'a Container) -> InspectDoc<'a> {
     let running = c.status.is_running();
-    let mut state = json!({
-        "Status": c.status,
-        "Running": running,
-        "Paused": c.status == ContainerStatus::Paused,
-        "Restarting": c.status == ContainerStatus::Restarting,
-        "OOMKilled": false,
-        "Dead": c.status == ContainerStatus::Dead,
-        "Pid": if running { 4242 } else { 0 },
-        "ExitCode": 0,
-        "Error": "",
-        "StartedAt": "2025-01-01T00:00:00.000000000Z",
-        "FinishedAt": if running { "0001-01-01T00:00:00Z" } else { "2025-01-01T01:00:00.000000000Z" },
-    });
-    if let (Some(h), Some(obj)) = (c.health, state.as_object_mut()) {
-        obj.insert(
-            "Health".into(),
-            json!({"Status": h, "FailingStreak": if h == Health::Unhealthy { 3 } else { 0 }, "Log": []}),
-        );
-    }
-    json!({
-        "Id": c.id,
-        "Created": "2025-01-01T00:00:00.000000000Z",
-        "Path": "/pithead-fake",
-        "Args": [],
-        "State": state,
-        "Image": format!("sha256:{}", container_id("image")),
-        "Name": format!("/{name}"),
-        "RestartCount": 0,
-        "Driver": "overlay2",
-        "Platform": "linux",
-        "Config": {
-            "Hostname": &c.id[..12],
-            "Image": "pithead/fake:latest",
-            "Labels": {"com.docker.compose.service": name},
+    InspectDoc {
+        id: &c.id,
+        created: "2025-01-01T00:00:00.000000000Z",
+        path: "/pithead-fake",
+        args: [],
+        state: InspectState {
+            status: c.status,
+            running,
+            paused: c.status == ContainerStatus::Paused,
+            restarting: c.status == ContainerStatus::Restarting,
+            oom_killed: false,
+            dead: c.status == ContainerStatus::Dead,
+            pid: if running { 4242 } else { 0 },
+            exit_code: 0,
+            error: "",
+            started_at: "2025-01-01T00:00:00.000000000Z",
+            finished_at: if running {
+                "0001-01-01T00:00:00Z"
+            } else {
+                "2025-01-01T01:00:00.000000000Z"
+            },
+            health: c.health.map(|h| InspectHealth {
+                status: h,
+                failing_streak: if h == Health::Unhealthy { 3 } else { 0 },
+                log: [],
+            }),
         },
-        "HostConfig": {"RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}},
-        "NetworkSettings": {"Networks": {}},
-    })
+        image: format!("sha256:{}", container_id("image")),
+        name: format!("/{name}"),
+        restart_count: 0,
+        driver: "overlay2",
+        platform: "linux",
+        config: InspectConfig {
+            hostname: &c.id[..12],
+            image: "pithead/fake:latest",
+            labels: BTreeMap::from([("com.docker.compose.service", name)]),
+        },
+        host_config: InspectHostConfig {
+            restart_policy: InspectRestartPolicy {
+                name: "unless-stopped",
+                maximum_retry_count: 0,
+            },
+        },
+        network_settings: InspectNetworks {
+            networks: BTreeMap::new(),
+        },
+    }
 }
 
 /// Docker's error body.
@@ -621,6 +705,54 @@ async fn engine(State(fake): State<FakeDocker>, method: Method, uri: Uri) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inspect_document_is_the_engines_shape() {
+        let c = Container {
+            id: container_id("p2pool"),
+            status: ContainerStatus::Exited,
+            health: Some(Health::Unhealthy),
+        };
+        let doc = serde_json::to_value(inspect_doc("p2pool", &c)).unwrap();
+        assert_eq!(
+            doc,
+            json!({
+                "Id": c.id,
+                "Created": "2025-01-01T00:00:00.000000000Z",
+                "Path": "/pithead-fake",
+                "Args": [],
+                "State": {
+                    "Status": "exited", "Running": false, "Paused": false, "Restarting": false,
+                    "OOMKilled": false, "Dead": false, "Pid": 0, "ExitCode": 0, "Error": "",
+                    "StartedAt": "2025-01-01T00:00:00.000000000Z",
+                    "FinishedAt": "2025-01-01T01:00:00.000000000Z",
+                    "Health": {"Status": "unhealthy", "FailingStreak": 3, "Log": []},
+                },
+                "Image": format!("sha256:{}", container_id("image")),
+                "Name": "/p2pool",
+                "RestartCount": 0,
+                "Driver": "overlay2",
+                "Platform": "linux",
+                "Config": {
+                    "Hostname": &c.id[..12],
+                    "Image": "pithead/fake:latest",
+                    "Labels": {"com.docker.compose.service": "p2pool"},
+                },
+                "HostConfig": {"RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}},
+                "NetworkSettings": {"Networks": {}},
+            })
+        );
+        let running = Container {
+            status: ContainerStatus::Running,
+            health: None,
+            ..c
+        };
+        let doc = serde_json::to_value(inspect_doc("p2pool", &running)).unwrap();
+        assert_eq!(doc["State"]["Running"], true);
+        assert_eq!(doc["State"]["Pid"], 4242);
+        assert_eq!(doc["State"]["FinishedAt"], "0001-01-01T00:00:00Z");
+        assert!(doc["State"].get("Health").is_none());
+    }
 
     #[test]
     fn version_prefix_is_stripped() {

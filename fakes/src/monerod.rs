@@ -121,7 +121,7 @@ enum Chain {
     Busy,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Options {
     restricted: bool,
     database_size: u64,
@@ -343,6 +343,9 @@ struct MoneroState {
     last_chain: Chain,
     options: Options,
     auth: Option<Auth>,
+    /// The last `result` document served, serialized, with what it was drawn from: it changes
+    /// only when the chain or the options do, and clients ask for it every cycle.
+    rendered: Option<(Chain, Options, Bytes)>,
 }
 
 #[derive(Debug)]
@@ -380,6 +383,7 @@ impl FakeMonerod {
                     last_chain,
                     options: Options::default(),
                     auth: None,
+                    rendered: None,
                 }),
                 requests: AtomicU64::new(0),
             }),
@@ -495,14 +499,21 @@ impl FakeMonerod {
         v
     }
 
-    /// The `result` document for the current state.
-    fn current_result(&self) -> Value {
-        let st = lock(&self.shared.state);
+    /// The `result` document for the current state, serialized.
+    fn current_result(&self) -> Bytes {
+        let mut st = lock(&self.shared.state);
         let chain = match st.mode {
             MoneroMode::Busy => Chain::Busy,
             _ => st.last_chain,
         };
-        result_for(chain, &st.options)
+        if let Some((c, o, body)) = &st.rendered {
+            if *c == chain && *o == st.options {
+                return body.clone();
+            }
+        }
+        let body = Bytes::from(result_for(chain, &st.options).to_string());
+        st.rendered = Some((chain, st.options.clone(), body.clone()));
+        body
     }
 
     /// Count `get_info` requests before any behaviour or auth decides their fate.
@@ -520,14 +531,16 @@ impl FakeMonerod {
             Ok(b) => b,
             Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         };
-        let is_get_info = serde_json::from_slice::<Value>(&bytes)
+        // Only the method is read (not a whole `Value` tree: this runs on every request).
+        #[derive(serde::Deserialize)]
+        struct Method<'a> {
+            #[serde(borrow)]
+            method: Option<std::borrow::Cow<'a, str>>,
+        }
+        let is_get_info = serde_json::from_slice::<Method<'_>>(&bytes)
             .ok()
-            .and_then(|v| {
-                v.get("method")
-                    .and_then(Value::as_str)
-                    .map(|m| m == "get_info")
-            })
-            .unwrap_or(false);
+            .and_then(|m| m.method)
+            .is_some_and(|m| m == "get_info");
         if is_get_info {
             self.shared.requests.fetch_add(1, Ordering::Relaxed);
         }
@@ -617,21 +630,45 @@ fn unauthorized(nonce: &str) -> Response {
 }
 
 async fn json_rpc(State(fake): State<FakeMonerod>, body: Bytes) -> Response {
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return Json(json!({
-            "id": 0, "jsonrpc": "2.0",
-            "error": {"code": -32700, "message": "Parse error"},
-        }))
-        .into_response();
-    };
-    let id = req.get("id").cloned().unwrap_or(Value::Null);
-    match req.get("method").and_then(Value::as_str) {
-        Some("get_info") => {
-            Json(json!({"id": id, "jsonrpc": "2.0", "result": fake.current_result()}))
+    #[derive(serde::Deserialize)]
+    struct Call<'a> {
+        #[serde(default)]
+        id: Value,
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    let call = match serde_json::from_slice::<Call<'_>>(&body) {
+        Ok(call) => call,
+        // JSON, but not an object with a string method: no such method.
+        Err(_) => match serde_json::from_slice::<Value>(&body) {
+            Ok(other) => Call {
+                id: other.get("id").cloned().unwrap_or(Value::Null),
+                method: None,
+            },
+            Err(_) => {
+                return Json(json!({
+                    "id": 0, "jsonrpc": "2.0",
+                    "error": {"code": -32700, "message": "Parse error"},
+                }))
                 .into_response()
+            }
+        },
+    };
+    match call.method.as_deref() {
+        Some("get_info") => {
+            // The envelope around the kept `result`: both parts are serde_json's output, so
+            // the concatenation is one valid JSON object.
+            let result = fake.current_result();
+            let mut out = Vec::with_capacity(result.len() + 48);
+            out.extend_from_slice(b"{\"id\":");
+            out.extend_from_slice(call.id.to_string().as_bytes());
+            out.extend_from_slice(b",\"jsonrpc\":\"2.0\",\"result\":");
+            out.extend_from_slice(&result);
+            out.push(b'}');
+            json_response(out)
         }
         _ => Json(json!({
-            "id": id, "jsonrpc": "2.0",
+            "id": call.id, "jsonrpc": "2.0",
             "error": {"code": -32601, "message": "Method not found"},
         }))
         .into_response(),
@@ -639,7 +676,15 @@ async fn json_rpc(State(fake): State<FakeMonerod>, body: Bytes) -> Response {
 }
 
 async fn get_info_plain(State(fake): State<FakeMonerod>) -> Response {
-    Json(fake.current_result()).into_response()
+    json_response(fake.current_result())
+}
+
+fn json_response(body: impl Into<Body>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.into(),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

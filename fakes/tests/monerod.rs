@@ -74,7 +74,31 @@ async fn json_rpc_errors_are_json_rpc_errors() {
     assert_eq!(v["id"], 7);
     let v = post_json(addr, "/json_rpc", "{not json").await.json();
     assert_eq!(v["error"]["code"], -32700);
-    assert_eq!(fake.requests(), 0, "neither was a get_info");
+    // JSON that is not a call (an array, a method that is not a string): no such method.
+    for body in ["[1,2]", r#"{"id":3,"method":5}"#] {
+        let v = post_json(addr, "/json_rpc", body).await.json();
+        assert_eq!(v["error"]["code"], -32601, "{body}");
+    }
+    assert_eq!(fake.requests(), 0, "none was a get_info");
+}
+
+#[tokio::test]
+async fn json_rpc_echoes_any_id_around_the_whole_result() {
+    let fake = FakeMonerod::new(MoneroMode::Synced { height: 42 });
+    let addr = spawn(fake.router()).await;
+    let expected = get_info_result(&MoneroMode::Synced { height: 42 });
+    for id in [r#"7"#, r#""a\"b""#, r#"{"n":[1]}"#, "null"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"get_info"}}"#);
+        let r = post_json(addr, "/json_rpc", &body).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["id"], serde_json::from_str::<Value>(id).unwrap(), "{id}");
+        assert_eq!(v["result"], expected, "{id}");
+    }
+    let v = post_json(addr, "/json_rpc", r#"{"method":"get_info"}"#)
+        .await
+        .json();
+    assert_eq!(v["id"], Value::Null, "a call without an id");
 }
 
 #[tokio::test]

@@ -168,6 +168,8 @@ impl WorldBuilder {
     }
 
     /// Places every host and returns the world, not yet stepped.
+    ///
+    /// The runtime's `DATA_DIR` (unless set) is a fresh directory under [`scratch_root`].
     pub fn build(self) -> World {
         panics::install_hook();
         let data_dir_guard = if self.env.contains_key("DATA_DIR") {
@@ -175,7 +177,8 @@ impl WorldBuilder {
         } else {
             tempfile::Builder::new()
                 .prefix("pithead-sim-")
-                .tempdir()
+                .tempdir_in(scratch_root())
+                .or_else(|_| tempfile::Builder::new().prefix("pithead-sim-").tempdir())
                 .ok()
         };
         let mut env = self.runtime_env(data_dir_guard.as_ref());
@@ -572,4 +575,49 @@ fn place_runtime(
             Ok(())
         }
     });
+}
+
+/// Where a world's data directory goes: `PITHEAD_SIM_SCRATCH` when set, else `/dev/shm` when
+/// it is a writable directory, else the system's temporary directory.
+///
+/// Why memory first: the runtime fsyncs its snapshot on every state change and SQLite its
+/// checkpoints. On a disk each fsync blocks the simulation's thread for real milliseconds
+/// while virtual time stands still (measured: `pithead-sim swarm --seeds 64 --hours 6` took
+/// 14.4 s with its data directories on ext4 and 12.3 s on `/dev/shm`). The same code runs
+/// either way; what a crash leaves on a real disk is proven by the store's own tests.
+pub fn scratch_root() -> PathBuf {
+    pick_scratch(
+        std::env::var_os("PITHEAD_SIM_SCRATCH"),
+        std::path::Path::new("/dev/shm"),
+    )
+}
+
+fn pick_scratch(explicit: Option<std::ffi::OsString>, shm: &std::path::Path) -> PathBuf {
+    if let Some(dir) = explicit.filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let writable = std::fs::metadata(shm).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
+    if writable {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+#[cfg(test)]
+mod scratch_tests {
+    use super::pick_scratch;
+
+    #[test]
+    fn the_scratch_root_is_the_override_then_shared_memory_then_the_temp_dir() {
+        let shm = tempfile::tempdir().unwrap();
+        assert_eq!(
+            pick_scratch(Some("/somewhere".into()), shm.path()),
+            std::path::PathBuf::from("/somewhere")
+        );
+        assert_eq!(pick_scratch(Some("".into()), shm.path()), shm.path());
+        assert_eq!(pick_scratch(None, shm.path()), shm.path());
+        let missing = shm.path().join("missing");
+        assert_eq!(pick_scratch(None, &missing), std::env::temp_dir());
+    }
 }

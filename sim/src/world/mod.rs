@@ -43,7 +43,7 @@ use pithead_fakes::xmrig_proxy::FakeXmrigProxy;
 use pithead_fakes::xvb::FakeXvb;
 use pithead_runtime::view::ApiState;
 
-pub use self::builder::{healthy_host, WorldBuilder};
+pub use self::builder::{healthy_host, scratch_root, WorldBuilder};
 pub use self::faults::{mode_name_monero, mode_name_tari};
 pub use self::sinks::mode_name as sink_mode_name;
 pub use crate::failure::{Failure, Invariant};
