@@ -28,6 +28,9 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// `--log` could not be set up.
+    #[error(transparent)]
+    Log(#[from] crate::replay_log::LogError),
 }
 
 /// A progress bar of `len` units, drawn only on a terminal outside CI.
@@ -78,6 +81,13 @@ pub struct SwarmArgs {
     /// Machine-readable result (JSON).
     #[arg(long, default_value = "target/sim/swarm-report.json")]
     pub out: PathBuf,
+    /// With `--replay`: write every log line of the replayed world to this file, stamped with
+    /// virtual time (diff two replays' logs to see where they part).
+    #[arg(long, requires = "replay")]
+    pub log: Option<PathBuf>,
+    /// Which log lines `--log` keeps (a `RUST_LOG`-style filter).
+    #[arg(long, default_value = crate::replay_log::DEFAULT_FILTER, requires = "log")]
+    pub log_filter: String,
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), CliError> {
@@ -97,6 +107,9 @@ fn write(path: &Path, contents: &str) -> Result<(), CliError> {
 pub fn run_swarm(args: &SwarmArgs) -> Result<bool, CliError> {
     if let Some(seed) = args.replay {
         eprintln!("replaying seed {seed} for {} simulated hours", args.hours);
+        if let Some(path) = &args.log {
+            crate::replay_log::install(path, &args.log_filter)?;
+        }
         let tick = Duration::from_millis(args.tick_ms.max(1));
         let (ok, trace) = match run_seed_with_tick(seed, args.hours, tick) {
             Ok((summary, trace)) => {

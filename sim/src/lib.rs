@@ -43,6 +43,7 @@ pub mod links;
 pub mod model;
 pub mod net;
 mod panics;
+pub mod replay_log;
 pub mod schedule;
 pub mod soak;
 pub mod swarm;
