@@ -246,7 +246,12 @@ fn init(config: &mut Config) -> (Runtime, LocalSet) {
         tokio_builder.rng_seed(seed);
     }
 
+    // Pithead patch: serve tasks woken from outside the runtime (every network delivery) only
+    // when no task spawned inside it is ready, instead of first on every 31st tick, so the
+    // order of two tasks woken in one step never depends on how many ticks came before
+    // (PITHEAD-PATCH.md).
     let tokio = tokio_builder
+        .global_queue_interval(u32::MAX)
         .enable_time()
         .start_paused(true)
         .build()
