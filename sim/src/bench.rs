@@ -216,3 +216,21 @@ pub fn bench_swarm(seeds: u64, hours: f64, parallelism: usize) -> SwarmBench {
         failed: report.failures.len(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::granularity;
+    use std::time::Duration;
+
+    /// The invariants' network margin is one exchange on a fresh connection, as measured over
+    /// the runtime's own client; the tolerance is interval + RPC timeout + that (43 s with the
+    /// defaults at the 1 s tick, 49 s before the alert check got its own slack).
+    #[test]
+    fn the_margin_is_one_measured_exchange() {
+        for tick in [Duration::from_secs(1), Duration::from_millis(100)] {
+            let g = granularity(tick);
+            assert_eq!(g.margin_ms, g.exchange_ms, "{g:?}");
+        }
+        assert_eq!(granularity(Duration::from_secs(1)).tolerance_ms, 43_000);
+    }
+}
