@@ -45,7 +45,7 @@ use axum::{
     Json, Router,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, value::RawValue, Value};
 
 use crate::{
     behaviour::{self, Behaviour},
@@ -345,7 +345,7 @@ struct MoneroState {
     auth: Option<Auth>,
     /// The last `result` document served, serialized, with what it was drawn from: it changes
     /// only when the chain or the options do, and clients ask for it every cycle.
-    rendered: Option<(Chain, Options, Bytes)>,
+    rendered: Option<(Chain, Options, Arc<RawValue>)>,
 }
 
 #[derive(Debug)]
@@ -499,21 +499,26 @@ impl FakeMonerod {
         v
     }
 
-    /// The `result` document for the current state, serialized.
-    fn current_result(&self) -> Bytes {
+    /// The `result` document for the current state, serialized once per chain and options.
+    fn current_result(&self) -> Arc<RawValue> {
         let mut st = lock(&self.shared.state);
         let chain = match st.mode {
             MoneroMode::Busy => Chain::Busy,
             _ => st.last_chain,
         };
-        if let Some((c, o, body)) = &st.rendered {
+        if let Some((c, o, result)) = &st.rendered {
             if *c == chain && *o == st.options {
-                return body.clone();
+                return result.clone();
             }
         }
-        let body = Bytes::from(result_for(chain, &st.options).to_string());
-        st.rendered = Some((chain, st.options.clone(), body.clone()));
-        body
+        let result: Arc<RawValue> =
+            match serde_json::value::to_raw_value(&result_for(chain, &st.options)) {
+                Ok(raw) => raw.into(),
+                // A `Value` always serializes; keep the type honest without a panic path.
+                Err(_) => return RawValue::NULL.to_owned().into(),
+            };
+        st.rendered = Some((chain, st.options.clone(), result.clone()));
+        result
     }
 
     /// Count `get_info` requests before any behaviour or auth decides their fate.
@@ -656,16 +661,22 @@ async fn json_rpc(State(fake): State<FakeMonerod>, body: Bytes) -> Response {
     };
     match call.method.as_deref() {
         Some("get_info") => {
-            // The envelope around the kept `result`: both parts are serde_json's output, so
-            // the concatenation is one valid JSON object.
+            #[derive(serde::Serialize)]
+            struct Envelope<'a> {
+                id: &'a Value,
+                jsonrpc: &'static str,
+                result: &'a RawValue,
+            }
             let result = fake.current_result();
-            let mut out = Vec::with_capacity(result.len() + 48);
-            out.extend_from_slice(b"{\"id\":");
-            out.extend_from_slice(call.id.to_string().as_bytes());
-            out.extend_from_slice(b",\"jsonrpc\":\"2.0\",\"result\":");
-            out.extend_from_slice(&result);
-            out.push(b'}');
-            json_response(out)
+            let envelope = Envelope {
+                id: &call.id,
+                jsonrpc: "2.0",
+                result: &result,
+            };
+            match serde_json::to_vec(&envelope) {
+                Ok(out) => json_response(out),
+                Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            }
         }
         _ => Json(json!({
             "id": call.id, "jsonrpc": "2.0",
@@ -676,7 +687,9 @@ async fn json_rpc(State(fake): State<FakeMonerod>, body: Bytes) -> Response {
 }
 
 async fn get_info_plain(State(fake): State<FakeMonerod>) -> Response {
-    json_response(fake.current_result())
+    json_response(Bytes::copy_from_slice(
+        fake.current_result().get().as_bytes(),
+    ))
 }
 
 fn json_response(body: impl Into<Body>) -> Response {

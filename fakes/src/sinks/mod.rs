@@ -32,7 +32,7 @@ pub mod tls;
 pub mod wire;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::{
@@ -136,7 +136,7 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct FakeSinks {
     inner: Arc<Mutex<Inner>>,
-    started: tokio::time::Instant,
+    started: Arc<OnceLock<tokio::time::Instant>>,
 }
 
 impl Default for FakeSinks {
@@ -154,8 +154,26 @@ impl FakeSinks {
                 records: records::Records::new(MAX_RECORDS),
                 ca_pem: None,
             })),
-            started: tokio::time::Instant::now(),
+            started: Arc::new(Self::clock_start_now()),
         }
+    }
+
+    /// The fake's clock starts now when a runtime is current. Otherwise (the simulation builds
+    /// it before its host's runtime runs) it starts at the first request, so that the clock is
+    /// the serving runtime's (virtual under turmoil), never the real one mixed with it.
+    fn clock_start_now() -> OnceLock<tokio::time::Instant> {
+        let start = OnceLock::new();
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = start.set(tokio::time::Instant::now());
+        }
+        start
+    }
+
+    /// Time on the fake's clock (see [`Self::clock_start_now`]).
+    fn elapsed(&self) -> Duration {
+        self.started
+            .get_or_init(tokio::time::Instant::now)
+            .elapsed()
     }
 
     /// A fake that checks requests against `expect`.
@@ -311,7 +329,7 @@ async fn receive(State(fake): State<FakeSinks>, req: Request) -> Response {
         SinkMode::Closed => (Outcome::Closed, crate::serve::drop_connection_response()),
         SinkMode::Hang => (Outcome::Hang, StatusCode::GATEWAY_TIMEOUT.into_response()),
     };
-    let at = fake.started.elapsed();
+    let at = fake.elapsed();
     let record = SinkRequest {
         seq: 0,
         class: route.class,
@@ -341,7 +359,7 @@ fn answer(
     problems: &[String],
     fake: &FakeSinks,
 ) -> (u16, Response) {
-    let secs = fake.started.elapsed().as_secs();
+    let secs = fake.elapsed().as_secs();
     match route.class {
         SinkClass::Telegram => {
             let refusal = |code: u16, description: &str| {

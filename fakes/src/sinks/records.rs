@@ -43,7 +43,8 @@ pub struct SinkRequest {
     pub headers: BTreeMap<String, String>,
     /// The body (lossy UTF-8).
     pub body: String,
-    /// Arrival, milliseconds since the fake was created (tokio time: virtual under turmoil).
+    /// Arrival, milliseconds on the fake's clock (tokio time: virtual under turmoil). The clock
+    /// starts when the fake is created inside a runtime, else at its first request.
     pub at_ms: u64,
     /// The alert's event key, as its class carries it (see [`Parsed::event`]).
     pub event: Option<String>,

@@ -420,3 +420,38 @@ async fn over_tls_the_fake_hands_out_a_ca_that_verifies_it() {
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     assert!(connector.connect(name, tcp).await.is_err());
 }
+
+/// A fake built outside any runtime (as the simulation builds it) stamps arrivals on the
+/// serving runtime's clock only: with a paused clock, the stamps are exactly the virtual time
+/// between requests, with no real time mixed in.
+#[test]
+fn a_fake_built_outside_a_runtime_stamps_arrivals_on_the_serving_clock() {
+    let fake = fake();
+    // Real time that must not show in the stamps.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let sig = signature(SECRET, &webhook_body("node_down"));
+        send(&fake, webhook(webhook_body("node_down"), Some(sig.clone()))).await;
+        tokio::time::advance(Duration::from_millis(2_500)).await;
+        send(&fake, webhook(webhook_body("node_down"), Some(sig))).await;
+    });
+    let stamps: Vec<u64> = fake.requests().iter().map(|r| r.at_ms).collect();
+    assert_eq!(stamps, [0, 2_500], "the clock starts at the first request");
+}
+
+/// Built inside a runtime, the clock starts at creation.
+#[tokio::test(start_paused = true)]
+async fn a_fake_built_inside_a_runtime_stamps_arrivals_from_its_creation() {
+    let fake = fake();
+    tokio::time::advance(Duration::from_secs(3)).await;
+    let sig = signature(SECRET, &webhook_body("node_down"));
+    send(&fake, webhook(webhook_body("node_down"), Some(sig))).await;
+    let stamps: Vec<u64> = fake.requests().iter().map(|r| r.at_ms).collect();
+    assert_eq!(stamps, [3_000]);
+}
