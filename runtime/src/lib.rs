@@ -11,6 +11,7 @@
 //! - [`app`]: the entry point shared by the daemon and the simulation.
 //! - [`config`]: the environment, read once.
 //! - [`cli`]: the `pithead` CLI's library (config.json, render, apply, status).
+//! - [`error_chain`]: an error and its causes on one line, each said once.
 #![warn(missing_docs)]
 
 pub mod alerts;
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod cycle;
+pub mod error_chain;
 pub mod io;
 pub mod observe;
 pub mod store;

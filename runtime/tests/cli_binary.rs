@@ -472,3 +472,27 @@ async fn the_runtime_image_health_check_probes_healthz() {
         assert_eq!(out.status.code(), Some(want), "{:?}", text(&out));
     }
 }
+
+/// An unreachable runtime is one line that names the URL and says the cause once (the chain
+/// printer used to repeat every cause the message already carried).
+#[test]
+fn an_unreachable_runtime_is_one_line_saying_the_cause_once() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{closed}");
+    let out = pithead(&["state", "--url", &url]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "pithead: cannot read the runtime's state at {url}/api/state: 127.0.0.1:{closed} is unreachable: "
+        )),
+        "{stderr}"
+    );
+    let refused = std::io::Error::from_raw_os_error(111).to_string();
+    assert_eq!(stderr.matches(&refused).count(), 1, "{stderr}");
+}

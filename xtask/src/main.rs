@@ -99,7 +99,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::TestLive(args) => {
             return live::run(&args).unwrap_or_else(|e| {
-                eprintln!("xtask test-live: {e:#}");
+                eprintln!(
+                    "xtask test-live: {}",
+                    pithead_runtime::error_chain::joined(e.as_ref())
+                );
                 ExitCode::from(2)
             })
         }
@@ -120,7 +123,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xtask: {e:#}");
+            eprintln!(
+                "xtask: {}",
+                pithead_runtime::error_chain::joined(e.as_ref())
+            );
             ExitCode::FAILURE
         }
     }

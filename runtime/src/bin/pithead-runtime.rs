@@ -24,7 +24,10 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // One readable line chain, no backtrace: this is an operator's error message.
-            eprintln!("pithead-runtime: {e:#}");
+            eprintln!(
+                "pithead-runtime: {}",
+                pithead_runtime::error_chain::joined(e.as_ref())
+            );
             std::process::ExitCode::FAILURE
         }
     }

@@ -255,7 +255,10 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pithead: {e:#}");
+            eprintln!(
+                "pithead: {}",
+                pithead_runtime::error_chain::joined(e.as_ref())
+            );
             ExitCode::from(2)
         }
     }

@@ -79,7 +79,7 @@ pub enum TariError {
     #[error("Tari base node at {0}")]
     Transport(#[from] TransportError),
     /// Connect failed, the connection broke, or the node answered `UNAVAILABLE`.
-    #[error("Tari base node at {target} is unreachable: {}", chain(.source.as_ref()))]
+    #[error("Tari base node at {target} is unreachable: {}", crate::error_chain::joined(.source.as_ref()))]
     Unreachable {
         /// What was dialled.
         target: Target,
@@ -399,19 +399,6 @@ impl TariClient {
             _ => TariError::Status { target, status },
         }
     }
-}
-
-/// An error and its sources, joined: tonic's transport error says only "transport error" and
-/// keeps the cause in `source`, so messages walk the chain (the error itself keeps it).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
