@@ -662,12 +662,42 @@ async fn doctor_prints_one_line_per_check_and_exits_1_on_a_critical_one() {
     let out = run(&args, &envs, None);
     assert_eq!(out.status.code(), Some(1));
     let (stdout, _) = text(&out);
+    let problem = stdout
+        .lines()
+        .find(|l| l.starts_with("✗ config: "))
+        .unwrap_or_else(|| panic!("no config line: {stdout}"));
+    let (head, tail) = (
+        format!("✗ config: {} has 1 problem(s), the first: ", b.config),
+        format!("; run `pithead check --config {}`", b.config),
+    );
     assert!(
-        stdout.lines().any(|l| l
-            == format!(
-                "✗ config: {0} has 1 problem(s): run `pithead check --config {0}`",
-                b.config
-            )),
+        problem.starts_with(&head) && problem.ends_with(&tail),
+        "{problem}"
+    );
+    let first = &problem[head.len()..problem.len() - tail.len()];
+    assert!(
+        first.contains("p2pool.pool") && first.contains("huge"),
+        "{problem}"
+    );
+
+    // No config at all: say so, and what writes one.
+    let nowhere = format!("{}.absent", b.config);
+    let args = [
+        "doctor",
+        "--config",
+        &nowhere,
+        "--stack-dir",
+        &b.stack,
+        "--docker",
+        gone,
+    ];
+    let out = run(&args, &envs, None);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == format!("✗ config: no {nowhere}: run `pithead setup` to write one")),
         "{stdout}"
     );
     assert!(

@@ -285,7 +285,21 @@ fn port_in_use(port: u16) -> bool {
 pub async fn doctor(config: &Path, stack_dir: &Path, address: &str) -> anyhow::Result<ExitCode> {
     let stack = StackDir::new(stack_dir);
     let mut checks = Vec::new();
+    let missing = matches!(
+        std::fs::metadata(config),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    );
     let settings = match load_file(config) {
+        Err(_) if missing => {
+            checks.push(Check::new(
+                Level::Fail,
+                format!(
+                    "config: no {}: run `pithead setup` to write one",
+                    config.display()
+                ),
+            ));
+            None
+        }
         Ok(s) => {
             checks.push(Check::new(
                 Level::Ok,
@@ -297,9 +311,14 @@ pub async fn doctor(config: &Path, stack_dir: &Path, address: &str) -> anyhow::R
             checks.push(Check::new(
                 Level::Fail,
                 format!(
-                    "config: {} has {} problem(s): run `pithead check --config {}`",
+                    "config: {} has {} problem(s), the first: {}; run `pithead check --config {}`",
                     config.display(),
                     errors.0.len(),
+                    errors
+                        .0
+                        .first()
+                        .map(|e| e.to_string().trim_end_matches('.').to_owned())
+                        .unwrap_or_default(),
                     config.display()
                 ),
             ));
