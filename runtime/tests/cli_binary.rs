@@ -496,3 +496,50 @@ fn an_unreachable_runtime_is_one_line_saying_the_cause_once() {
     let refused = std::io::Error::from_raw_os_error(111).to_string();
     assert_eq!(stderr.matches(&refused).count(), 1, "{stderr}");
 }
+
+/// A server that is not the runtime (its `/api/state` is a 404) is named with its status, not
+/// reported as "did not answer JSON".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_that_is_not_the_runtime_is_named_with_its_status() {
+    let (addr, _task) = spawn_local(Router::new().route("/healthz", get(|| async { "ok" })))
+        .await
+        .unwrap();
+    let url = format!("http://{addr}");
+    let out = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || pithead(&["state", "--url", &url])
+    })
+    .await
+    .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "pithead: {url}/api/state answered 404 Not Found: is --url the runtime's dashboard \
+             address?"
+        )
+    );
+}
+
+/// Credentials or a token in `--url` never reach the message.
+#[test]
+fn a_url_with_credentials_is_shown_redacted() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://operator:hunter2-secret@127.0.0.1:{closed}?token=tk-secret");
+    let out = pithead(&["state", "--url", &url]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "pithead: cannot read the runtime's state at http://***@127.0.0.1:{closed}"
+        )),
+        "{stderr}"
+    );
+    for secret in ["hunter2-secret", "tk-secret", "operator"] {
+        assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
+    }
+}

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 use pithead_runtime::cli::apply::{self, ApplyOptions, ApplyOutcome, Prompt};
 use pithead_runtime::cli::compose::SystemCompose;
@@ -18,7 +17,6 @@ use pithead_runtime::cli::secrets::{self, OsEntropy};
 use pithead_runtime::cli::stack_dir::StackDir;
 use pithead_runtime::cli::{load_file, render, status, test_alert};
 use pithead_runtime::control::verdicts;
-use pithead_runtime::io::http::{self, Exchange};
 use pithead_runtime::io::{SystemClock, TokioConnector};
 
 #[derive(Parser)]
@@ -487,17 +485,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::State { url, json } => {
-            let uri = format!("{}/api/state", url.trim_end_matches('/'));
-            let request = http::request(http::Method::GET, &uri, Default::default(), Bytes::new())?;
-            let exchange = Exchange {
-                timeout: Duration::from_secs(5),
-                limit_bytes: 4 * 1024 * 1024,
-            };
-            let response = http::send(&TokioConnector, request, &exchange)
-                .await
-                .with_context(|| format!("cannot read the runtime's state at {uri}"))?;
-            let state: serde_json::Value = serde_json::from_slice(response.body())
-                .with_context(|| format!("{uri} did not answer JSON"))?;
+            let state = status::fetch_runtime_state(&url, Duration::from_secs(5)).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&state)?);
             } else {

@@ -208,20 +208,70 @@ pub async fn container_ip(
         .find_map(|ip| ip.parse().ok()))
 }
 
-/// The runtime's `/api/state`, or `None` when it does not answer (status degrades quietly:
-/// the stack may still be starting).
-pub async fn runtime_state(url: &str, timeout: Duration) -> Option<Value> {
+/// Why the runtime's `/api/state` could not be read. `uri` is `--url` + `/api/state` as
+/// messages may show it ([`crate::io::redact_url`]: no userinfo, no query).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Not a usable URL, nothing answered in time, or the exchange broke off.
+    #[error("cannot read the runtime's state at {uri}: {source}")]
+    Transport {
+        /// Where it was asked.
+        uri: String,
+        /// The transport's error.
+        #[source]
+        source: crate::io::TransportError,
+    },
+    /// Something answered, but not with the runtime's document.
+    #[error("{uri} answered {status}: is --url the runtime's dashboard address?")]
+    Status {
+        /// Where it was asked.
+        uri: String,
+        /// The status it answered.
+        status: ::http::StatusCode,
+    },
+    /// A 2xx whose body is not JSON.
+    #[error("{uri} did not answer JSON: {source}")]
+    NotJson {
+        /// Where it was asked.
+        uri: String,
+        /// Where the JSON broke.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The runtime's `/api/state` at `url` (the dashboard's address), within `timeout`.
+pub async fn fetch_runtime_state(url: &str, timeout: Duration) -> Result<Value, StateError> {
     let uri = format!("{}/api/state", url.trim_end_matches('/'));
-    let request = http::request(http::Method::GET, &uri, Default::default(), Bytes::new()).ok()?;
+    let shown = || crate::io::redact_url(&uri);
     let exchange = Exchange {
         timeout,
         limit_bytes: 4 * 1024 * 1024,
     };
-    let response = http::send(&TokioConnector, request, &exchange).await.ok()?;
+    let sent = match http::request(http::Method::GET, &uri, Default::default(), Bytes::new()) {
+        Ok(request) => http::send(&TokioConnector, request, &exchange).await,
+        Err(e) => Err(e),
+    };
+    let response = sent.map_err(|source| StateError::Transport {
+        uri: shown(),
+        source,
+    })?;
     if !response.status().is_success() {
-        return None;
+        return Err(StateError::Status {
+            uri: shown(),
+            status: response.status(),
+        });
     }
-    serde_json::from_slice(response.body()).ok()
+    serde_json::from_slice(response.body()).map_err(|source| StateError::NotJson {
+        uri: shown(),
+        source,
+    })
+}
+
+/// The runtime's `/api/state`, or `None` when it does not answer (status degrades quietly:
+/// the stack may still be starting).
+pub async fn runtime_state(url: &str, timeout: Duration) -> Option<Value> {
+    fetch_runtime_state(url, timeout).await.ok()
 }
 
 /// What the runtime says about a node outage and the sync hold.
