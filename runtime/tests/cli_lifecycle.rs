@@ -563,6 +563,25 @@ fn setup_asks_validates_and_writes_a_private_config_without_echoing_the_password
     );
     assert_eq!(std::fs::read(&config).unwrap(), before);
 
+    // The same from a file: the last line names the file that was read.
+    let from = dir.path().join("answers.json");
+    std::fs::write(&from, "{bad").unwrap();
+    let from_arg = from.display().to_string();
+    let out = run(
+        &["setup", "-y", "--config", &config_arg, "--from", &from_arg],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out).1;
+    assert!(
+        stderr.ends_with(&format!(
+            "pithead: {from_arg} is not a valid config.json — nothing was written\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&config).unwrap(), before);
+
     // Closed stdin part-way: refused, nothing written.
     let out = run(
         &["setup", "-y", "--config", &config_arg],

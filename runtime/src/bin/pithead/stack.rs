@@ -269,7 +269,14 @@ pub fn setup(
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("pithead: the configuration is not valid — nothing was written");
+            match from {
+                // The problems name the document `config.json`; say which file was read.
+                Some(source) => eprintln!(
+                    "pithead: {} is not a valid config.json — nothing was written",
+                    source.display()
+                ),
+                None => eprintln!("pithead: the configuration is not valid — nothing was written"),
+            }
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
