@@ -473,14 +473,17 @@ async fn the_runtime_image_health_check_probes_healthz() {
     }
 }
 
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// An unreachable runtime is one line that names the URL and says the cause once (the chain
 /// printer used to repeat every cause the message already carried).
 #[test]
 fn an_unreachable_runtime_is_one_line_saying_the_cause_once() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let closed = closed_port();
     let url = format!("http://127.0.0.1:{closed}");
     let out = pithead(&["state", "--url", &url]);
     let (stdout, stderr) = text(&out);
@@ -525,10 +528,7 @@ async fn a_url_that_is_not_the_runtime_is_named_with_its_status() {
 /// Credentials or a token in `--url` never reach the message.
 #[test]
 fn a_url_with_credentials_is_shown_redacted() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let closed = closed_port();
     let url = format!("http://operator:hunter2-secret@127.0.0.1:{closed}?token=tk-secret");
     let out = pithead(&["state", "--url", &url]);
     let (_, stderr) = text(&out);

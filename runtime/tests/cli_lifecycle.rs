@@ -669,16 +669,19 @@ async fn doctor_prints_one_line_per_check_and_exits_1_on_a_critical_one() {
     broken["p2pool"] = json!({ "pool": "huge" });
     std::fs::write(&b.config, broken.to_string()).unwrap();
     let gone = "unix:///nonexistent/docker.sock";
-    let args = [
-        "doctor",
-        "--config",
-        &b.config,
-        "--stack-dir",
-        &b.stack,
-        "--docker",
-        gone,
-    ];
-    let out = run(&args, &envs, None);
+    let doctor = |config: &str| {
+        let args = [
+            "doctor",
+            "--config",
+            config,
+            "--stack-dir",
+            &b.stack,
+            "--docker",
+            gone,
+        ];
+        run(&args, &envs, None)
+    };
+    let out = doctor(&b.config);
     assert_eq!(out.status.code(), Some(1));
     let (stdout, _) = text(&out);
     let problem = stdout
@@ -701,16 +704,7 @@ async fn doctor_prints_one_line_per_check_and_exits_1_on_a_critical_one() {
 
     // No config at all: say so, and what writes one.
     let nowhere = format!("{}.absent", b.config);
-    let args = [
-        "doctor",
-        "--config",
-        &nowhere,
-        "--stack-dir",
-        &b.stack,
-        "--docker",
-        gone,
-    ];
-    let out = run(&args, &envs, None);
+    let out = doctor(&nowhere);
     assert_eq!(out.status.code(), Some(1));
     let (stdout, _) = text(&out);
     assert!(
