@@ -543,3 +543,23 @@ fn a_url_with_credentials_is_shown_redacted() {
         assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
     }
 }
+
+/// Bulk output into a reader that has gone away (`pithead completions bash | head -1`): exit 0,
+/// no panic (clap_complete and `println!` panic on a broken pipe).
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pithead"))
+            .args(["completions", shell])
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{shell}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{shell}: {stderr}");
+    }
+}

@@ -452,12 +452,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "pithead",
-                &mut std::io::stdout(),
-            );
+            // Into a buffer first: clap_complete panics when its writer fails, and a script
+            // piped into `head` or a closed pager makes stdout fail with a broken pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "pithead", &mut script);
+            write_stdout(&script)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::TestAlert { stack_dir, docker } => {
@@ -487,7 +486,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::State { url, json } => {
             let state = status::fetch_runtime_state(&url, Duration::from_secs(5)).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&state)?);
+                let mut document = serde_json::to_string_pretty(&state)?;
+                document.push('\n');
+                write_stdout(document.as_bytes())?;
             } else {
                 print_summary(&state);
             }
@@ -538,6 +539,16 @@ const COMPOSE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 impl pithead_runtime::cli::compose::ComposeRunner for LazyCompose {
     fn run(&self, args: &[&str]) -> Result<(), pithead_runtime::cli::compose::ComposeError> {
         SystemCompose::detect(&self.dir, COMPOSE_TIMEOUT)?.run(args)
+    }
+}
+
+/// Writes `bytes` to stdout. A reader that went away (`| head`, a closed pager) is not an
+/// error: what it did not read, it did not want. `println!` would panic there instead.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
