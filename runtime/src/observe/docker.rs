@@ -29,6 +29,7 @@ use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use serde::{Deserialize, Serialize};
 
+use super::daemon_text;
 use super::wire::{self, WireError};
 use crate::config::ContainerName;
 use crate::io::{Endpoint, HttpSession, SharedConnector, Target, TransportError};
@@ -86,7 +87,8 @@ pub enum DockerError {
     Refused {
         /// The HTTP status code.
         status: u16,
-        /// The engine's message, or the first line of the proxy's page.
+        /// The engine's message, or the text of the proxy's page: one printable line of at most
+        /// [`daemon_text::MAX_CHARS`] characters ([`daemon_text::clean`]).
         message: String,
     },
     /// An inspect reply that is not what the engine sends.
@@ -98,7 +100,8 @@ pub enum DockerError {
     },
 }
 
-/// A container's state, from inspect.
+/// A container's state, from inspect. The engine's strings are [`daemon_text::clean`]ed: they
+/// reach verdict lines, logs and alerts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContainerStatus {
     /// The container's name as asked.
@@ -155,26 +158,31 @@ struct HealthWire {
 /// Parses a `GET /containers/{name}/json` reply. Pure, never panics.
 pub fn parse_inspect(name: &str, body: &[u8]) -> Result<ContainerStatus, DockerError> {
     let InspectWire { state, image } = wire::parse(body)?;
+    let status = state.status.ok_or(WireError::Missing {
+        field: "State.Status",
+    })?;
     Ok(ContainerStatus {
         name: name.to_owned(),
-        status: state.status.ok_or(WireError::Missing {
-            field: "State.Status",
-        })?,
+        status: daemon_text::clean(&status),
         running: state.running,
-        health: state.health.and_then(|h| h.status),
-        image,
+        health: state
+            .health
+            .and_then(|h| h.status)
+            .map(|h| daemon_text::clean(&h)),
+        image: image.map(|i| daemon_text::clean(&i)),
     })
 }
 
 /// A short, printable message from an error body: the engine's `{"message":…}`, else the
-/// body's text with tags stripped, first 200 characters.
+/// body's text with tags stripped; [`daemon_text::clean`]ed either way (one line, no escapes,
+/// at most [`daemon_text::MAX_CHARS`] characters).
 fn refusal_message(body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct EngineError {
         message: String,
     }
     if let Ok(EngineError { message }) = serde_json::from_slice(body) {
-        return message.chars().take(200).collect();
+        return daemon_text::clean(&message);
     }
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
@@ -192,12 +200,7 @@ fn refusal_message(body: &[u8]) -> String {
             _ => {}
         }
     }
-    out.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(200)
-        .collect()
+    daemon_text::clean(&out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 tokio::task_local! {
@@ -265,7 +268,11 @@ impl DockerController {
                 async move { transport(&session, request).await }
             }
         };
-        let secs = timeout.as_secs().max(1) + u64::from(STOP_GRACE_SECS);
+        // Saturating: `pithead status --timeout` hands in what the operator typed.
+        let secs = timeout
+            .as_secs()
+            .max(1)
+            .saturating_add(u64::from(STOP_GRACE_SECS));
         let docker = Docker::connect_with_custom_transport(
             transport,
             Some(base_url.clone()),
@@ -303,7 +310,9 @@ impl DockerController {
         let options = StopContainerOptionsBuilder::default()
             .t(i32::from(STOP_GRACE_SECS))
             .build();
-        let deadline = self.timeout + Duration::from_secs(u64::from(STOP_GRACE_SECS));
+        let deadline = self
+            .timeout
+            .saturating_add(Duration::from_secs(u64::from(STOP_GRACE_SECS)));
         self.applied(name, deadline, async move {
             docker.stop_container(name, Some(options)).await
         })
@@ -421,6 +430,13 @@ fn into_transport_error(err: std::io::Error) -> Result<TransportError, std::io::
 
 /// bollard's transport: the request (path unversioned) through the client's session. Request
 /// and response bodies are bounded by [`MAX_BODY_BYTES`]; the caller bounds the time.
+///
+/// bollard's custom transport must hand back hyper's own `Incoming` body, which cannot be
+/// wrapped in a limit, and bollard collects an error reply's body without one. So this reads
+/// every reply bollard would collect (any status but 2xx, `304` and `101`) itself, through
+/// [`Limited`], and hands bollard the finished refusal; a body over the limit, declared or
+/// streamed (an endless chunked `500`), is [`TransportError::TooLarge`] as soon as it passes the
+/// limit. A success reply goes back unread: start and stop never read it (bollard drops it).
 async fn transport(
     session: &HttpSession,
     request: BollardRequest,
@@ -429,6 +445,15 @@ async fn transport(
         |err: Box<dyn std::error::Error + Send + Sync>| bollard::errors::Error::IOError {
             err: std::io::Error::other(err),
         };
+    let too_large = || {
+        io_error(
+            TransportError::TooLarge {
+                target: session.target().clone(),
+                limit_bytes: MAX_BODY_BYTES,
+            }
+            .into(),
+        )
+    };
     let (mut parts, body) = request.into_parts();
     let path = parts
         .uri
@@ -446,23 +471,44 @@ async fn transport(
         .dispatch(http::Request::from_parts(parts, body))
         .await
         .map_err(|e| io_error(e.into()))?;
-    let _ =
-        LAST_STATUS.try_with(|status| status.store(response.status().as_u16(), Ordering::Relaxed));
+    let status = response.status();
+    let _ = LAST_STATUS.try_with(|last| last.store(status.as_u16(), Ordering::Relaxed));
     let declared = response
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return Err(io_error(
-            TransportError::TooLarge {
-                target: session.target().clone(),
-                limit_bytes: MAX_BODY_BYTES,
-            }
-            .into(),
-        ));
+        return Err(too_large());
     }
-    Ok(response)
+    let bollard_reads_body = !(status.is_success()
+        || status == StatusCode::NOT_MODIFIED
+        || status == StatusCode::SWITCHING_PROTOCOLS);
+    if !bollard_reads_body {
+        return Ok(response);
+    }
+    let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                io_error(
+                    TransportError::Protocol {
+                        target: session.target().clone(),
+                        source: e,
+                    }
+                    .into(),
+                )
+            }
+        })?
+        .to_bytes();
+    // The raw text: [`refusal_message`] takes the engine's `message` out of it and cleans it.
+    Err(bollard::errors::Error::DockerResponseServerError {
+        status_code: status.as_u16(),
+        message: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 impl DockerApi for DockerController {
@@ -524,6 +570,9 @@ mod tests {
             refusal_message(page),
             "403 Forbidden 403 Forbidden Request forbidden by administrative rules."
         );
-        assert!(refusal_message(&vec![b'a'; 5000]).len() <= 200);
+        assert_eq!(
+            refusal_message(&vec![b'a'; 5000]).chars().count(),
+            daemon_text::MAX_CHARS
+        );
     }
 }

@@ -8,7 +8,9 @@
 //! an error *means* — down, busy, hold the miners — is decided in [`crate::control`], never here.
 //!
 //! Parsers are pure functions over bytes (`parse_get_info`, `parse_summary`, …) so the wire
-//! formats are tested without a network, including arbitrary and hostile input.
+//! formats are tested without a network, including arbitrary and hostile input. Free text a
+//! daemon sends (an error message, a container state) passes through [`daemon_text::clean`]
+//! where it enters an error or a reading: one printable line, bounded.
 //!
 //! | module | speaks to | wire |
 //! |---|---|---|
@@ -20,6 +22,7 @@
 //! | [`docker`] | docker engine via the socket proxy | inspect, start, stop (bollard) |
 //! | [`system`] | the host | `/proc/stat`, `/proc/meminfo`, `statvfs` |
 
+pub mod daemon_text;
 pub mod docker;
 pub mod monero;
 pub mod p2pool;

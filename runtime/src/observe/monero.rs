@@ -23,6 +23,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::daemon_text;
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
 use crate::io::{Endpoint, HttpSession, SharedConnector, Target, TransportError};
@@ -60,7 +61,8 @@ pub enum MoneroError {
     Rpc {
         /// `error.code`.
         code: i64,
-        /// `error.message`.
+        /// `error.message`, one printable line of at most [`daemon_text::MAX_CHARS`]
+        /// characters ([`daemon_text::clean`]).
         message: String,
     },
     /// `401`: no credentials configured, no digest challenge, or the credentials were refused.
@@ -73,7 +75,8 @@ pub enum MoneroError {
     },
 }
 
-/// One `get_info` reading. Only what Pithead uses; see the module docs for the semantics.
+/// One `get_info` reading. Only what Pithead uses; see the module docs for the semantics. The
+/// daemon's free text (`nettype`, `version`) is [`daemon_text::clean`]ed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MoneroInfo {
     /// Chain length (top block height + 1).
@@ -145,7 +148,7 @@ pub fn parse_get_info(body: &[u8]) -> Result<MoneroInfo, MoneroError> {
     if let Some(error) = envelope.error {
         return Err(MoneroError::Rpc {
             code: error.code.as_i64().unwrap_or(0),
-            message: error.message.as_str().unwrap_or_default().to_owned(),
+            message: daemon_text::clean(error.message.as_str().unwrap_or_default()),
         });
     }
     let r = envelope
@@ -175,8 +178,8 @@ pub fn parse_get_info(body: &[u8]) -> Result<MoneroInfo, MoneroError> {
         busy_syncing: r.busy_syncing,
         offline: r.offline,
         database_size: r.database_size,
-        nettype: r.nettype,
-        version: r.version,
+        nettype: r.nettype.as_deref().map(daemon_text::clean),
+        version: r.version.as_deref().map(daemon_text::clean),
         restricted: r.restricted,
     })
 }

@@ -13,9 +13,21 @@
 //! - p2pool replaces each file atomically (write to a temp name, rename). A file that is missing
 //!   or does not parse (half-written by something else, truncated) is no reading: a typed error,
 //!   never a guess.
+//!
+//! From a directory, a file read is blocking I/O that no socket deadline covers: a FIFO put where
+//! a document belongs blocks `open` until a writer comes, a stalled mount blocks `stat` and
+//! `read` for as long as it stalls. So only regular files are read (checked before opening, and
+//! again on the opened file, which is opened non-blocking so a FIFO swapped in between cannot
+//! block), at most `limit_bytes + 1` bytes of them, on tokio's blocking pool under the same
+//! deadline as an HTTP exchange. A read that missed its deadline may still be stuck in the
+//! kernel; while it is, that document is not read again (one stuck thread per document at most,
+//! never one more per cycle). Over HTTP nothing touches the blocking pool.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -41,6 +53,15 @@ pub enum Document {
 }
 
 impl Document {
+    /// This document's slot in per-document tables.
+    fn index(self) -> usize {
+        match self {
+            Document::NetworkStats => 0,
+            Document::PoolStats => 1,
+            Document::LocalStratum => 2,
+        }
+    }
+
     /// The path relative to the data-api directory (and the HTTP base URL).
     pub fn path(self) -> &'static str {
         match self {
@@ -92,6 +113,35 @@ pub enum P2poolError {
         /// What is wrong, naming the field.
         #[source]
         source: WireError,
+    },
+    /// Directory: the path is not a regular file (a FIFO, a socket, a device, a directory).
+    /// Never opened for reading (a FIFO would block until a writer came).
+    #[error("p2pool data-api: {} is not a regular file", path.display())]
+    NotAFile {
+        /// Which document.
+        document: Document,
+        /// The path that was checked.
+        path: PathBuf,
+    },
+    /// Directory: the read did not finish within the deadline (a stalled mount, a file system
+    /// that does not answer).
+    #[error("p2pool data-api: reading {} did not finish within {timeout:?}", path.display())]
+    TimedOut {
+        /// Which document.
+        document: Document,
+        /// The file being read.
+        path: PathBuf,
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+    /// Directory: an earlier read of this file missed its deadline and is still blocked, so no
+    /// other one is started.
+    #[error("p2pool data-api: an earlier read of {} is still blocked", path.display())]
+    StillBlocked {
+        /// Which document.
+        document: Document,
+        /// The file whose read is stuck.
+        path: PathBuf,
     },
     /// The file exceeded the limit ([`MAX_DOCUMENT_BYTES`] by default).
     #[error("p2pool data-api: {document} is larger than {limit_bytes} bytes")]
@@ -293,27 +343,50 @@ pub fn parse_local_stratum(bytes: &[u8]) -> Result<LocalStratum, P2poolError> {
     parse(bytes, Document::LocalStratum)
 }
 
-/// Reads `document` from the data-api directory `dir`, refusing more than `limit_bytes`.
+/// Reads `document` from the data-api directory `dir`, refusing more than `limit_bytes` and
+/// anything but a regular file. Blocking I/O: [`P2poolClient`] runs it on the blocking pool under
+/// its deadline.
 pub fn read_document(
     dir: &Path,
     document: Document,
     limit_bytes: usize,
 ) -> Result<Bytes, P2poolError> {
     let path = dir.join(document.path());
-    let file = match std::fs::File::open(&path) {
-        Ok(file) => file,
+    let unreadable = |source| P2poolError::Unreadable { document, source };
+    let not_a_file = |path: &Path| P2poolError::NotAFile {
+        document,
+        path: path.to_owned(),
+    };
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(not_a_file(&path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(P2poolError::Missing { document })
         }
-        Err(source) => return Err(P2poolError::Unreadable { document, source }),
+        Err(source) => return Err(unreadable(source)),
+    }
+    // Non-blocking, so a FIFO renamed in after the check cannot block the open; the opened
+    // file is checked again below (a regular file reads the same either way).
+    let file = match rustix::fs::open(
+        &path,
+        rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NONBLOCK
+            | rustix::fs::OFlags::NOCTTY
+            | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    ) {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(rustix::io::Errno::NOENT) => return Err(P2poolError::Missing { document }),
+        Err(errno) => return Err(unreadable(errno.into())),
     };
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(not_a_file(&path));
+    }
     let mut buf = Vec::new();
     let cap = u64::try_from(limit_bytes)
         .unwrap_or(u64::MAX)
         .saturating_add(1);
-    file.take(cap)
-        .read_to_end(&mut buf)
-        .map_err(|source| P2poolError::Unreadable { document, source })?;
+    file.take(cap).read_to_end(&mut buf).map_err(unreadable)?;
     if buf.len() > limit_bytes {
         return Err(P2poolError::TooLarge {
             document,
@@ -323,11 +396,44 @@ pub fn read_document(
     Ok(Bytes::from(buf))
 }
 
+/// Which documents have a blocking read running (one flag per document, by its index). Shared by
+/// a client's clones.
+#[derive(Clone, Default)]
+struct InFlight(Arc<[AtomicBool; 3]>);
+
+impl InFlight {
+    /// Marks `document` as being read, or `None` when a read of it is still running.
+    fn claim(&self, document: Document) -> Option<Claim> {
+        let index = document.index();
+        self.0[index]
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        Some(Claim {
+            flags: self.0.clone(),
+            index,
+        })
+    }
+}
+
+/// A running read; dropping it (when the read returns, however late) frees the document.
+struct Claim {
+    flags: Arc<[AtomicBool; 3]>,
+    index: usize,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.flags[self.index].store(false, Ordering::Release);
+    }
+}
+
 /// A p2pool data-api client. Cheap to clone (clones share the kept-alive connections).
 #[derive(Clone)]
 pub struct P2poolClient {
     source: Source,
     exchange: Exchange,
+    /// Directory mode: the documents whose read is still running on the blocking pool.
+    in_flight: InFlight,
 }
 
 /// Where the documents come from, ready to read.
@@ -355,7 +461,8 @@ impl std::fmt::Debug for P2poolClient {
 
 impl P2poolClient {
     /// A client reading from `source`. Over HTTP each document is one bounded exchange; from a
-    /// directory each file read is bounded by the exchange's `limit_bytes`.
+    /// directory each file read is bounded by the exchange's `limit_bytes` and, on the blocking
+    /// pool, by its `timeout`.
     pub fn new(connector: SharedConnector, source: P2poolSource, exchange: Exchange) -> Self {
         let source = match source {
             P2poolSource::Dir(dir) => Source::Dir(dir),
@@ -364,13 +471,24 @@ impl P2poolClient {
                 base,
             },
         };
-        Self { source, exchange }
+        Self {
+            source,
+            exchange,
+            in_flight: InFlight::default(),
+        }
     }
 
     /// The raw bytes of one document.
     pub async fn fetch(&self, document: Document) -> Result<Bytes, P2poolError> {
         match &self.source {
-            Source::Dir(dir) => read_document(dir, document, self.exchange.limit_bytes),
+            Source::Dir(dir) => {
+                let (dir, limit_bytes) = (dir.clone(), self.exchange.limit_bytes);
+                let path = dir.join(document.path());
+                self.read_blocking(document, path, move || {
+                    read_document(&dir, document, limit_bytes)
+                })
+                .await
+            }
             Source::Http { session, base } => {
                 let url = base.url(&format!("/{}", document.path()));
                 let request =
@@ -387,6 +505,41 @@ impl P2poolClient {
                     }),
                 }
             }
+        }
+    }
+
+    /// Runs the blocking `read` of `document` (at `path`) on the blocking pool within the
+    /// exchange's timeout. A read that misses it keeps its claim on `document` until it returns,
+    /// and until then `document` is [`P2poolError::StillBlocked`] without starting another.
+    async fn read_blocking<F>(
+        &self,
+        document: Document,
+        path: PathBuf,
+        read: F,
+    ) -> Result<Bytes, P2poolError>
+    where
+        F: FnOnce() -> Result<Bytes, P2poolError> + Send + 'static,
+    {
+        let Some(claim) = self.in_flight.claim(document) else {
+            return Err(P2poolError::StillBlocked { document, path });
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let result = read();
+            drop(claim);
+            result
+        });
+        let timeout = self.exchange.timeout;
+        match tokio::time::timeout(timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(P2poolError::Unreadable {
+                document,
+                source: std::io::Error::other(join),
+            }),
+            Err(_) => Err(P2poolError::TimedOut {
+                document,
+                path,
+                timeout,
+            }),
         }
     }
 
@@ -489,6 +642,87 @@ mod tests {
             (nulls.hashrate_15m, nulls.workers, nulls.connections),
             (1, 0, None)
         );
+    }
+
+    fn dir_client(dir: &Path, timeout: Duration) -> P2poolClient {
+        let c: SharedConnector = std::sync::Arc::new(crate::io::TokioConnector);
+        P2poolClient::new(
+            c,
+            P2poolSource::Dir(dir.to_owned()),
+            Exchange {
+                timeout,
+                limit_bytes: 4096,
+            },
+        )
+    }
+
+    /// A read stuck in the kernel (a stalled mount) is the deadline's error, naming the file and
+    /// the deadline; while it stays stuck no second read of that document is started, the other
+    /// documents are read as usual, and once it returns the document is read again.
+    #[tokio::test]
+    async fn a_blocked_read_times_out_and_is_not_stacked() {
+        let client = dir_client(Path::new("/p2pool-data"), Duration::from_millis(200));
+        let path = PathBuf::from("/p2pool-data/network/stats");
+        let (release, stuck) = std::sync::mpsc::channel::<()>();
+        let started = tokio::time::Instant::now();
+        let err = client
+            .read_blocking(Document::NetworkStats, path.clone(), move || {
+                let _ = stuck.recv();
+                Ok(Bytes::new())
+            })
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "not bounded");
+        assert!(
+            matches!(&err, P2poolError::TimedOut { document: Document::NetworkStats, path: p, timeout }
+                if *p == path && *timeout == Duration::from_millis(200)),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "p2pool data-api: reading /p2pool-data/network/stats did not finish within 200ms"
+        );
+
+        let never_run = client
+            .read_blocking(Document::NetworkStats, path.clone(), || {
+                panic!("a second read was started while the first is stuck")
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                never_run,
+                P2poolError::StillBlocked {
+                    document: Document::NetworkStats,
+                    ..
+                }
+            ),
+            "{never_run:?}"
+        );
+        let other = client
+            .read_blocking(Document::PoolStats, path.clone(), || {
+                Ok(Bytes::from_static(b"{}"))
+            })
+            .await;
+        assert_eq!(other.unwrap(), Bytes::from_static(b"{}"));
+
+        release.send(()).unwrap();
+        let again = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match client
+                    .read_blocking(Document::NetworkStats, path.clone(), || {
+                        Ok(Bytes::from_static(b"ok"))
+                    })
+                    .await
+                {
+                    Err(P2poolError::StillBlocked { .. }) => tokio::task::yield_now().await,
+                    other => break other,
+                }
+            }
+        })
+        .await
+        .expect("the claim is freed when the stuck read returns");
+        assert_eq!(again.unwrap(), Bytes::from_static(b"ok"));
     }
 
     #[tokio::test]
