@@ -2,6 +2,24 @@
 //!
 //! Every knob of the domain's §2 table, with its default. A bad value is a startup error that
 //! names the variable and the value (secrets are never echoed).
+//!
+//! # Empty values
+//!
+//! One rule, by what unset means (values are trimmed first):
+//! - Where unset means *off* or *not known* (`P2POOL_API`, `DOCKER_PROXY_URL`, `XVB_API_URL`,
+//!   `XVB_PROXY`, `XVB_CA_FILE`, `PROXY_AUTH_TOKEN`, `XVB_DONOR_ID`, `MONERO_RPC_USER`, …), and
+//!   for the switches and XvB settings the shipped compose file passes as `${VAR:-}` (the
+//!   booleans, `XVB_DONATION_LEVEL`, `XVB_POOL_URL`, `P2POOL_POOL_URL`, `XMRIG_PROXY_API`), an
+//!   empty value is the same as unset: that is how "not configured" arrives from compose.
+//! - `TARI_GRPC_ADDRESS` is the one variable where empty is a value of its own: no Tari in the
+//!   stack (`pithead render` writes it so); unset is the default `tari:18142`.
+//! - Every other variable holds something the runtime cannot run without and the stack never
+//!   leaves empty — a duration, `MONERO_RPC_URL`, `DOCKER_CONTROL_URL`, `DASHBOARD_BIND`,
+//!   `DATA_DIR`, a container name or list. Set empty it is refused, the message naming the
+//!   default to unset it for: an empty `DATA_DIR` would put the snapshot in whatever directory
+//!   the runtime started in, and an empty `SYNC_GATE_CONTAINERS` would silently drop the miners'
+//!   hold (domain §3: the gate's containers are stopped while a chain syncs; holding nothing is
+//!   not an option the domain has), so neither can be what the operator meant.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -316,12 +334,12 @@ impl Config {
     /// and simulated worlds).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned());
-        let text = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
+        let text = |name: &'static str, default: &str| required(&get, name, default);
 
         let update_interval = seconds(&get, "UPDATE_INTERVAL", 30, 1)?;
         let monero_rpc_url = http_url(
             "MONERO_RPC_URL",
-            &text("MONERO_RPC_URL", "http://monerod:18081"),
+            &text("MONERO_RPC_URL", "http://monerod:18081")?,
         )?;
         let monero_rpc_credentials = match (get("MONERO_RPC_USER"), lookup("MONERO_RPC_PASSWORD")) {
             (Some(user), Some(password)) if !user.is_empty() => Some((user, password)),
@@ -331,7 +349,8 @@ impl Config {
         let local_host = get("LOCAL_MONERO_HOST").unwrap_or_default();
         let monero_node_local = !node_host.is_empty() && node_host == local_host;
         let monero_prune = boolean(&get, "MONERO_PRUNE", true)?;
-        let tari = text("TARI_GRPC_ADDRESS", "tari:18142");
+        // Empty = no Tari (see the module's rule on empty values), so not `text`.
+        let tari = get("TARI_GRPC_ADDRESS").unwrap_or_else(|| "tari:18142".to_owned());
         let tari_grpc_address = if tari.is_empty() {
             None
         } else {
@@ -342,10 +361,10 @@ impl Config {
         let tari_required = boolean(&get, "TARI_REQUIRED", true)?;
         let docker_control_url = http_url(
             "DOCKER_CONTROL_URL",
-            &text("DOCKER_CONTROL_URL", "http://docker-control:2375"),
+            &text("DOCKER_CONTROL_URL", "http://docker-control:2375")?,
         )?;
         let sync_gate_containers = names(&get, "SYNC_GATE_CONTAINERS", "p2pool,xmrig-proxy")?;
-        let reject = text("REJECT_WORKERS_CONTAINER", "xmrig-proxy");
+        let reject = text("REJECT_WORKERS_CONTAINER", "xmrig-proxy")?;
         let reject_workers_container = ContainerName::parse(&reject).ok_or_else(|| {
             invalid(
                 "REJECT_WORKERS_CONTAINER",
@@ -357,16 +376,13 @@ impl Config {
         let node_recovery_after = seconds(&get, "NODE_RECOVERY_AFTER_SEC", 60, 1)?;
         let xvb_enabled = boolean(&get, "XVB_ENABLED", false)?;
         let xvb = xvb_config(&get, &lookup)?;
-        let data_dir = PathBuf::from(text("DATA_DIR", "/data"));
-        let bind = text("DASHBOARD_BIND", "127.0.0.1:8000");
+        let data_dir = PathBuf::from(text("DATA_DIR", "/data")?);
+        let bind = text("DASHBOARD_BIND", "127.0.0.1:8000")?;
         let dashboard_bind = bind
             .parse()
             .map_err(|_| invalid("DASHBOARD_BIND", &bind, "an address like 127.0.0.1:8000"))?;
         let p2pool_api = match get("P2POOL_API").filter(|v| !v.is_empty()) {
-            Some(api) if api.starts_with("http://") => {
-                Some(P2poolApi::Http(http_url("P2POOL_API", &api)?))
-            }
-            Some(dir) => Some(P2poolApi::Dir(dir.into())),
+            Some(api) => Some(p2pool_api(&api)?),
             None => None,
         };
         let rpc_timeout = seconds(&get, "RPC_TIMEOUT_SEC", 10, 1)?;
@@ -489,6 +505,47 @@ fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
     }
 }
 
+/// The refusal of an empty value for a variable that needs one (the module's rule on empty
+/// values): it says how to get the default.
+fn empty(var: &'static str, default: &str) -> ConfigError {
+    invalid(
+        var,
+        "",
+        &format!("empty; unset {var} for the default ({default}) or give a value"),
+    )
+}
+
+/// `var`'s value, `default` when unset; set but empty is refused ([`empty`]).
+fn required(
+    get: &dyn Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
+    match get(var) {
+        None => Ok(default.to_owned()),
+        Some(value) if value.is_empty() => Err(empty(var, default)),
+        Some(value) => Ok(value),
+    }
+}
+
+/// `P2POOL_API`: anything with a scheme (`http://`, `HTTP://`, `https://`, `file://`) is a URL,
+/// and only `http://` is one the runtime reads; anything else is a directory, which must be
+/// absolute (the runtime's working directory is no place p2pool writes to).
+fn p2pool_api(value: &str) -> Result<P2poolApi, ConfigError> {
+    if value.contains("://") {
+        return http_url("P2POOL_API", value).map(P2poolApi::Http);
+    }
+    let dir = PathBuf::from(value);
+    if !dir.is_absolute() {
+        return Err(invalid(
+            "P2POOL_API",
+            value,
+            "an http://host:port URL or an absolute directory path",
+        ));
+    }
+    Ok(P2poolApi::Dir(dir))
+}
+
 fn seconds(
     get: &dyn Fn(&str) -> Option<String>,
     var: &'static str,
@@ -498,6 +555,9 @@ fn seconds(
     let Some(raw) = get(var) else {
         return Ok(Duration::from_secs(default));
     };
+    if raw.is_empty() {
+        return Err(empty(var, &format!("{default} s")));
+    }
     let value: u64 = raw
         .parse()
         .map_err(|_| invalid(var, &raw, "a whole number of seconds"))?;
@@ -532,7 +592,7 @@ fn names(
     var: &'static str,
     default: &str,
 ) -> Result<Vec<ContainerName>, ConfigError> {
-    let raw = get(var).unwrap_or_else(|| default.to_owned());
+    let raw = required(get, var, default)?;
     let mut out: Vec<ContainerName> = Vec::new();
     for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let name = ContainerName::parse(name).ok_or_else(|| {
@@ -546,6 +606,14 @@ fn names(
             out.push(name);
         }
     }
+    // Separators only (`,`): as empty as "", and as surely not meant.
+    if out.is_empty() {
+        return Err(invalid(
+            var,
+            &raw,
+            &format!("no container name; unset {var} for the default ({default}) or name some"),
+        ));
+    }
     Ok(out)
 }
 
@@ -554,6 +622,9 @@ fn http_url(var: &'static str, value: &str) -> Result<Endpoint, ConfigError> {
         let reason = match (why, var) {
             (EndpointError::Credentials, "MONERO_RPC_URL") => {
                 format!("{why} (use MONERO_RPC_USER / MONERO_RPC_PASSWORD)")
+            }
+            (EndpointError::NotHttp, "P2POOL_API") => {
+                format!("{why} (or give p2pool's data-api directory)")
             }
             _ => why.to_string(),
         };

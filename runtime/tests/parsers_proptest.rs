@@ -759,3 +759,38 @@ fn oversized_documents_parse_or_fail_without_panicking() {
     assert!(xmrig_proxy::parse_workers(many_rows.as_bytes()).is_err());
     every_parser(long_string.as_bytes());
 }
+
+/// The host's `/proc/stat` and `/proc/meminfo` lines (observe/system.rs), hostile text included.
+mod proc_files {
+    use super::edge_u64;
+    use pithead_runtime::observe::system;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_proc_text_never_panics(text in "(cpu |MemTotal: |HugePages_Free: )?[ -~\n]{0,200}") {
+            let _ = system::parse_cpu_times(&text);
+            let _ = system::parse_mem_percent(&text);
+            let _ = system::parse_hugepages(&text);
+        }
+
+        /// The aggregate `cpu` line with counters at the `u64` edges: a reading exactly when
+        /// the first eight add up within a `u64`, then the sums as written; never a panic.
+        #[test]
+        fn cpu_counters_add_up_or_are_no_reading(fields in prop::collection::vec(edge_u64(), 0..12)) {
+            let line: Vec<String> = fields.iter().map(ToString::to_string).collect();
+            let stat = format!("cpu  {}\ncpu0 1 2 3 4\n", line.join(" "));
+            let total: u128 = fields.iter().take(8).map(|f| u128::from(*f)).sum();
+            let reading = system::parse_cpu_times(&stat);
+            if fields.len() < 4 || total > u128::from(u64::MAX) {
+                prop_assert_eq!(reading, None);
+            } else {
+                let reading = reading.unwrap();
+                prop_assert_eq!(u128::from(reading.total), total);
+                let idle = u128::from(fields[3]) + u128::from(fields.get(4).copied().unwrap_or(0));
+                prop_assert_eq!(u128::from(reading.idle), idle);
+                prop_assert!(reading.idle <= reading.total);
+            }
+        }
+    }
+}

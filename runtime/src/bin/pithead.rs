@@ -156,8 +156,9 @@ enum Command {
         /// The runtime's address, for the sync progress.
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
         url: String,
-        /// Seconds each docker and runtime call may take.
-        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        /// Seconds each docker and runtime call may take (at most 3600).
+        #[arg(long, value_name = "SECS", default_value_t = 10,
+              value_parser = status::seconds_at_most(status::MAX_TIMEOUT_SECS))]
         timeout: u64,
     },
     /// Prints a shell completion script (e.g. `pithead completions bash > /etc/bash_completion.d/pithead`).
@@ -233,8 +234,9 @@ enum Command {
         /// The runtime's address, for the sync progress.
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
         url: String,
-        /// Seconds to wait for the stack to be healthy after the recreate.
-        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        /// Seconds to wait for the stack to be healthy after the recreate (at most 86400).
+        #[arg(long, value_name = "SECS", default_value_t = 600,
+              value_parser = status::seconds_at_most(upgrade::MAX_WAIT_SECS))]
         wait: u64,
     },
     /// Prints the runtime's /api/state: held, released, rejected and sync progress.

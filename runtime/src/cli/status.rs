@@ -66,9 +66,32 @@ impl Connector for UnixConnector {
     }
 }
 
-/// The connector and endpoint for a docker address (`unix://`, `tcp://` or `http://`).
+/// The longest `pithead status --timeout`, in seconds (one hour per call).
+pub const MAX_TIMEOUT_SECS: u64 = 3_600;
+
+/// A clap value parser for a duration flag in whole seconds, at most `max_secs`: an absurd
+/// value (`--wait 18446744073709551615`) is refused while the command line is read — exit 2,
+/// before anything runs — instead of overflowing a deadline computed from it later.
+pub fn seconds_at_most(
+    max_secs: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("expected a whole number of seconds".to_owned());
+        }
+        match text.parse::<u64>() {
+            Ok(secs) if secs <= max_secs => Ok(secs),
+            _ => Err(format!("too long: give at most {max_secs} seconds")),
+        }
+    }
+}
+
+/// The connector and endpoint for a docker address (`unix://`, `tcp://` or `http://`), and the
+/// address as messages show it. The address may carry credentials (`tcp://user:pw@host`): a
+/// message only ever shows it through [`crate::io::redact_url`].
 pub fn docker_address(address: &str) -> Result<(SharedConnector, Endpoint, String), StatusError> {
-    let bad = || StatusError::BadAddress(address.to_owned());
+    let bad = || StatusError::BadAddress(crate::io::redact_url(address));
     if let Some(path) = address.strip_prefix("unix://") {
         if path.is_empty() {
             return Err(bad());
@@ -83,7 +106,11 @@ pub fn docker_address(address: &str) -> Result<(SharedConnector, Endpoint, Strin
         None => address.to_owned(),
     };
     let endpoint = Endpoint::parse(&http).map_err(|_| bad())?;
-    Ok((Arc::new(TokioConnector), endpoint, http))
+    Ok((
+        Arc::new(TokioConnector),
+        endpoint,
+        crate::io::redact_url(&http),
+    ))
 }
 
 /// `GET /_ping`: whether an engine answers at `address` within `timeout`.
@@ -323,4 +350,53 @@ pub fn output(report: &Report, state: Option<&Value>) -> (Vec<String>, u8) {
     }
     out.push(report.summary());
     (out, report.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_docker_address_with_credentials_is_refused_without_showing_them() {
+        for (address, shown) in [
+            ("tcp://op:pw-4711@host:2376", "tcp://***@host:2376"),
+            // A `/` in the password: not even a URL; still nothing of it shown.
+            ("tcp://op:pw/4711@host:2376", "tcp://***@host:2376"),
+            ("http://op:pw?4711@host:2376", "http://***"),
+            ("tcp://op:1234/pw-4711@host:2376", "tcp://***@host:2376"),
+        ] {
+            let Err(e) = docker_address(address) else {
+                panic!("{address} accepted");
+            };
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid docker address {shown:?}")),
+                "{text}"
+            );
+            for secret in ["op:", "pw", "4711"] {
+                assert!(!text.contains(secret), "{secret} leaked: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn duration_flags_are_bounded() {
+        let parse = seconds_at_most(60);
+        assert_eq!(parse("0"), Ok(0));
+        assert_eq!(parse("60"), Ok(60));
+        for too_long in ["61", "18446744073709551615", "99999999999999999999999"] {
+            assert_eq!(
+                parse(too_long),
+                Err("too long: give at most 60 seconds".to_owned()),
+                "{too_long}"
+            );
+        }
+        for bad in ["", "-1", "1.5", "ten"] {
+            assert_eq!(
+                parse(bad),
+                Err("expected a whole number of seconds".to_owned()),
+                "{bad}"
+            );
+        }
+    }
 }

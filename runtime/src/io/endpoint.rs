@@ -80,6 +80,12 @@ impl Endpoint {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(EndpointError::Credentials);
         }
+        // `http://alice:1234/pa@node` parses as host `alice`, port 1234, path `/pa@node`: a
+        // password holding a `/`. No daemon's base path has an `@`; take it for credentials
+        // rather than dial `alice` and show the password as a path in every message.
+        if url.path().contains('@') {
+            return Err(EndpointError::Credentials);
+        }
         if url.query().is_some() {
             return Err(EndpointError::Query);
         }
@@ -135,22 +141,35 @@ impl fmt::Display for Endpoint {
 }
 
 /// `url` as messages and logs may show it: the userinfo (`user:password@`) replaced by `***@`
-/// (with or without a scheme), the query (which may carry a wallet address or a token) dropped.
-/// The one redaction: every message or log line that may echo a URL passes it through here.
+/// (with or without a scheme), the query and fragment (which may carry a wallet address or a
+/// token) dropped. The one redaction: every message or log line that may echo a URL passes it
+/// through here.
+///
+/// It never relies on the value parsing: a password may hold `/`, `?` or `#` (which end the
+/// authority for a URL parser, so `http://alice:pa/ss@node` does not even parse), so everything
+/// up to the *last* `@` is taken as userinfo. When that stretch holds a `?` or `#`, the `@` may
+/// as well sit in a query or fragment whose tail follows it: then nothing past the scheme is
+/// shown. The price is a path with an `@` (`http://host/a@b`) shown as `http://***@b`, which
+/// no base URL of the stack has ([`Endpoint`] refuses one).
 pub fn redact_url(url: &str) -> String {
-    let without_query = url.split('?').next().unwrap_or_default();
-    let authority_start = without_query.find("://").map_or(0, |i| i + 3);
-    let authority_end = without_query[authority_start..]
-        .find('/')
-        .map_or(without_query.len(), |i| authority_start + i);
-    match without_query[authority_start..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}***{}",
-            &without_query[..authority_start],
-            &without_query[authority_start + at..]
-        ),
-        None => without_query.to_owned(),
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) if is_scheme(scheme) => (&url[..scheme.len() + 3], rest),
+        _ => ("", url),
+    };
+    let before_query =
+        |text: &'_ str| -> String { text.split(['?', '#']).next().unwrap_or_default().to_owned() };
+    match rest.rfind('@') {
+        Some(at) if rest[..at].contains(['?', '#']) => format!("{scheme}***"),
+        Some(at) => format!("{scheme}***@{}", before_query(&rest[at + 1..])),
+        None => format!("{scheme}{}", before_query(rest)),
     }
+}
+
+/// `[A-Za-z][A-Za-z0-9+.-]*`: what may stand before `://` as a scheme (RFC 3986 §3.1).
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -238,8 +257,58 @@ mod tests {
             "http://monerod:18081/stats"
         );
         assert_eq!(redact_url("http://monerod:18081"), "http://monerod:18081");
-        // An `@` in the path is not userinfo.
-        assert_eq!(redact_url("http://host/a@b"), "http://host/a@b");
         assert_eq!(redact_url("a:b@c:d@host"), "***@host");
+        assert_eq!(
+            redact_url("unix:///var/run/docker.sock"),
+            "unix:///var/run/docker.sock"
+        );
+        assert_eq!(
+            redact_url("http://monerod:18081#frag"),
+            "http://monerod:18081"
+        );
+        // Everything up to the last `@` is userinfo, even where a URL parser would end the
+        // authority earlier: an `@` in a path is over-redacted, never a password shown.
+        assert_eq!(redact_url("http://host/a@b"), "http://***@b");
+    }
+
+    /// A password holding `/`, `?`, `#` or `@` (the value then often does not parse as a URL):
+    /// nothing of the userinfo is shown, with or without a scheme.
+    #[test]
+    fn redaction_hides_a_password_that_ends_the_authority_early() {
+        for (value, shown) in [
+            ("http://alice:pa/ss@node:18081", "http://***@node:18081"),
+            (
+                "http://alice:pa/ss@node:18081/x?q=1",
+                "http://***@node:18081/x",
+            ),
+            ("tcp://alice:pa/ss@host:2376", "tcp://***@host:2376"),
+            ("alice:pa/ss@tari:1", "***@tari:1"),
+            ("http://alice:p@ss@node", "http://***@node"),
+            // The `@` may be in a query or fragment: nothing past the scheme is shown.
+            ("http://alice:pa?ss@node", "http://***"),
+            ("http://alice:pa#ss@node", "http://***"),
+            ("http://host/x?mail=alice:pa@ss&t=1", "http://***"),
+            // `u:p` is no scheme: the whole value up to the `@` is userinfo.
+            ("u:pa://ss@host", "***@host"),
+        ] {
+            let redacted = redact_url(value);
+            assert_eq!(redacted, shown, "{value}");
+            for secret in ["alice", "pa", "ss"] {
+                assert!(!redacted.contains(secret), "{secret} in {redacted}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_at_in_the_path_is_taken_for_credentials() {
+        // Parses as host `alice`, port 1234, path `/pw@node`: a password with a `/`.
+        assert_eq!(
+            Endpoint::parse("http://alice:1234/pw@node:18081"),
+            Err(EndpointError::Credentials)
+        );
+        assert_eq!(
+            Endpoint::parse_web("https://alice:1234/pw@xvb.test"),
+            Err(EndpointError::Credentials)
+        );
     }
 }

@@ -142,8 +142,14 @@ pub fn parse_cpu_times(stat: &str) -> Option<CpuTimes> {
         .collect::<Result<_, _>>()
         .ok()?;
     // user nice system idle iowait irq softirq steal (guest columns are already in user).
-    let total = fields.iter().take(8).sum();
-    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    // Checked: a line whose counters overflow a u64 together is no reading, not a panic.
+    let total = fields
+        .iter()
+        .take(8)
+        .try_fold(0_u64, |sum, f| sum.checked_add(*f))?;
+    let idle = fields
+        .get(3)?
+        .checked_add(fields.get(4).copied().unwrap_or(0))?;
     Some(CpuTimes { total, idle })
 }
 
@@ -232,6 +238,21 @@ mod tests {
         assert_eq!(b.busy_percent_since(a), Some(25.0));
         assert_eq!(a.busy_percent_since(a), None);
         assert_eq!(parse_cpu_times("cpu0 1 2 3\n"), None);
+    }
+
+    #[test]
+    fn counters_that_overflow_together_are_no_reading() {
+        let max = u64::MAX;
+        assert_eq!(parse_cpu_times(&format!("cpu {max} 1 0 0 0 0 0 0\n")), None);
+        assert_eq!(parse_cpu_times(&format!("cpu 0 0 0 {max} 1\n")), None);
+        // u64::MAX alone still adds up.
+        assert_eq!(
+            parse_cpu_times(&format!("cpu {max} 0 0 0 0 0 0 0 5 5\n")),
+            Some(CpuTimes {
+                total: max,
+                idle: 0
+            })
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! - `from` / `to` = epoch ms; used together when both parse and `from < to` (they then win over
 //!   `range`); otherwise ignored. `to` alone is ignored too.
 //! - `avg` = bucket width in seconds (each point is the mean of a bucket); not a positive
-//!   integer → automatic. Any width is raised so a chart has at most [`MAX_POINTS`] points;
-//!   automatic = the smallest such width, never below one update interval.
+//!   integer (or past `u64`) → automatic. A width wider than the window is the window (one
+//!   point); any width is raised so a chart has at most [`MAX_POINTS`] points; automatic = the
+//!   smallest such width, never below one update interval.
 //!
 //! Outage break: after every gap between consecutive points larger than
 //! `max(3 × median gap, 2 × max(UPDATE_INTERVAL, bucket))`, a point `{x: midpoint, y: null}` is
@@ -85,13 +86,16 @@ impl ChartQuery {
                 }
             }
         };
-        let least = (to_ms - from_ms).div_ceil(MAX_POINTS).max(1);
+        let span_ms = to_ms - from_ms;
+        let least = span_ms.div_ceil(MAX_POINTS).max(1);
+        // Clamped to the window: a wider bucket draws the same single point, and every sum
+        // over the width downstream (the outage threshold) stays far from `u64::MAX`.
         let asked = self
             .avg
             .as_deref()
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|s| *s > 0)
-            .map(|s| s.saturating_mul(1000));
+            .map(|s| s.saturating_mul(1000).min(span_ms.max(1)));
         let bucket_ms = match asked {
             Some(asked) => asked.max(least),
             None => least.max(interval_ms),
@@ -129,16 +133,24 @@ pub fn bucket(samples: &[Sample], bucket_ms: u64) -> Vec<Sample> {
 
 /// The chart of `points` (sorted by `x`), with a break after every outage.
 pub fn chart(points: &[Sample], interval_ms: u64, bucket_ms: u64) -> ChartSection {
-    let mut gaps: Vec<u64> = points.windows(2).map(|w| w[1].x - w[0].x).collect();
+    // Saturating throughout: the inputs come from a query and the history (any `u64`), and a
+    // threshold at `u64::MAX` only means "no break".
+    let mut gaps: Vec<u64> = points
+        .windows(2)
+        .map(|w| w[1].x.saturating_sub(w[0].x))
+        .collect();
     gaps.sort_unstable();
     let median = gaps.get(gaps.len() / 2).copied().unwrap_or(0);
-    let threshold = (3 * median).max(2 * interval_ms.max(bucket_ms));
+    let threshold = median
+        .saturating_mul(3)
+        .max(interval_ms.max(bucket_ms).saturating_mul(2));
     let mut out = ChartSection::default();
     for (i, s) in points.iter().enumerate() {
         if let Some(prev) = i.checked_sub(1).map(|j| points[j]) {
-            if s.x - prev.x > threshold {
+            let gap_ms = s.x.saturating_sub(prev.x);
+            if gap_ms > threshold {
                 let gap = ChartPoint {
-                    x: prev.x + (s.x - prev.x) / 2,
+                    x: prev.x + gap_ms / 2,
                     y: None,
                 };
                 out.p2pool.push(gap);
@@ -266,6 +278,39 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn a_huge_avg_is_clamped_to_the_window_and_never_overflows() {
+        // `avg` × 1000 past `u64::MAX`, and just under it: both are the whole window.
+        for avg in [
+            "18446744073709551615",
+            "18446744073709551",
+            "9223372036854775807",
+        ] {
+            let w = q(&[("avg", avg)]).window(NOW, 0, 30_000);
+            assert_eq!(w.bucket_ms, HOUR_MS, "{avg}");
+            let c = chart(&every(30_000, 0, 600_000), 30_000, w.bucket_ms);
+            assert_eq!(c.p2pool.len(), 20, "{avg}");
+        }
+        // Past u64 altogether: a bad value, automatic like any other.
+        assert_eq!(
+            q(&[("avg", "99999999999999999999999")])
+                .window(NOW, 0, 30_000)
+                .bucket_ms,
+            30_000
+        );
+        // The outage rule's sums saturate whatever the caller passes.
+        let far = [0, u64::MAX / 2, u64::MAX].map(|x| Sample {
+            x,
+            p2pool: 1.0,
+            xvb: 0.0,
+        });
+        assert_eq!(chart(&far, u64::MAX, u64::MAX).p2pool.len(), 3);
+        assert_eq!(chart(&far, 1, 1).p2pool.len(), 3);
+        // A window of one instant (from = to) still has a bucket of at least 1 ms.
+        let one = q(&[("range", "all"), ("avg", "60")]).window(NOW, NOW, 30_000);
+        assert_eq!((one.from_ms, one.to_ms, one.bucket_ms), (NOW, NOW, 1));
     }
 
     #[test]

@@ -18,6 +18,8 @@ const COMPOSE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const POLL: Duration = Duration::from_secs(2);
 /// Each docker and runtime call while waiting.
 const CALL: Duration = Duration::from_secs(10);
+/// The longest `--wait`, in seconds (one day); the command line refuses more.
+pub const MAX_WAIT_SECS: u64 = 86_400;
 
 /// Options of `pithead upgrade`.
 pub struct Upgrade<'a> {
@@ -28,6 +30,12 @@ pub struct Upgrade<'a> {
 }
 
 pub async fn run(options: Upgrade<'_>) -> anyhow::Result<ExitCode> {
+    // Checked before anything runs (the command line already bounds it): the deadline is
+    // computed only after the recreate, too late to refuse the value then.
+    anyhow::ensure!(
+        options.wait <= Duration::from_secs(MAX_WAIT_SECS),
+        "--wait: give at most {MAX_WAIT_SECS} seconds"
+    );
     let stack = StackDir::new(options.stack_dir);
     let services = stack::services(&stack)?;
     stack::engine(options.docker).await?;
@@ -81,7 +89,9 @@ async fn wait_healthy(
     services: &[String],
 ) -> anyhow::Result<Result<u64, Vec<String>>> {
     let started = tokio::time::Instant::now();
-    let deadline = started + options.wait;
+    let deadline = started
+        .checked_add(options.wait)
+        .ok_or_else(|| anyhow::anyhow!("--wait: give at most {MAX_WAIT_SECS} seconds"))?;
     let mut last_summary = String::new();
     loop {
         let observed = status::observe(options.docker, services, CALL).await?;
