@@ -21,7 +21,8 @@ use crate::config::{Config, P2poolApi};
 use crate::control::alerts::{OutboxLimits, Signals};
 use crate::control::verdicts::{self, StackContext};
 use crate::control::{
-    chain, ChainReading, ContainerAction, Decision, Machines, Readings, TariLastGood, TariStatus,
+    chain, ChainReading, ContainerAction, Decision, Latch, Machines, Readings, TariLastGood,
+    TariStatus,
 };
 use crate::io::{SharedClock, SharedConnector};
 use crate::observe::docker::{DockerApi, DockerController};
@@ -245,7 +246,11 @@ pub struct Cycle {
     clients: Clients,
     machines: Machines,
     store: SnapshotStore,
+    /// What the snapshot on disk holds (as far as this process knows).
     persisted: Snapshot,
+    /// The operator's re-arm marker is still on disk although the gate honoured it: the
+    /// re-armed latch could not be saved yet. Removed once the snapshot on disk matches.
+    rearm_pending: bool,
     view: StateWriter,
     count: u64,
     xvb: XvbDriver,
@@ -271,28 +276,33 @@ impl Cycle {
                 Snapshot::default()
             }
         };
-        let mut persisted = on_disk;
-        match store.take_rearm() {
+        let mut machines = Machines::with_latch(&config, latch_of(&on_disk));
+        machines
+            .failover
+            .restore(on_disk.monero_down, on_disk.tari_down);
+        let (persisted, rearm_pending) = match store.pending_rearm() {
             Ok(Some(rearm)) => {
                 tracing::info!(?rearm, "the operator re-armed the sync gate");
-                if matches!(rearm, Rearm::All | Rearm::Tari) {
-                    persisted.miner_released = false;
+                match rearm {
+                    Rearm::All => machines.gate.rearm_all(),
+                    Rearm::Tari => machines.gate.rearm_tari(),
                 }
+                let rearmed = with_latch(on_disk, machines.gate.latch());
+                take_rearm_durably(&store, on_disk, rearmed, |s| store.save(s))
             }
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "the re-arm marker could not be read"),
-        }
+            Ok(None) => (on_disk, false),
+            Err(e) => {
+                tracing::error!(error = %e, "the re-arm marker could not be read");
+                (on_disk, false)
+            }
+        };
         let xvb = XvbDriver::new(
             config.xvb_enabled,
             config.xvb.clone(),
-            persisted.xvb_fraction(),
+            on_disk.xvb_fraction(),
         );
         let system: SharedSystem = Arc::new(HostSystem::new(&config.data_dir));
         let (history, history_reader) = history::open(&config.data_dir);
-        let mut machines = Machines::new(&config, persisted.miner_released);
-        machines
-            .failover
-            .restore(persisted.monero_down, persisted.tari_down);
         let names: Vec<&str> = config.stack_services.iter().map(|n| n.as_str()).collect();
         let expected = verdicts::expected_services(&names, &config.compose_profiles);
         Self {
@@ -301,7 +311,8 @@ impl Cycle {
             clients,
             machines,
             store,
-            persisted: on_disk,
+            persisted,
+            rearm_pending,
             view,
             count: 0,
             xvb,
@@ -422,16 +433,27 @@ impl Cycle {
 
         // Persist the latch before acting on it: a crash between the two then resumes
         // released and simply owes the starts again.
-        let wanted = Snapshot {
-            miner_released: decision.gate.released,
-            monero_down: decision.failover.monero_down,
-            tari_down: decision.failover.tari_down,
-            xvb_fraction_ppm: self.xvb.engine().fraction().map(Snapshot::fraction_ppm),
-        };
+        let wanted = with_latch(
+            Snapshot {
+                monero_down: decision.failover.monero_down,
+                tari_down: decision.failover.tari_down,
+                xvb_fraction_ppm: self.xvb.engine().fraction().map(Snapshot::fraction_ppm),
+                ..Snapshot::default()
+            },
+            self.machines.gate.latch(),
+        );
+        debug_assert_eq!(wanted.miner_released, decision.gate.released);
         if wanted != self.persisted {
             match self.store.save(&wanted) {
                 Ok(()) => self.persisted = wanted,
                 Err(e) => errors.push(format!("snapshot not written (retrying next cycle): {e}")),
+            }
+        }
+        if self.rearm_pending && wanted == self.persisted {
+            // The latch on disk now follows from the re-armed gate: the request is honoured.
+            match self.store.clear_rearm() {
+                Ok(()) => self.rearm_pending = false,
+                Err(e) => errors.push(format!("re-arm marker not removed (retrying): {e}")),
             }
         }
         if decision.gate.newly_released {
@@ -552,6 +574,54 @@ impl Cycle {
     /// The machines (for inspection in tests and the simulation's invariants).
     pub fn machines(&self) -> &Machines {
         &self.machines
+    }
+}
+
+/// The gate's latch as the snapshot `s` stores it.
+fn latch_of(s: &Snapshot) -> Latch {
+    if s.miner_released {
+        Latch::Released
+    } else if s.tari_part_held {
+        Latch::TariArmed
+    } else {
+        Latch::Armed
+    }
+}
+
+/// `s` with the gate's latch `latch`.
+fn with_latch(s: Snapshot, latch: Latch) -> Snapshot {
+    Snapshot {
+        miner_released: latch == Latch::Released,
+        tari_part_held: latch == Latch::TariArmed,
+        ..s
+    }
+}
+
+/// Makes an honoured re-arm durable: the re-armed snapshot is saved (atomically, by `save`)
+/// before the operator's marker is removed, so a restart at any point either finds the marker
+/// (and re-arms again) or the re-armed latch. Returns what is on disk and whether the marker
+/// is still owed a removal (the save failed: the cycle retries it).
+fn take_rearm_durably(
+    store: &SnapshotStore,
+    on_disk: Snapshot,
+    rearmed: Snapshot,
+    save: impl FnOnce(&Snapshot) -> Result<(), crate::store::StoreError>,
+) -> (Snapshot, bool) {
+    if rearmed != on_disk {
+        if let Err(e) = save(&rearmed) {
+            tracing::error!(
+                error = %e,
+                "the re-armed latch could not be saved: the re-arm marker stays until it is"
+            );
+            return (on_disk, true);
+        }
+    }
+    match store.clear_rearm() {
+        Ok(()) => (rearmed, false),
+        Err(e) => {
+            tracing::error!(error = %e, "the re-arm marker could not be removed");
+            (rearmed, true)
+        }
     }
 }
 
@@ -709,6 +779,51 @@ mod tests {
         let reading = monero_reading(&synced_monero());
         assert_eq!(reading.target, 3_000);
         assert!(!reading.syncing);
+    }
+
+    #[test]
+    fn the_rearm_marker_stays_until_the_rearmed_latch_is_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        let on_disk = Snapshot {
+            miner_released: true,
+            ..Snapshot::default()
+        };
+        store.save(&on_disk).unwrap();
+        let marker = dir.path().join("rearm-sync-gate");
+        std::fs::write(&marker, "tari\n").unwrap();
+        let rearmed = with_latch(on_disk, Latch::TariArmed);
+        assert_eq!(latch_of(&rearmed), Latch::TariArmed);
+
+        // The save fails (a full disk, say): the request stays for the next try or start.
+        let (persisted, pending) = take_rearm_durably(&store, on_disk, rearmed, |_| {
+            Err(crate::store::StoreError::Io {
+                path: store.path(),
+                action: "write",
+                source: std::io::ErrorKind::StorageFull.into(),
+            })
+        });
+        assert!(pending);
+        assert_eq!(persisted, on_disk, "an unsaved latch counted as on disk");
+        assert!(
+            marker.exists(),
+            "the marker went although nothing was saved"
+        );
+        assert_eq!(store.pending_rearm().unwrap(), Some(Rearm::Tari));
+
+        // The save lands: the re-armed latch is on disk, then the marker goes.
+        let (persisted, pending) = take_rearm_durably(&store, on_disk, rearmed, |s| store.save(s));
+        assert!(!pending);
+        assert_eq!(persisted, rearmed);
+        assert_eq!(store.load().unwrap(), Some(rearmed));
+        assert!(!marker.exists());
+
+        // A request that changes nothing (the gate is already held) just goes.
+        std::fs::write(&marker, "all\n").unwrap();
+        let held = Snapshot::default();
+        let (persisted, pending) =
+            take_rearm_durably(&store, held, held, |_| panic!("nothing to save"));
+        assert!(!pending && persisted == held && !marker.exists());
     }
 
     /// Dials nothing: every node is unreachable.

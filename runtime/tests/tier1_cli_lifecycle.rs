@@ -106,8 +106,72 @@ fn reset_removes_nothing_when_the_dashboard_does_not_stop() {
         reset::reset_dashboard(&StackDir::new(empty.path()), &Compose::default()).unwrap_err();
     assert!(matches!(err, ResetError::NoStack(_)), "{err}");
     assert_eq!(
-        reset::plan(&["b".into(), "runtime-state.json".into(), "a".into()]),
+        reset::plan(&["b".into(), "runtime-state.json".into(), "a".into()], &[]),
         ["a", "b"]
+    );
+}
+
+/// docs/cli.md says to put `xvb.ca_file` (and `ALERTS_CA_FILE`) in `data/dashboard/` as
+/// `/data/NAME`: a reset that removed it would leave a runtime that refuses to start.
+#[test]
+fn reset_keeps_the_operators_ca_files_and_clears_the_history() {
+    let (_dir, stack) = data_stack();
+    let data = stack.dashboard_data();
+    fs::write(
+        stack.env_path(),
+        "XVB_CA_FILE=/data/xvb-authority\nALERTS_CA_FILE=/data/certs/alerts-ca\n",
+    )
+    .unwrap();
+    fs::write(data.join("xvb-authority"), "-----BEGIN CERTIFICATE-----").unwrap();
+    fs::create_dir(data.join("certs")).unwrap();
+    fs::write(data.join("certs").join("alerts-ca"), "ca").unwrap();
+    fs::write(data.join("other-ca.pem"), "ca").unwrap();
+    fs::write(data.join("history.sqlite"), "rows").unwrap();
+    fs::write(data.join("history.sqlite-wal"), "rows").unwrap();
+    fs::write(data.join("alerts-outbox.json"), "[]").unwrap();
+
+    let removed = reset::reset_dashboard(&stack, &Compose::default()).unwrap();
+    assert_eq!(
+        removed,
+        [
+            "alerts-outbox.json",
+            "charts",
+            "history.db",
+            "history.db-wal",
+            "history.sqlite",
+            "history.sqlite-wal"
+        ]
+    );
+    assert_eq!(
+        names(&stack),
+        [
+            "certs",
+            "other-ca.pem",
+            "rearm-sync-gate",
+            "runtime-state.json",
+            "xvb-authority"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(data.join("xvb-authority")).unwrap(),
+        "-----BEGIN CERTIFICATE-----"
+    );
+    assert!(data.join("certs").join("alerts-ca").exists());
+}
+
+#[test]
+fn reset_removes_nothing_when_env_cannot_tell_the_operators_files() {
+    let (_dir, stack) = data_stack();
+    let before = names(&stack);
+    fs::write(stack.env_path(), "not a .env line\n").unwrap();
+    let compose = Compose::default();
+    let err = reset::reset_dashboard(&stack, &compose).unwrap_err();
+    assert!(matches!(err, ResetError::Env(_)), "{err}");
+    assert!(err.to_string().contains("nothing was removed"), "{err}");
+    assert_eq!(names(&stack), before);
+    assert!(
+        compose.calls.borrow().is_empty(),
+        "the dashboard was stopped"
     );
 }
 

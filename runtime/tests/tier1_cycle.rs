@@ -398,6 +398,7 @@ async fn the_latch_and_an_outage_are_on_disk_before_a_restart_and_honoured_after
         rig.snapshot(),
         Some(Snapshot {
             miner_released: true,
+            tari_part_held: false,
             monero_down: false,
             tari_down: false,
             // XvB is off: no fraction to keep.
@@ -488,4 +489,45 @@ async fn every_cycle_is_counted_and_a_refused_docker_call_is_named_in_its_errors
         errors.contains("stop xmrig-proxy failed (retrying next cycle)"),
         "{errors:?}"
     );
+}
+
+/// The operator's re-arm marker (`pithead apply` of a new Monero node) is honoured across a
+/// crash in the first cycle's observe phase: the re-armed latch is on disk before the marker
+/// goes, so the next process still holds instead of resuming released.
+#[tokio::test(start_paused = true)]
+async fn a_rearm_survives_a_crash_before_the_first_cycle_saved_the_latch() {
+    let docker = ScriptedDocker::default();
+    let mut rig = Rig::with_docker(&docker);
+    rig.cycle_at(0).await;
+    assert!(rig.state.read().miner_released);
+    let marker = rig.data.path().join("rearm-sync-gate");
+    std::fs::write(&marker, "all\n").expect("marker written");
+
+    // The dashboard is recreated; the new node hangs, so the first cycle is still observing
+    // when the process dies.
+    rig.set(Node::Hangs);
+    let mut rig = rig.restart(Some(&docker));
+    assert!(
+        !rig.cycle.machines().gate.released(),
+        "the marker was ignored"
+    );
+    let first = tokio::time::timeout(Duration::from_secs(5), rig.cycle.run_once()).await;
+    assert!(first.is_err(), "the first cycle ended before the crash");
+    let on_disk = rig.snapshot().expect("a snapshot");
+    assert!(
+        !on_disk.miner_released || marker.exists(),
+        "neither the re-armed latch nor the marker is on disk: the re-arm is lost"
+    );
+
+    // The next process holds, and releases once the node answers synced.
+    let mut rig = rig.restart(Some(&docker));
+    assert!(
+        !rig.cycle.machines().gate.released(),
+        "a restart in the first cycle lost the operator's re-arm"
+    );
+    rig.set(Node::Answers);
+    rig.cycle_at(0).await;
+    assert!(rig.state.read().miner_released);
+    assert!(rig.snapshot().expect("a snapshot").miner_released);
+    assert!(!marker.exists(), "the honoured marker is still there");
 }

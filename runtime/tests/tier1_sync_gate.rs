@@ -3,7 +3,7 @@
 //! Each row is named after the catalog situation it proves.
 
 use pithead_runtime::control::{
-    ChainProgress, ChainReading, ContainerAction, ContainerPlan, GateObservation, GateView,
+    ChainProgress, ChainReading, ContainerAction, ContainerPlan, GateObservation, GateView, Latch,
     ProgressState, SyncGate,
 };
 use pithead_runtime::store::{Snapshot, SnapshotStore};
@@ -596,4 +596,73 @@ fn a_stale_reading_never_releases() {
     );
     let view = gate.step(&obs(synced(3_000_000), None));
     assert!(view.holding, "released from Tari's last reading");
+}
+
+/// Domain §3: a Tari-only endpoint change re-arms only the Tari part. Monero's part stays
+/// released, so a monerod a few blocks behind does not hold the miners; Tari syncing does.
+#[test]
+fn a_tari_only_rearm_holds_for_tari_alone() {
+    let mut gate = SyncGate::new(true, true, true);
+    gate.rearm_tari();
+    assert_eq!(gate.latch(), Latch::TariArmed);
+    assert!(!gate.released());
+    let behind = syncing(2_999_990, 3_000_000);
+
+    let view = gate.step(&obs(behind, syncing(10, 50_000)));
+    assert!(view.holding, "a re-armed Tari part syncing did not hold");
+    assert!(!view.released);
+    // Tari synced while monerod is still a few blocks behind: Monero's part was never re-armed.
+    let view = gate.step(&obs(behind, synced(50_000)));
+    assert!(
+        view.newly_released && !view.holding,
+        "a Tari-only re-arm held for Monero: {view:?}"
+    );
+    assert_eq!(gate.latch(), Latch::Released);
+}
+
+/// The re-armed Tari part decides from a fresh Tari reading only, as the whole gate does.
+#[test]
+fn a_tari_only_rearm_does_not_release_on_an_unreachable_tari() {
+    let mut gate = SyncGate::new(true, true, true);
+    gate.rearm_tari();
+    let view = gate.step(&obs(synced(3_000_000), None));
+    assert!(view.holding, "released without a Tari reading");
+    assert!(
+        gate.step(&obs(synced(3_000_000), synced(50_000)))
+            .newly_released
+    );
+}
+
+/// A Tari that does not gate the release (optional, or not part of the stack) has no part to
+/// re-arm: nothing is held.
+#[test]
+fn a_tari_only_rearm_of_a_tari_that_does_not_gate_holds_nothing() {
+    for (tari_enabled, tari_required) in [(true, false), (false, true), (false, false)] {
+        let mut gate = SyncGate::new(tari_enabled, tari_required, true);
+        gate.rearm_tari();
+        assert!(gate.released(), "{tari_enabled}/{tari_required}");
+        let view = gate.step(&obs(syncing(1, 3_000_000), syncing(1, 50_000)));
+        assert!(
+            !view.holding && !view.newly_released,
+            "{tari_enabled}/{tari_required}: {view:?}"
+        );
+    }
+}
+
+/// A Monero change re-arms the whole gate, also over a pending Tari-only re-arm; a Tari-only
+/// change never narrows a whole re-arm.
+#[test]
+fn a_whole_rearm_holds_for_both_chains_and_a_tari_rearm_never_narrows_it() {
+    let mut gate = SyncGate::new(true, true, true);
+    gate.rearm_tari();
+    gate.rearm_all();
+    assert_eq!(gate.latch(), Latch::Armed);
+    gate.rearm_tari();
+    assert_eq!(gate.latch(), Latch::Armed);
+    let view = gate.step(&obs(syncing(2_999_990, 3_000_000), synced(50_000)));
+    assert!(view.holding, "a whole re-arm released with monerod behind");
+    assert!(
+        gate.step(&obs(synced(3_000_000), synced(50_000)))
+            .newly_released
+    );
 }

@@ -1,6 +1,10 @@
 //! The stack's generated credentials: made once from the OS CSPRNG, then carried over
 //! byte-for-byte from the previous `.env` on every later render.
 //!
+//! A carried-over value is checked first: a hand-edited `.env` may hold one that `.env` cannot
+//! carry back (a quote) or that the containers would misread (a space, a `:` in an RPC login).
+//! Such a value is refused, naming the key and its line, never the value.
+//!
 //! Onion addresses are not generated here: Tor derives each from the key it creates for the
 //! hidden service, so the CLI only carries the address it was given (`placeholder` until then).
 
@@ -22,6 +26,79 @@ pub enum SecretError {
     /// bcrypt failed.
     #[error("cannot hash the dashboard password: {0}")]
     Hash(String),
+    /// A value of the previous `.env` that would be kept is not one pithead can keep (a
+    /// hand edit). The value is never shown.
+    #[error(
+        ".env{} {key} holds a value pithead cannot keep ({expected}); remove that line from \
+         .env and run the command again: pithead writes a new value (nothing was written)",
+        line.map(|n| format!(" line {n}:")).unwrap_or_else(|| ":".into())
+    )]
+    Kept {
+        /// The `.env` key.
+        key: &'static str,
+        /// Its 1-based line in `.env`, when read from a file.
+        line: Option<usize>,
+        /// What a keepable value is made of.
+        expected: &'static str,
+    },
+}
+
+/// What a kept value of one key may hold.
+#[derive(Debug, Clone, Copy)]
+enum Keepable {
+    /// A password or token: no whitespace, quotes, `\`, `$`, `:` or control characters (the
+    /// rule config.json's passwords follow; a `:` would split an RPC login).
+    Secret,
+    /// An RPC login name.
+    Login,
+    /// An onion address (or `placeholder`).
+    Onion,
+}
+
+impl Keepable {
+    fn of(key: &str) -> Self {
+        match key {
+            "MONERO_RPC_USER" => Self::Login,
+            k if k.ends_with("_ONION") => Self::Onion,
+            _ => Self::Secret,
+        }
+    }
+
+    fn allows(self, value: &str) -> bool {
+        match self {
+            Self::Secret => value
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"'\"\\$:".contains(c)),
+            Self::Login => value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')),
+            Self::Onion => value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Self::Secret => "no spaces, quotes, '\\', '$', ':' or control characters",
+            Self::Login => "letters, digits, '_', '-' or '.'",
+            Self::Onion => "an onion address: letters, digits and '.'",
+        }
+    }
+}
+
+/// The previous `.env`'s non-empty value of `key`, when pithead can keep it.
+fn kept(old: Option<&EnvFile>, key: &'static str) -> Result<Option<String>, SecretError> {
+    let Some(value) = old.and_then(|o| o.get(key)).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let rule = Keepable::of(key);
+    if !rule.allows(value) {
+        return Err(SecretError::Kept {
+            key,
+            line: old.and_then(|o| o.line(key)),
+            expected: rule.expected(),
+        });
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// Where fresh credentials come from: the OS in production, a counter in tests.
@@ -110,12 +187,7 @@ pub fn resolve(
     old: Option<&EnvFile>,
     entropy: &mut dyn Entropy,
 ) -> Result<Secrets, SecretError> {
-    let old_value = |key: &str| {
-        old.and_then(|o| o.get(key))
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let mut keep_or_make = |key: &str| match old_value(key) {
+    let mut keep_or_make = |key: &'static str| match kept(old, key)? {
         Some(v) => Ok(v),
         None => entropy.alphanumeric(SECRET_LEN),
     };
@@ -125,9 +197,16 @@ pub fn resolve(
     let was_local = old
         .and_then(|o| o.get("COMPOSE_PROFILES"))
         .is_some_and(|p| p.split(',').any(|p| p.trim() == "local_node"));
-    let monero_local_rpc_password = match old_value("MONERO_LOCAL_RPC_PASSWORD") {
+    let legacy_local = || {
+        if was_local {
+            kept(old, "MONERO_RPC_PASSWORD")
+        } else {
+            Ok(None)
+        }
+    };
+    let monero_local_rpc_password = match kept(old, "MONERO_LOCAL_RPC_PASSWORD")? {
         Some(v) => v,
-        None => match old_value("MONERO_RPC_PASSWORD").filter(|_| was_local) {
+        None => match legacy_local()? {
             Some(v) => v,
             None => keep_or_make("MONERO_LOCAL_RPC_PASSWORD")?,
         },
@@ -135,7 +214,7 @@ pub fn resolve(
     let (monero_rpc_user, monero_rpc_password) = match settings.monero {
         MoneroMode::Local => (
             if monero.node_username.is_empty() {
-                old_value("MONERO_RPC_USER").unwrap_or_else(|| DEFAULT_RPC_USER.into())
+                kept(old, "MONERO_RPC_USER")?.unwrap_or_else(|| DEFAULT_RPC_USER.into())
             } else {
                 monero.node_username.clone()
             },
@@ -150,14 +229,17 @@ pub fn resolve(
     };
     let proxy_auth_token = keep_or_make("PROXY_AUTH_TOKEN")?;
     let wallet_rpc_password = keep_or_make("WALLET_RPC_PASSWORD")?;
-    let onion = |key: &str| old_value(key).unwrap_or_else(|| "placeholder".into());
+    let onion = |key: &'static str| {
+        Ok::<_, SecretError>(kept(old, key)?.unwrap_or_else(|| "placeholder".into()))
+    };
     let password = &settings.config.dashboard.auth.password;
     let dashboard_auth_hash = if password.is_empty() {
         String::new()
     } else {
-        match old_value("DASHBOARD_AUTH_HASH") {
-            // The same password keeps the same hash, so an unchanged config renders unchanged.
-            Some(hash) if bcrypt::verify(password, &hash).unwrap_or(false) => hash,
+        match old.and_then(|o| o.get("DASHBOARD_AUTH_HASH")) {
+            // The same password keeps the same hash, so an unchanged config renders unchanged;
+            // anything else (a hand-edited hash too) is hashed anew.
+            Some(hash) if bcrypt::verify(password, hash).unwrap_or(false) => hash.to_owned(),
             _ => entropy.bcrypt(password)?,
         }
     };
@@ -168,9 +250,9 @@ pub fn resolve(
         proxy_auth_token,
         wallet_rpc_password,
         dashboard_auth_hash,
-        p2pool_onion: onion("P2POOL_ONION"),
-        monero_onion: onion("MONERO_ONION"),
-        tari_onion: onion("TARI_ONION"),
+        p2pool_onion: onion("P2POOL_ONION")?,
+        monero_onion: onion("MONERO_ONION")?,
+        tari_onion: onion("TARI_ONION")?,
     })
 }
 

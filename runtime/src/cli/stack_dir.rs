@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::env_file::{EnvFile, EnvParseError};
+use super::env_file::{EnvError, EnvFile};
 use super::render::{Owner, Rendered};
 
 /// The runtime's re-arm marker, as `store::snapshot` reads it from `DATA_DIR`.
@@ -28,14 +28,14 @@ pub enum StackError {
         #[source]
         source: std::io::Error,
     },
-    /// The existing `.env` is not a `.env`.
+    /// The existing `.env` is not a `.env`, or a value cannot be written to one.
     #[error("{path}: {source}")]
     Env {
         /// The path.
         path: PathBuf,
-        /// The line.
+        /// The line or the key.
         #[source]
-        source: EnvParseError,
+        source: EnvError,
     },
 }
 
@@ -118,11 +118,16 @@ impl StackDir {
     /// Writes the rendered files: `.env` mode 600, the others 644; the data directories are
     /// created so the bind mounts exist.
     pub fn write(&self, rendered: &Rendered) -> Result<(), StackError> {
+        // Checked before anything is touched: a value `.env` cannot carry writes nothing.
+        let env = rendered.env.to_text().map_err(|source| StackError::Env {
+            path: self.env_path(),
+            source,
+        })?;
         fs::create_dir_all(&self.root).map_err(io("create", &self.root))?;
         for dir in [self.dashboard_data(), self.root.join("data").join("tor")] {
             fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         }
-        write_atomic(&self.env_path(), rendered.env.to_text().as_bytes(), 0o600)?;
+        write_atomic(&self.env_path(), env.as_bytes(), 0o600)?;
         write_atomic(
             &self.root.join("Caddyfile"),
             rendered.caddyfile.as_bytes(),

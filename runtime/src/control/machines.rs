@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{
     ChainReading, ContainerAction, ContainerPlan, Failover, FailoverDecision, FailoverObservation,
-    GateObservation, GateView, SyncGate,
+    GateObservation, GateView, Latch, SyncGate,
 };
 use crate::config::Config;
 
@@ -50,9 +50,19 @@ pub struct Machines {
 impl Machines {
     /// Machines for `config`, with the latch from the snapshot.
     pub fn new(config: &Config, released: bool) -> Self {
+        let latch = if released {
+            Latch::Released
+        } else {
+            Latch::Armed
+        };
+        Self::with_latch(config, latch)
+    }
+
+    /// Machines for `config`, with the latch, part by part, from the snapshot.
+    pub fn with_latch(config: &Config, latch: Latch) -> Self {
         let tari_enabled = config.tari_grpc_address.is_some();
         Self {
-            gate: SyncGate::new(tari_enabled, config.tari_required, released),
+            gate: SyncGate::with_latch(tari_enabled, config.tari_required, latch),
             failover: Failover::new(
                 config.node_down_after,
                 config.node_recovery_after,

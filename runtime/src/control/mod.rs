@@ -19,5 +19,5 @@ pub use machines::{Decision, Machines, Readings};
 pub use node_health::{HealthEvent, NodeHealth};
 pub use plan::{ContainerAction, ContainerPlan, Desired};
 pub use sync_gate::{
-    ChainProgress, ChainReading, GateObservation, GateView, ProgressState, SyncGate,
+    ChainProgress, ChainReading, GateObservation, GateView, Latch, ProgressState, SyncGate,
 };

@@ -127,12 +127,28 @@ pub struct GateView {
     pub newly_released: bool,
 }
 
+/// The release latch, by part of the gate (domain §3). An operator's change of the Monero node
+/// re-arms the whole gate; a Tari-only change re-arms only the Tari part, so Monero's part stays
+/// released (a Monero node a block behind does not hold the miners again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Latch {
+    /// Holding until every gated chain is synced in the same step: a first start, a re-arm of
+    /// the whole gate.
+    #[default]
+    Armed,
+    /// Only the Tari part is re-armed: holding until Tari no longer blocks (synced, or not
+    /// required); Monero's progress does not hold.
+    TariArmed,
+    /// Released. Never reverts on its own; only an operator's re-arm arms it again.
+    Released,
+}
+
 /// The gate. Construct it with the latch read from the snapshot.
 #[derive(Debug, Clone)]
 pub struct SyncGate {
     tari_enabled: bool,
     tari_required: bool,
-    released: bool,
+    latch: Latch,
     /// monerod's last reading, shown while it gives none (an outage is a health matter, not a
     /// sync regression) but never used to decide.
     last_monero: Option<ChainReading>,
@@ -143,18 +159,48 @@ pub struct SyncGate {
 impl SyncGate {
     /// `released` comes from the persisted snapshot (false on a first start).
     pub fn new(tari_enabled: bool, tari_required: bool, released: bool) -> Self {
+        let latch = if released {
+            Latch::Released
+        } else {
+            Latch::Armed
+        };
+        Self::with_latch(tari_enabled, tari_required, latch)
+    }
+
+    /// A gate whose latch, part by part, comes from the persisted snapshot.
+    pub fn with_latch(tari_enabled: bool, tari_required: bool, latch: Latch) -> Self {
         Self {
             tari_enabled,
             tari_required,
-            released,
+            latch,
             last_monero: None,
             last_tari: None,
         }
     }
 
-    /// The latch.
+    /// Every part released.
     pub fn released(&self) -> bool {
-        self.released
+        self.latch == Latch::Released
+    }
+
+    /// The latch, part by part (what the snapshot persists).
+    pub fn latch(&self) -> Latch {
+        self.latch
+    }
+
+    /// The operator changed the Monero node: the whole gate holds again until every gated
+    /// chain is synced.
+    pub fn rearm_all(&mut self) {
+        self.latch = Latch::Armed;
+    }
+
+    /// The operator changed only the Tari node: the Tari part holds again until Tari is synced.
+    /// A Tari that does not gate the release (not part of the stack, or `TARI_REQUIRED=false`)
+    /// has no part to re-arm; a gate already armed as a whole stays so.
+    pub fn rearm_tari(&mut self) {
+        if self.latch == Latch::Released && self.tari_enabled && self.tari_required {
+            self.latch = Latch::TariArmed;
+        }
     }
 
     /// Decides from one observation. `now` is not needed: the gate has no timers.
@@ -191,14 +237,18 @@ impl SyncGate {
         // matter, not a passive sync badge.
         let tari_syncing = self.tari_enabled && observation.tari.is_some() && !tari_decided.done;
         let global_sync = monero_syncing || tari_blocks;
-        let was_released = self.released;
-        if !global_sync {
-            self.released = true;
+        let was_released = self.released();
+        // Each armed part decides from its own chains; the parts release together.
+        let blocked = match self.latch {
+            Latch::Armed => global_sync,
+            Latch::TariArmed => tari_blocks,
+            Latch::Released => false,
+        };
+        if !blocked {
+            self.latch = Latch::Released;
         }
-        debug_assert!(
-            self.released || !was_released,
-            "the release latch never reverts"
-        );
+        let released = self.released();
+        debug_assert!(released || !was_released, "the release latch never reverts");
         let p2pool_override = observation.p2pool_network_height == Some(0);
         GateView {
             monero,
@@ -209,9 +259,9 @@ impl SyncGate {
             display_syncing: !monero.done
                 || p2pool_override
                 || (self.tari_enabled && self.tari_required && !tari.done),
-            holding: !self.released,
-            released: self.released,
-            newly_released: self.released && !was_released,
+            holding: !released,
+            released,
+            newly_released: released && !was_released,
         }
     }
 }

@@ -35,8 +35,13 @@ pub enum StoreError {
 /// The persisted runtime state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Snapshot {
-    /// The sync gate's latch.
+    /// The sync gate's latch: every part released.
     pub miner_released: bool,
+    /// While not released: only the Tari part of the gate is held (a Tari-only re-arm), so
+    /// Monero's part stays released. Absent (false) in older snapshots; an older runtime that
+    /// ignores it holds the whole gate, the safe side.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tari_part_held: bool,
     /// monerod counted as down (workers rejected for it).
     #[serde(default)]
     pub monero_down: bool,
@@ -109,8 +114,10 @@ impl SnapshotStore {
         super::atomic::write_atomic(&self.dir, &self.path(), &body)
     }
 
-    /// Takes (reads and removes) the operator's re-arm marker, if any.
-    pub fn take_rearm(&self) -> Result<Option<Rearm>, StoreError> {
+    /// The operator's pending re-arm, if any, left in place: the caller removes it with
+    /// [`Self::clear_rearm`] only once the re-armed latch is saved, so a restart in between
+    /// re-arms again instead of losing the request.
+    pub fn pending_rearm(&self) -> Result<Option<Rearm>, StoreError> {
         let path = self.dir.join(REARM_MARKER);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -123,16 +130,46 @@ impl SnapshotStore {
                 })
             }
         };
-        fs::remove_file(&path).map_err(|source| StoreError::Io {
-            path: path.clone(),
-            action: "remove",
-            source,
-        })?;
         Ok(Some(if text.trim() == "tari" {
             Rearm::Tari
         } else {
             Rearm::All
         }))
+    }
+
+    /// Removes the re-arm marker (none is fine), durably: the directory is synced, so a crash
+    /// cannot bring back a request already honoured.
+    pub fn clear_rearm(&self) -> Result<(), StoreError> {
+        let path = self.dir.join(REARM_MARKER);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path,
+                    action: "remove",
+                    source,
+                })
+            }
+        }
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            dir.sync_all().map_err(|source| StoreError::Io {
+                path: self.dir.clone(),
+                action: "fsync",
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Takes (reads and removes) the operator's re-arm marker, if any. The runtime does not use
+    /// this (see [`Self::pending_rearm`]); it is what the CLI's tests check a marker with.
+    pub fn take_rearm(&self) -> Result<Option<Rearm>, StoreError> {
+        let rearm = self.pending_rearm()?;
+        if rearm.is_some() {
+            self.clear_rearm()?;
+        }
+        Ok(rearm)
     }
 }
 
@@ -156,6 +193,7 @@ mod tests {
                 monero_down: true,
                 tari_down: false,
                 xvb_fraction_ppm: Some(420_000),
+                ..Snapshot::default()
             })
             .unwrap();
         assert_eq!(
@@ -165,6 +203,7 @@ mod tests {
                 monero_down: true,
                 tari_down: false,
                 xvb_fraction_ppm: Some(420_000),
+                ..Snapshot::default()
             })
         );
         assert_eq!(store.load().unwrap().unwrap().xvb_fraction(), Some(0.42));
@@ -228,6 +267,37 @@ mod tests {
         assert!(err.to_string().contains(REARM_MARKER), "{err}");
         // Left in place, so the operator's request is not lost with the error.
         assert!(dir.path().join(REARM_MARKER).exists());
+    }
+
+    #[test]
+    fn a_pending_rearm_stays_until_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        fs::write(dir.path().join(REARM_MARKER), "tari\n").unwrap();
+        assert_eq!(store.pending_rearm().unwrap(), Some(Rearm::Tari));
+        assert_eq!(
+            store.pending_rearm().unwrap(),
+            Some(Rearm::Tari),
+            "reading the request removed it"
+        );
+        store.clear_rearm().unwrap();
+        assert_eq!(store.pending_rearm().unwrap(), None);
+        store.clear_rearm().unwrap();
+    }
+
+    #[test]
+    fn a_tari_only_hold_round_trips_and_is_absent_from_a_plain_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SnapshotStore::new(dir.path());
+        store.save(&Snapshot::default()).unwrap();
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(!text.contains("tari_part_held"), "{text}");
+        let held = Snapshot {
+            tari_part_held: true,
+            ..Snapshot::default()
+        };
+        store.save(&held).unwrap();
+        assert_eq!(store.load().unwrap(), Some(held));
     }
 
     #[test]

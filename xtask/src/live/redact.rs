@@ -710,7 +710,7 @@ mod tests {
             uid: 1000,
             gid: 1000,
         };
-        let env = render::env(&settings, &secrets, owner).to_text();
+        let env = render::env(&settings, &secrets, owner).to_text().unwrap();
         let mut all: Vec<String> = raws.iter().map(|r| (*r).to_owned()).collect();
         all.extend([XMR, TARI, ONION].map(String::from));
         all.extend([

@@ -155,7 +155,7 @@ fn facts_for(row: &Row) -> (BoxFacts, Vec<String>) {
         },
     )
     .unwrap_or_else(|e| panic!("{}: {e}", row.name));
-    let env = parse_env(&rendered.env.to_text());
+    let env = parse_env(&rendered.env.to_text().unwrap());
     assert_eq!(
         env,
         rendered.env.to_map(),
