@@ -504,7 +504,7 @@ async fn reset_dashboard_keeps_the_latch_and_asks_first() {
         text(&out).0,
         format!(
             "This stops the dashboard, clears its history and starts it again.\n\
-             Kept: the release latch (runtime-state.json), a pending re-arm, and every chain.\n\
+             Kept: the release latch (runtime-state.json), a pending re-arm, your CA files and every chain.\n\
              Cleared 1 item(s) from {}; the dashboard is starting again.\n",
             data.display()
         )

@@ -276,7 +276,10 @@ fn a_node_endpoint_change_leaves_the_marker_the_runtime_takes() {
     let remote_tari = config(&[("tari.mode", json!("remote"))]);
     let (r, out) = b.apply(&remote_tari, &mut no_tty(), YES);
     r.unwrap();
-    assert!(out.contains("The Tari node changed"), "{out}");
+    assert!(
+        out.contains("The Tari node changed: the miners are held again until Tari is synced."),
+        "{out}"
+    );
     assert_eq!(store.take_rearm().unwrap(), Some(Rearm::Tari));
 
     let remote_both = config(&[
@@ -301,6 +304,27 @@ fn a_node_endpoint_change_leaves_the_marker_the_runtime_takes() {
         store.take_rearm().unwrap(),
         None,
         "an XvB change re-armed the gate"
+    );
+}
+
+#[test]
+fn a_tari_change_where_tari_does_not_gate_mining_says_the_miners_are_not_held() {
+    let b = Stack::new();
+    let optional = |tari_mode: &str| {
+        let mut cfg = config(&[("tari.mode", json!(tari_mode))]);
+        cfg["dashboard"] = json!({ "tari_required": false });
+        cfg
+    };
+    b.apply(&optional("local"), &mut no_tty(), YES).0.unwrap();
+    let (r, out) = b.apply(&optional("remote"), &mut no_tty(), YES);
+    r.unwrap();
+    assert!(
+        out.contains("The Tari node changed: Tari does not gate mining (TARI_REQUIRED is false), so the miners are not held."),
+        "{out}"
+    );
+    assert!(
+        !out.contains("The Tari node changed: the miners are held"),
+        "{out}"
     );
 }
 

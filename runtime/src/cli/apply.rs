@@ -129,11 +129,14 @@ pub fn apply(
     stack.write(&rendered)?;
     if let Some(scope) = diff::rearm(&changes) {
         stack.write_rearm(scope)?;
+        // The runtime holds for Tari only where Tari gates the release (TARI_REQUIRED).
+        let tari_gates = rendered.env.get("TARI_REQUIRED") == Some("true");
         say(
             out,
             match scope {
                 RearmScope::All => "The Monero node changed: the miners are held again until the chains are synced.",
-                RearmScope::Tari => "The Tari node changed: the miners are held again until Tari is synced.",
+                RearmScope::Tari if tari_gates => "The Tari node changed: the miners are held again until Tari is synced.",
+                RearmScope::Tari => "The Tari node changed: Tari does not gate mining (TARI_REQUIRED is false), so the miners are not held.",
             },
         );
     }

@@ -95,7 +95,7 @@ pub fn classify(key: &str, old: Option<&str>, new: Option<&str>) -> (Class, &'st
         ),
         "TARI_GRPC_ADDRESS" => (
             Confirm,
-            "the Tari node changes: the miners are held again until Tari is synced",
+            "the Tari node changes: where Tari gates mining (TARI_REQUIRED), the miners are held again until Tari is synced",
         ),
         "P2POOL_FLAGS" => (
             Confirm,

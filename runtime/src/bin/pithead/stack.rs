@@ -152,7 +152,7 @@ pub async fn reset_dashboard(
         return refuse(reset::ResetError::NoStack(stack.root().to_owned()));
     }
     println!("This stops the dashboard, clears its history and starts it again.");
-    println!("Kept: the release latch (runtime-state.json), a pending re-arm, and every chain.");
+    println!("Kept: the release latch (runtime-state.json), a pending re-arm, your CA files and every chain.");
     if !yes {
         if !prompt.is_terminal() {
             return refuse(
