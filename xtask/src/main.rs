@@ -17,6 +17,7 @@ mod live;
 mod live_loopback;
 mod mini_stack;
 mod mutants;
+mod pgo;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Pithead's automation")]
@@ -37,15 +38,17 @@ enum Task {
     /// Runs every test tier (the mini-stack in the background, on the local docker engine), then
     /// the drift checks (what CI runs).
     Test,
-    /// Runs random fault schedules on many seeds in the simulation (release build, every core),
-    /// or replays one: `cargo xtask swarm --seeds 64 --hours 6`, `--replay SEED --timeline out.html`.
+    /// Runs random fault schedules on many seeds in the simulation (profile-guided release
+    /// build, every core; `PITHEAD_SIM_PGO=0` for the plain release build), or replays one:
+    /// `cargo xtask swarm --seeds 64 --hours 6`, `--replay SEED --timeline out.html`.
     #[command(disable_help_flag = true)]
     Swarm {
         /// Passed to `pithead-sim swarm` (see `cargo xtask swarm --help`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Measures one simulated day (virtual seconds per wall second) and swarm seeds per minute.
+    /// Measures one simulated day (virtual seconds per wall second) and swarm seeds per minute,
+    /// on the profile-guided build (`PITHEAD_SIM_PGO=0` for the plain release build).
     #[command(name = "bench-sim", disable_help_flag = true)]
     BenchSim {
         /// Passed to `pithead-sim bench`.
@@ -110,8 +113,8 @@ fn main() -> ExitCode {
         Task::Demo(args) => demo::run(&args),
         Task::Test => test(),
         Task::Browser => browser::run(),
-        Task::Swarm { args } => sim_binary("swarm", &args),
-        Task::BenchSim { args } => sim_binary("bench", &args),
+        Task::Swarm { args } => optimized_sim("swarm", &args),
+        Task::BenchSim { args } => optimized_sim("bench", &args),
         Task::Soak { days } => soak(days),
         Task::BenchDashboard(args) => bench_dashboard::run(&args),
         Task::Images => images::build(),
@@ -160,6 +163,22 @@ fn sim_binary(command: &str, args: &[String]) -> anyhow::Result<()> {
     ];
     all.extend(args.iter().map(String::as_str));
     cargo(&all)
+}
+
+/// Runs the profile-guided build of the simulation (`pgo.rs`): the long runs a developer starts.
+/// CI's swarm and soak stay on [`sim_binary`]: the two extra builds would cost CI minutes that
+/// the faster runs do not win back.
+fn optimized_sim(command: &str, args: &[String]) -> anyhow::Result<()> {
+    let binary = pgo::sim_binary()?;
+    let status = Command::new(&binary)
+        .arg(command)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !status.success() {
+        bail!("pithead-sim {command} failed ({status})");
+    }
+    Ok(())
 }
 
 /// The soak (30 simulated days in CI), in release, with a progress bar on a terminal.
