@@ -67,19 +67,29 @@ struct Rendered {
     replies: Vec<(ChartQuery, Bytes)>,
 }
 
-/// What the handlers share: the [`Api`] and the kept replies.
+/// What the handlers share: the [`Api`], the kept replies, and the turn to draw a chart.
 #[derive(Debug, Clone)]
 struct Served {
     api: Api,
     rendered: Arc<Mutex<Rendered>>,
+    /// One chart is drawn at a time. Drawing reads SQLite, which holds its thread until the
+    /// query ends, and the cycle's node calls run on the same few threads: a flood of distinct
+    /// queries (a script, many tabs at different averages) would otherwise hold every thread,
+    /// and the cycle would time out on nodes that answer. A request without the turn waits for
+    /// it without holding a thread.
+    drawing: Arc<tokio::sync::Semaphore>,
 }
 
 /// The runtime's router.
 pub fn router_with(api: Api) -> Router {
-    let served = Served {
+    routes(Served {
         api,
         rendered: Arc::default(),
-    };
+        drawing: Arc::new(tokio::sync::Semaphore::new(1)),
+    })
+}
+
+fn routes(served: Served) -> Router {
     Router::new()
         .merge(page::routes())
         .route("/healthz", get(healthz))
@@ -120,11 +130,37 @@ async fn api_state(
 ) -> Response {
     // A query that does not parse (a repeated key, bad escapes) falls back to the defaults.
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let body = served.reply(&query);
+    let body = match served.kept(&query) {
+        Some(body) => body,
+        None => {
+            // The semaphore is never closed; were it, drawing without the turn still answers.
+            let _turn = served.drawing.acquire().await.ok();
+            served.reply(&query)
+        }
+    };
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 impl Served {
+    /// The reply kept for `query`, if the document and the history are unchanged since it was
+    /// drawn (no chart is drawn here: no turn is needed).
+    fn kept(&self, query: &ChartQuery) -> Option<Bytes> {
+        let api = &self.api;
+        let history = api
+            .history
+            .as_ref()
+            .map_or((0, true), |h| (h.writes(), h.healthy()));
+        let key = Some((api.state.generation(), history.0, history.1));
+        let kept = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.key != key {
+            return None;
+        }
+        kept.replies
+            .iter()
+            .find(|(q, _)| q == query)
+            .map(|(_, body)| body.clone())
+    }
+
     /// The reply to `query`: the kept one while the document and the history are unchanged,
     /// else rendered now (and kept).
     fn reply(&self, query: &ChartQuery) -> Bytes {
@@ -145,7 +181,7 @@ impl Served {
                 }
             }
         }
-        // Rendered outside the lock: concurrent misses render twice rather than queue.
+        // Rendered outside the lock, under the caller's drawing turn (`api_state`).
         let doc = with_chart(api, doc, query);
         let body = match serde_json::to_vec(&doc) {
             Ok(body) => Bytes::from(body),
@@ -424,6 +460,60 @@ mod tests {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(headers["content-type"], "application/json", "{path}");
         serde_json::from_slice(&body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_chart_is_drawn_only_with_the_turn_and_a_kept_reply_needs_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, reader) = crate::store::history::open(dir.path());
+        let start = 1_700_000_000_000_u64;
+        for i in 0..10 {
+            history.sample(crate::view::Sample {
+                x: start + i * 30_000,
+                p2pool: 1_000.0,
+                xvb: 0.0,
+            });
+        }
+        history.flush();
+        let (writer, state) = crate::view::read_model();
+        let mut doc = ApiState::default();
+        doc.cycle.last_wall_ms = start + 10 * 30_000;
+        writer.publish(doc);
+        let served = Served {
+            api: Api {
+                state,
+                history: Some(reader),
+                update_interval: Duration::from_secs(30),
+            },
+            rendered: Arc::default(),
+            drawing: Arc::new(tokio::sync::Semaphore::new(1)),
+        };
+        let router = routes(served.clone());
+        json(&router, "/api/state?range=1h").await;
+
+        // A chart being drawn holds the turn.
+        let turn = served.drawing.clone().acquire_owned().await.unwrap();
+        let kept = tokio::time::timeout(
+            Duration::from_secs(10),
+            json(&router, "/api/state?range=1h"),
+        )
+        .await;
+        assert!(kept.is_ok(), "a kept reply waited for the drawing turn");
+        let other = router.clone();
+        let waiting = tokio::spawn(async move { json(&other, "/api/state?range=6h").await });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !waiting.is_finished(),
+            "a second chart was drawn while another held the turn"
+        );
+        drop(turn);
+        let drawn = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the waiting chart was drawn once the turn was free")
+            .unwrap();
+        assert_eq!(drawn["chart"]["p2pool"].as_array().unwrap().len(), 10);
     }
 
     #[tokio::test]
