@@ -21,7 +21,9 @@ pub enum WireError {
     #[error("not JSON: {0}")]
     Syntax(#[source] serde_json::Error),
     /// A field is missing, of the wrong type, or out of range (the message names its path).
-    #[error("{0}")]
+    /// serde quotes the offending value whole: shown through [`super::daemon_text::clean`], so a
+    /// megabyte string where a number belongs is not a megabyte error in a log line or an alert.
+    #[error("{}", super::daemon_text::clean(&.0.to_string()))]
     Field(#[from] serde_path_to_error::Error<serde_json::Error>),
     /// A required field is absent (or `null`).
     #[error("{field} is missing")]
@@ -301,6 +303,26 @@ mod tests {
             .unwrap_err()
             .contains("h: invalid type: string"));
         assert!(h(r#"{"h":123456789012345678901234567890}"#).is_err());
+    }
+
+    #[test]
+    fn a_huge_value_in_the_wrong_place_is_a_short_error() {
+        let huge = "7".repeat(100_000);
+        let e = h(&format!(r#"{{"h":"{huge}"}}"#)).unwrap_err();
+        assert!(e.starts_with("h: invalid type: string"), "{e}");
+        assert!(
+            e.chars().count() <= super::super::daemon_text::MAX_CHARS,
+            "{} chars",
+            e.len()
+        );
+        // A JSON-escaped newline: the key holds a real one once decoded.
+        let key = "k\\n".repeat(50_000);
+        let e = parse::<std::collections::BTreeMap<String, Doc>>(
+            format!(r#"{{"{key}":{{"h":"x"}}}}"#).as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains('\n') && e.chars().count() <= 200, "{e}");
     }
 
     #[test]
