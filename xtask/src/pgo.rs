@@ -4,7 +4,8 @@
 //! The simulation spends its time in code paths the compiler cannot rank on its own (tokio's
 //! scheduler, hyper, h2, serde across the runtime and the fakes), so a build that knows which
 //! branches are hot is a third faster: `docs/testing.md`, "Seventh round", has the figures.
-//! Three steps, each incremental after the first run:
+//! Three steps (the whole optimized tree is rebuilt when the sources changed, since the profile
+//! feeds every crate; nothing is redone when they did not):
 //! 1. an instrumented build (`-Cprofile-generate`) in `target/pgo/generate`;
 //! 2. a training run of that build: a simulated day at another `UPDATE_INTERVAL` than the
 //!    benchmark's, and seeds far from the ones `swarm` runs by default, so what is measured is
@@ -94,6 +95,12 @@ pub fn sim_binary() -> anyhow::Result<PathBuf> {
         &layout.generate,
         &format!("-Cprofile-generate={}", layout.raw.display()),
     )?;
+    // The profile feeds every crate, so a new one rebuilds the whole optimized tree: made only
+    // when the instrumented build changed since the optimized binary was built from it.
+    if is_current(&binary_in(&layout.use_), &binary_in(&layout.generate)) {
+        eprintln!("xtask: profile-guided build is current (no source changed)");
+        return Ok(binary_in(&layout.use_));
+    }
     eprintln!("xtask: profile-guided build, 2/3: training (a simulated day and 16 seeds)");
     train(&layout)?;
     merge(&profdata, &layout)?;
@@ -107,6 +114,12 @@ pub fn sim_binary() -> anyhow::Result<PathBuf> {
         ),
     )?;
     Ok(binary_in(&layout.use_))
+}
+
+/// Whether `built` was made after `from` (both exist): nothing it was made from changed since.
+fn is_current(built: &Path, from: &Path) -> bool {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    matches!((modified(built), modified(from)), (Some(built), Some(from)) if built >= from)
 }
 
 fn release_binary(target: &Path) -> anyhow::Result<PathBuf> {
@@ -288,6 +301,33 @@ mod tests {
             .position(|a| *a == "--first-seed")
             .map(|i| swarm[i + 1].parse::<u64>().expect("a seed number"));
         assert!(first.is_some_and(|s| s >= 10_000), "{swarm:?}");
+    }
+
+    #[test]
+    fn an_optimized_binary_older_than_its_instrumented_build_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, built) = (dir.path().join("from"), dir.path().join("built"));
+        assert!(!is_current(&built, &from), "nothing built yet");
+        std::fs::write(&from, b"instrumented").unwrap();
+        assert!(!is_current(&built, &from), "no optimized binary yet");
+        std::fs::write(&built, b"optimized").unwrap();
+        let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let set = |path: &Path, at| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(at)
+                .unwrap();
+        };
+        set(&from, t);
+        set(&built, t + std::time::Duration::from_secs(5));
+        assert!(is_current(&built, &from));
+        set(&from, t + std::time::Duration::from_secs(10));
+        assert!(
+            !is_current(&built, &from),
+            "the instrumented build changed since"
+        );
     }
 
     #[test]
