@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
 use crate::view::{chart, ChartQuery, ChartSection, Sample, Window};
@@ -412,6 +413,208 @@ fn ms(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The chart's rows as SQL: the bucket means, ordered by their mean time. SQLite groups by the
+/// expression in a temporary b-tree and sorts the groups in another (drawing charts was about
+/// 8 % of a swarm's CPU, most of it here); [`bucket_means`] gives the same answer from a plain
+/// range scan and is tried first.
+const GROUPED: &str = "SELECT CAST(AVG(ts) AS INTEGER), AVG(p2pool), AVG(xvb) FROM samples \
+                       WHERE ts BETWEEN ?1 AND ?2 GROUP BY ts / ?3 ORDER BY 1 LIMIT ?4";
+
+/// The rows of a window in time order (`ts` is the rowid: a range of the table's own b-tree).
+const SCAN: &str = "SELECT ts, p2pool, xvb FROM samples WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts";
+
+/// [`GROUPED`]'s answer, bit for bit, from one pass over [`SCAN`]: `None` when the rows hold what
+/// the pass does not mirror (a value stored as text or blob, a mean SQLite answers as NULL, two
+/// groups whose mean times do not strictly increase), and the caller asks SQLite instead.
+///
+/// - `GROUP BY ts / width`: `ts` and `width` (≥ 1) are integers, so SQLite divides as integers,
+///   truncating like Rust's `/`; that is monotone in `ts`, so in time order every group is one
+///   run of rows, in the order of its key.
+/// - `AVG`: [`SqlSum`], SQLite's own accumulator.
+/// - `ORDER BY 1 LIMIT n`: the groups come in time order; when their `CAST(AVG(ts) AS INTEGER)`
+///   strictly increase along it (always, for real times: a mean lies within its group's times,
+///   and the groups' times do not overlap; only rounding of times past about 2^51 ms, tens of
+///   millennia away, could break that), the sort is that order and the limit its first `n`.
+///   Every group is checked, kept or not.
+fn bucket_means(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+    width: i64,
+) -> rusqlite::Result<Option<Vec<Sample>>> {
+    let mut stmt = conn.prepare_cached(SCAN)?;
+    let mut rows = stmt.query(params![from, to])?;
+    let mut means = Groups::default();
+    let mut open: Option<(i64, [SqlSum; 3])> = None;
+    while let Some(row) = rows.next()? {
+        let ValueRef::Integer(ts) = row.get_ref(0)? else {
+            return Ok(None);
+        };
+        let key = ts / width;
+        if let Some((_, sums)) = open.take_if(|(k, _)| *k != key) {
+            if !means.push(&sums) {
+                return Ok(None);
+            }
+        }
+        let (_, sums) = open.get_or_insert_with(|| (key, [SqlSum::default(); 3]));
+        sums[0].add_integer(ts);
+        for (i, sum) in sums.iter_mut().enumerate().skip(1) {
+            match row.get_ref(i)? {
+                ValueRef::Null => {}
+                ValueRef::Integer(v) => sum.add_integer(v),
+                ValueRef::Real(v) => sum.add_real(v),
+                ValueRef::Text(_) | ValueRef::Blob(_) => return Ok(None),
+            }
+        }
+    }
+    if let Some((_, sums)) = open {
+        if !means.push(&sums) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(means.kept))
+}
+
+/// The groups' means as they close, in time order.
+#[derive(Default)]
+struct Groups {
+    /// The first [`MAX_ROWS`].
+    kept: Vec<Sample>,
+    /// The last group's `CAST(AVG(ts) AS INTEGER)`.
+    last: Option<i64>,
+}
+
+impl Groups {
+    /// Adds a closed group; false when SQLite's answer would differ from the pass's (a NULL
+    /// mean, or the sort by mean time not keeping time order).
+    fn push(&mut self, [ts, p2pool, xvb]: &[SqlSum; 3]) -> bool {
+        let (Some(ts), Some(p2pool), Some(xvb)) = (ts.avg(), p2pool.avg(), xvb.avg()) else {
+            return false;
+        };
+        let x = real_to_i64(ts);
+        if self.last.is_some_and(|last| x <= last) {
+            return false;
+        }
+        self.last = Some(x);
+        if self.kept.len() < MAX_ROWS as usize {
+            self.kept.push(Sample {
+                x: u64::try_from(x).unwrap_or(0),
+                p2pool,
+                xvb,
+            });
+        }
+        true
+    }
+}
+
+/// SQLite's `sum()`/`avg()` accumulator (`SumCtx`, `sumStep`, `avgFinalize` in the bundled
+/// sqlite3.c, 3.54), step for step: integers summed exactly until the sum overflows, any real
+/// value (or the overflow) switching to Kahan-Babuska-Neumaier summation in doubles.
+#[derive(Debug, Clone, Copy, Default)]
+struct SqlSum {
+    r_sum: f64,
+    r_err: f64,
+    i_sum: i64,
+    cnt: i64,
+    approx: bool,
+}
+
+/// 2^52: integers from here on are added as two doubles (`kahanBabuskaNeumaierStepInt64`).
+const KBN_BIG: i64 = 4_503_599_627_370_496;
+
+// Conversions between i64 and f64 below are SQLite's C casts, rounding included.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+impl SqlSum {
+    /// `kahanBabuskaNeumaierStep`.
+    fn step(&mut self, r: f64) {
+        let s = self.r_sum;
+        let t = s + r;
+        if s.abs() > r.abs() {
+            self.r_err += (s - t) + r;
+        } else {
+            self.r_err += (r - t) + s;
+        }
+        self.r_sum = t;
+    }
+
+    /// `kahanBabuskaNeumaierStepInt64`.
+    fn step_integer(&mut self, v: i64) {
+        if v <= -KBN_BIG || v >= KBN_BIG {
+            let small = v % 16_384;
+            self.step((v - small) as f64);
+            self.step(small as f64);
+        } else {
+            self.step(v as f64);
+        }
+    }
+
+    /// `kahanBabuskaNeumaierInit`, from the exact sum so far.
+    fn start_approx(&mut self) {
+        let v = self.i_sum;
+        if v <= -KBN_BIG || v >= KBN_BIG {
+            let small = v % 16_384;
+            self.r_sum = (v - small) as f64;
+            self.r_err = small as f64;
+        } else {
+            self.r_sum = v as f64;
+            self.r_err = 0.0;
+        }
+        self.approx = true;
+    }
+
+    /// `sumStep` for an INTEGER value.
+    fn add_integer(&mut self, v: i64) {
+        self.cnt += 1;
+        if self.approx {
+            self.step_integer(v);
+        } else if let Some(sum) = self.i_sum.checked_add(v) {
+            self.i_sum = sum;
+        } else {
+            self.start_approx();
+            self.step_integer(v);
+        }
+    }
+
+    /// `sumStep` for a REAL value.
+    fn add_real(&mut self, v: f64) {
+        self.cnt += 1;
+        if !self.approx {
+            self.start_approx();
+        }
+        self.step(v);
+    }
+
+    /// `avgFinalize`: `None` for NULL (no values, or a NaN mean, which SQLite stores as NULL).
+    fn avg(&self) -> Option<f64> {
+        if self.cnt == 0 {
+            return None;
+        }
+        let sum = if self.approx {
+            // `sqlite3IsOverflow`: an infinite or NaN error term is left out.
+            if self.r_err.is_finite() {
+                self.r_sum + self.r_err
+            } else {
+                self.r_sum
+            }
+        } else {
+            self.i_sum as f64
+        };
+        Some(sum / self.cnt as f64).filter(|m| !m.is_nan())
+    }
+}
+
+/// `CAST(r AS INTEGER)` (`sqlite3RealToI64`): truncated toward zero, saturated at the ends.
+#[allow(clippy::cast_possible_truncation)]
+fn real_to_i64(r: f64) -> i64 {
+    if r < -9_223_372_036_854_774_784.0 {
+        i64::MIN
+    } else if r > 9_223_372_036_854_774_784.0 {
+        i64::MAX
+    } else {
+        r as i64
+    }
+}
+
 /// Deletes at most [`PRUNE_BATCH`] rows older than the retention, per table.
 fn prune(conn: &Connection, now_ms: u64) -> rusqlite::Result<()> {
     // Statements cached on the connection: parsing and planning them was most of a write.
@@ -573,36 +776,37 @@ impl HistoryReader {
     /// The oldest sample's time, epoch ms (`None` for an empty history).
     pub fn oldest_ms(&self) -> Result<Option<u64>, HistoryError> {
         self.with("read the oldest sample", |c| {
-            c.query_row("SELECT MIN(ts) FROM samples", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
+            // Cached: parsing the statement on every chart was about 2 % of a swarm's CPU.
+            c.prepare_cached("SELECT MIN(ts) FROM samples")?
+                .query_row([], |r| r.get::<_, Option<i64>>(0))
         })
         .map(|v| v.and_then(|v| u64::try_from(v).ok()))
     }
 
-    /// The bucket means of the samples in `window`, oldest first, at most [`MAX_ROWS`].
+    /// The bucket means of the samples in `window`, oldest first, at most [`MAX_ROWS`]: what
+    /// [`GROUPED`] answers, to the bit, computed in one ordered pass over the rows
+    /// ([`bucket_means`]); the rare rows that pass does not mirror are left to [`GROUPED`].
     pub fn samples(&self, window: &Window) -> Result<Vec<Sample>, HistoryError> {
         self.with("read samples", |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT CAST(AVG(ts) AS INTEGER), AVG(p2pool), AVG(xvb) FROM samples \
-                 WHERE ts BETWEEN ?1 AND ?2 GROUP BY ts / ?3 ORDER BY 1 LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    ms(window.from_ms),
-                    ms(window.to_ms),
-                    ms(window.bucket_ms.max(1)),
-                    MAX_ROWS
-                ],
-                |r| {
-                    Ok(Sample {
-                        x: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                        p2pool: r.get(1)?,
-                        xvb: r.get(2)?,
-                    })
-                },
-            )?;
-            rows.collect()
+            let (from, to, width) = (
+                ms(window.from_ms),
+                ms(window.to_ms),
+                ms(window.bucket_ms.max(1)),
+            );
+            match bucket_means(c, from, to, width)? {
+                Some(means) => Ok(means),
+                None => {
+                    let mut stmt = c.prepare_cached(GROUPED)?;
+                    let rows = stmt.query_map(params![from, to, width, MAX_ROWS], |r| {
+                        Ok(Sample {
+                            x: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                            p2pool: r.get(1)?,
+                            xvb: r.get(2)?,
+                        })
+                    })?;
+                    rows.collect()
+                }
+            }
         })
     }
 
@@ -651,6 +855,8 @@ impl HistoryReader {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn sample(x: u64) -> Sample {
@@ -894,5 +1100,251 @@ mod tests {
         writer.sample(sample(x + 1));
         writer.flush();
         assert!(reader.healthy(), "healthy again once a write lands");
+    }
+
+    /// The chart's query before the one-pass [`bucket_means`]: what `samples` must still answer,
+    /// to the bit (a copy, so a change to [`GROUPED`] cannot change the reference).
+    const GROUPED_BEFORE: &str = "SELECT CAST(AVG(ts) AS INTEGER), AVG(p2pool), AVG(xvb) \
+         FROM samples WHERE ts BETWEEN ?1 AND ?2 GROUP BY ts / ?3 ORDER BY 1 LIMIT ?4";
+
+    fn grouped_before(conn: &Connection, window: &Window) -> rusqlite::Result<Vec<Sample>> {
+        let mut stmt = conn.prepare(GROUPED_BEFORE)?;
+        let rows = stmt.query_map(
+            params![
+                ms(window.from_ms),
+                ms(window.to_ms),
+                ms(window.bucket_ms.max(1)),
+                MAX_ROWS
+            ],
+            |r| {
+                Ok(Sample {
+                    x: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    p2pool: r.get(1)?,
+                    xvb: r.get(2)?,
+                })
+            },
+        )?;
+        rows.collect()
+    }
+
+    /// Samples as bits: `-0.0` is not `0.0`, and NaN would equal itself.
+    fn bits(rows: &[Sample]) -> Vec<(u64, u64, u64)> {
+        rows.iter()
+            .map(|s| (s.x, s.p2pool.to_bits(), s.xvb.to_bits()))
+            .collect()
+    }
+
+    /// A value for a REAL column, as it may be bound: the writer binds `f64`; integers and text
+    /// stand for a database written by other hands (REAL affinity turns `7` and `"12.5"` into
+    /// reals, `"abc"` stays text).
+    #[derive(Debug, Clone)]
+    enum Cell {
+        Real(f64),
+        Integer(i64),
+        Text(&'static str),
+    }
+
+    impl rusqlite::ToSql for Cell {
+        fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+            match self {
+                Cell::Real(v) => v.to_sql(),
+                Cell::Integer(v) => v.to_sql(),
+                Cell::Text(v) => v.to_sql(),
+            }
+        }
+    }
+
+    /// Hashrates and cancelling magnitudes, finite (no mean SQLite would answer as NULL).
+    fn ordinary_cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            4 => (0.0..1e7f64).prop_map(Cell::Real),
+            2 => (-1e7..1e7f64).prop_map(Cell::Real),
+            2 => prop::sample::select(vec![
+                0.0, -0.0, 0.1, 1.0, 3.0e-300, 1e16, -1e16, 1e300, -1e300, 4_503_599_627_370_497.0
+            ])
+            .prop_map(Cell::Real),
+            1 => any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(Cell::Real),
+            2 => (-1_000_000i64..1_000_000).prop_map(Cell::Integer),
+        ]
+    }
+
+    /// Anything SQLite stores in a REAL column (NaN is bound as NULL, which NOT NULL refuses).
+    fn any_cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            6 => ordinary_cell(),
+            1 => any::<f64>().prop_filter("NaN is NULL", |v| !v.is_nan()).prop_map(Cell::Real),
+            1 => prop::sample::select(vec![f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN])
+                .prop_map(Cell::Real),
+            1 => any::<i64>().prop_map(Cell::Integer),
+            1 => prop::sample::select(vec!["12.5", "7", "abc", ""]).prop_map(Cell::Text),
+        ]
+    }
+
+    /// One history and one window to draw.
+    #[derive(Debug, Clone)]
+    struct Case {
+        /// Row times are `base` plus these (duplicates replace, as the writer's insert does).
+        base: i64,
+        rows: Vec<(i64, Cell, Cell)>,
+        /// A dense run of rows: (first offset, rows, step), enough for [`MAX_ROWS`] buckets.
+        run: Option<(i64, i64, i64)>,
+        /// Offsets from `base` (clamped at 0), and the bucket width.
+        from: i64,
+        to: i64,
+        bucket_ms: u64,
+        /// Only rows a real history holds: the pass must answer without SQLite's help.
+        ordinary: bool,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        let bucket = prop_oneof![
+            3 => 1u64..4,
+            3 => 1u64..5_000,
+            1 => 1u64 << 40..1u64 << 62,
+            1 => Just(u64::MAX),
+        ];
+        let ordinary = (
+            prop::sample::select(vec![0i64, 1_700_000_000_000, 1 << 50]),
+            prop::collection::vec((0i64..5_000, ordinary_cell(), ordinary_cell()), 0..200),
+            prop::option::weighted(0.3, (0i64..100, 0i64..2_600, 1i64..3)),
+            -100i64..5_500,
+            -100i64..5_500,
+            bucket.clone(),
+        )
+            .prop_map(|(base, rows, run, from, to, bucket_ms)| Case {
+                base,
+                rows,
+                run,
+                from,
+                to,
+                bucket_ms,
+                ordinary: true,
+            });
+        // Times up to i64::MAX (sums that overflow, means that round together) and any value.
+        let extreme = (
+            prop::sample::select(vec![0i64, 1 << 53, i64::MAX - 6_000]),
+            prop::collection::vec((0i64..6_000, any_cell(), any_cell()), 0..200),
+            prop::option::weighted(0.2, (0i64..100, 0i64..2_600, 1i64..3)),
+            -100i64..6_500,
+            prop_oneof![-100i64..6_500, Just(i64::MAX)],
+            bucket,
+        )
+            .prop_map(|(base, rows, run, from, to, bucket_ms)| Case {
+                base,
+                rows,
+                run,
+                from,
+                to,
+                bucket_ms,
+                ordinary: false,
+            });
+        // More buckets than [`MAX_ROWS`] in the window: the limit cuts.
+        let past_the_limit = (
+            prop::sample::select(vec![0i64, 1_700_000_000_000, 1 << 50]),
+            prop::collection::vec((0i64..5_000, ordinary_cell(), ordinary_cell()), 0..50),
+            (0i64..100, 2_001i64..2_600, 1i64..3),
+            1u64..3,
+        )
+            .prop_map(|(base, rows, run, bucket_ms)| Case {
+                base,
+                rows,
+                run: Some(run),
+                from: -100,
+                to: 5_500,
+                bucket_ms,
+                ordinary: true,
+            });
+        prop_oneof![3 => ordinary, 1 => past_the_limit, 1 => extreme]
+    }
+
+    fn offset(base: i64, by: i64) -> u64 {
+        u64::try_from(base.saturating_add(by).max(0)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The one-pass bucket means equal the GROUP BY query they replace, to the bit: ties,
+        /// `-0.0`, integers in a REAL column, sums that need compensation or overflow, windows
+        /// past [`MAX_ROWS`] buckets; and the pass itself (not the fall-back to SQL) answers
+        /// whenever the rows are what a real history holds.
+        #[test]
+        fn the_bucket_means_equal_sqlites_group_by_to_the_bit(case in case()) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut conn = init(&dir.path().join(FILE_NAME)).unwrap();
+            let tx = conn.transaction().unwrap();
+            {
+                let mut insert = tx
+                    .prepare("INSERT OR REPLACE INTO samples (ts, p2pool, xvb) VALUES (?1, ?2, ?3)")
+                    .unwrap();
+                for (at, p2pool, xvb) in &case.rows {
+                    insert.execute(params![case.base.saturating_add(*at), p2pool, xvb]).unwrap();
+                }
+                if let Some((first, n, step)) = case.run {
+                    for i in 0..n {
+                        // Hashrates with fractions, and some whole.
+                        #[allow(clippy::cast_precision_loss)]
+                        let (p2pool, xvb) = ((i * 7_919 % 10_007) as f64 / 3.0, (i % 5) as f64);
+                        insert
+                            .execute(params![case.base.saturating_add(first + i * step), p2pool, xvb])
+                            .unwrap();
+                    }
+                }
+            }
+            tx.commit().unwrap();
+            let window = Window {
+                from_ms: offset(case.base, case.from),
+                to_ms: if case.to == i64::MAX { u64::MAX } else { offset(case.base, case.to) },
+                bucket_ms: case.bucket_ms,
+            };
+            let expected = grouped_before(&conn, &window);
+            let pass = bucket_means(
+                &conn,
+                ms(window.from_ms),
+                ms(window.to_ms),
+                ms(window.bucket_ms.max(1)),
+            )
+            .unwrap();
+            match (&pass, &expected) {
+                (Some(pass), Ok(expected)) => prop_assert_eq!(bits(pass), bits(expected)),
+                (Some(_), Err(e)) => prop_assert!(false, "the pass answered where SQL failed: {e}"),
+                (None, _) => prop_assert!(!case.ordinary, "a real history fell back to SQL"),
+            }
+            let read = HistoryReader::at(dir.path()).samples(&window);
+            match (read, expected) {
+                (Ok(read), Ok(expected)) => prop_assert_eq!(bits(&read), bits(&expected)),
+                (Err(HistoryError::Sqlite { source, .. }), Err(e)) => {
+                    prop_assert_eq!(source.to_string(), e.to_string());
+                }
+                (read, expected) => prop_assert!(false, "{read:?} against {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_chart_reads_a_range_of_the_table_with_no_temporary_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = init(&dir.path().join(FILE_NAME)).unwrap();
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows = stmt
+                .query_map(params![0, 1, 1, 1], |r| r.get::<_, String>(3))
+                .unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let scan = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SCAN}"))
+            .unwrap()
+            .query_map(params![0, 1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(scan.contains("INTEGER PRIMARY KEY"), "{scan}");
+        assert!(!scan.contains("TEMP B-TREE"), "{scan}");
+        // What the pass saves: the query it replaces builds two.
+        let grouped = plan(GROUPED);
+        assert!(grouped.contains("TEMP B-TREE FOR GROUP BY"), "{grouped}");
+        assert!(grouped.contains("TEMP B-TREE FOR ORDER BY"), "{grouped}");
     }
 }
