@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::bench::{bench_day, bench_floor, bench_swarm, granularity};
 use crate::soak::soak_with_progress;
-use crate::swarm::{run_seed_with_tick, swarm_from};
+use crate::swarm::{run_seed_stepped, swarm_from};
 use crate::timeline::timeline_html;
 
 /// Why a command could not do its job (a failing seed is not an error: it is the result).
@@ -88,6 +88,10 @@ pub struct SwarmArgs {
     /// Which log lines `--log` keeps (a `RUST_LOG`-style filter).
     #[arg(long, default_value = crate::replay_log::DEFAULT_FILTER, requires = "log")]
     pub log_filter: String,
+    /// With `--replay`: tick every host on every step, even when nothing would run on it (the
+    /// trace hash must be the same as without: a check of the idle-tick skip).
+    #[arg(long, requires = "replay")]
+    pub no_idle_skip: bool,
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), CliError> {
@@ -111,11 +115,11 @@ pub fn run_swarm(args: &SwarmArgs) -> Result<bool, CliError> {
             crate::replay_log::install(path, &args.log_filter)?;
         }
         let tick = Duration::from_millis(args.tick_ms.max(1));
-        let (ok, trace) = match run_seed_with_tick(seed, args.hours, tick) {
+        let (ok, trace) = match run_seed_stepped(seed, args.hours, tick, !args.no_idle_skip) {
             Ok((summary, trace)) => {
                 println!(
-                    "seed {seed}: passed — {} steps, {} faults, {} docker calls, {} rejects, trace hash {:016x}",
-                    summary.steps, summary.faults, summary.docker_calls, summary.rejects, summary.trace_hash
+                    "seed {seed}: passed — {} steps, {} faults, {} docker calls, {} rejects, trace hash {:016x} ({} idle host ticks skipped)",
+                    summary.steps, summary.faults, summary.docker_calls, summary.rejects, summary.trace_hash, summary.idle_ticks_skipped
                 );
                 (true, trace)
             }

@@ -33,6 +33,8 @@ pub struct RunSummary {
     pub events: usize,
     /// Hash of the trace (equal for every run of the seed).
     pub trace_hash: u64,
+    /// Host ticks that only moved a clock (the same trace either way: [`run_seed_stepped`]).
+    pub idle_ticks_skipped: u64,
 }
 
 fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -77,8 +79,22 @@ pub fn run_seed_with_tick(
     hours: f64,
     tick: Duration,
 ) -> Result<(RunSummary, Trace), Failure> {
+    run_seed_stepped(seed, hours, tick, true)
+}
+
+/// [`run_seed_with_tick`], choosing whether hosts' idle ticks only move their clocks
+/// ([`WorldBuilder::skip_idle_ticks`](crate::world::WorldBuilder::skip_idle_ticks)): the trace
+/// must be the same either way.
+pub fn run_seed_stepped(
+    seed: u64,
+    hours: f64,
+    tick: Duration,
+    skip_idle_ticks: bool,
+) -> Result<(RunSummary, Trace), Failure> {
     let schedule = Schedule::generate(seed, hours);
-    let attempt = catch_unwind(AssertUnwindSafe(|| run_schedule(&schedule, tick)));
+    let attempt = catch_unwind(AssertUnwindSafe(|| {
+        run_schedule(&schedule, tick, skip_idle_ticks)
+    }));
     let result = match attempt {
         Ok(result) => result,
         Err(panic) => {
@@ -104,8 +120,16 @@ pub fn run_seed_with_tick(
     })
 }
 
-fn run_schedule(schedule: &Schedule, tick: Duration) -> Result<(RunSummary, Trace), Failure> {
-    let mut world = schedule.builder().tick(tick).build();
+fn run_schedule(
+    schedule: &Schedule,
+    tick: Duration,
+    skip_idle_ticks: bool,
+) -> Result<(RunSummary, Trace), Failure> {
+    let mut world = schedule
+        .builder()
+        .tick(tick)
+        .skip_idle_ticks(skip_idle_ticks)
+        .build();
     for (at, action) in &schedule.actions {
         let now = world.elapsed();
         if *at > now {
@@ -135,6 +159,7 @@ fn run_schedule(schedule: &Schedule, tick: Duration) -> Result<(RunSummary, Trac
             .count(),
         events: trace.len(),
         trace_hash: trace.hash(),
+        idle_ticks_skipped: world.idle_ticks_skipped(),
     };
     Ok((summary, trace))
 }

@@ -120,3 +120,113 @@ fn the_order_of_tasks_woken_in_one_step_does_not_depend_on_earlier_ticks() {
         "the order depended on earlier ticks: {orders:?}"
     );
 }
+
+/// A host's tick in which nothing would run only moves its clock (the patched tokio and turmoil,
+/// third_party/tokio/PITHEAD-PATCH.md). That must change nothing a run does: the same seeds,
+/// with every host ticked on every step, give the same trace; and most host ticks were skipped,
+/// or the skip is not what makes the swarm fast.
+#[test]
+fn skipping_idle_host_ticks_changes_no_trace() {
+    use pithead_sim::swarm::{run_seed_stepped, DEFAULT_TICK};
+    // Seed 94's task order once depended on how many scheduler ticks came before.
+    for (seed, hours, tick) in [
+        (0, 3.0, DEFAULT_TICK),
+        (94, 3.0, DEFAULT_TICK),
+        (5, 0.5, Duration::from_millis(100)),
+    ] {
+        let (skipping, skipped_trace) = run_seed_stepped(seed, hours, tick, true).unwrap();
+        let (ticking, ticked_trace) = run_seed_stepped(seed, hours, tick, false).unwrap();
+        assert_eq!(
+            skipped_trace.to_string(),
+            ticked_trace.to_string(),
+            "seed {seed}"
+        );
+        assert_eq!(skipping.trace_hash, ticking.trace_hash, "seed {seed}");
+        assert_eq!(ticking.idle_ticks_skipped, 0);
+        // Two hosts or more run on every step.
+        assert!(
+            skipping.idle_ticks_skipped > skipping.steps,
+            "seed {seed}: only {} of {} steps' host ticks skipped",
+            skipping.idle_ticks_skipped,
+            skipping.steps
+        );
+    }
+}
+
+/// Timers land on the same virtual instant whether or not the ticks around them are skipped:
+/// deadlines inside a tick, on a tick's end, and many ticks away, on a host that does nothing
+/// else, and a second host whose message wakes it mid-sleep.
+#[test]
+fn a_skipped_idle_tick_moves_no_timer() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::Instant;
+
+    let run = |skip: bool| {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut sim = turmoil::Builder::new()
+            .tick_duration(Duration::from_secs(1))
+            .simulation_duration(Duration::from_secs(300))
+            .skip_idle_ticks(skip)
+            .build();
+        let sleeper_seen = seen.clone();
+        sim.host("sleeper", move || {
+            let seen = sleeper_seen.clone();
+            async move {
+                let start = Instant::now();
+                let listener = turmoil::net::TcpListener::bind("0.0.0.0:7").await?;
+                for ms in [1_500u64, 1_000, 250, 7_000, 30_000, 999, 1] {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    seen.lock().unwrap().push(("sleeper", start.elapsed()));
+                }
+                let (mut stream, _) = listener.accept().await?;
+                let mut byte = [0u8; 1];
+                stream.read_exact(&mut byte).await?;
+                seen.lock()
+                    .unwrap()
+                    .push(("woken by the network", start.elapsed()));
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+        let client_seen = seen.clone();
+        sim.client("caller", async move {
+            let start = Instant::now();
+            tokio::time::sleep(Duration::from_millis(55_500)).await;
+            let mut stream = turmoil::net::TcpStream::connect("sleeper:7").await?;
+            stream.write_all(b"x").await?;
+            client_seen
+                .lock()
+                .unwrap()
+                .push(("caller", start.elapsed()));
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        });
+        sim.run().unwrap();
+        let skipped = sim.idle_ticks_skipped();
+        let seen = seen.lock().unwrap().clone();
+        (seen, skipped)
+    };
+    let (skipping, skipped) = run(true);
+    let (ticking, none) = run(false);
+    assert_eq!(skipping, ticking);
+    // Timers fire at their own millisecond inside a tick, skipped ticks or not; the network
+    // moves at tick boundaries.
+    let ms = Duration::from_millis;
+    assert_eq!(
+        skipping,
+        [
+            ("sleeper", ms(1_500)),
+            ("sleeper", ms(2_500)),
+            ("sleeper", ms(2_750)),
+            ("sleeper", ms(9_750)),
+            ("sleeper", ms(39_750)),
+            ("sleeper", ms(40_749)),
+            ("sleeper", ms(40_750)),
+            ("caller", ms(56_000)),
+            ("woken by the network", ms(57_000)),
+        ]
+    );
+    assert_eq!(none, 0);
+    assert!(skipped > 50, "only {skipped} idle ticks skipped");
+}

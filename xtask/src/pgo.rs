@@ -122,16 +122,19 @@ fn is_current(built: &Path, from: &Path) -> bool {
     matches!((modified(built), modified(from)), (Some(built), Some(from)) if built >= from)
 }
 
+/// `cargo` arguments that build the simulation's binary in release mode.
+const SIM_BUILD: [&str; 7] = [
+    "build",
+    "--release",
+    "--quiet",
+    "-p",
+    "pithead-sim",
+    "--bin",
+    "pithead-sim",
+];
+
 fn release_binary(target: &Path) -> anyhow::Result<PathBuf> {
-    crate::cargo(&[
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "pithead-sim",
-        "--bin",
-        "pithead-sim",
-    ])?;
+    crate::cargo(&SIM_BUILD)?;
     Ok(binary_in(target))
 }
 
@@ -144,20 +147,15 @@ fn binary_in(target_dir: &Path) -> PathBuf {
 /// plain release tree from being rebuilt back and forth.
 fn build(target_dir: &Path, rustflags: &str) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // These binaries only ever run on the machine that built them (they live under `target/`,
+    // and nothing ships them), so they may use every instruction this CPU has.
+    let rustflags = format!("{rustflags} -Ctarget-cpu=native");
     let flags = match std::env::var("RUSTFLAGS") {
         Ok(existing) if !existing.trim().is_empty() => format!("{existing} {rustflags}"),
-        _ => rustflags.to_owned(),
+        _ => rustflags.clone(),
     };
     let status = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "pithead-sim",
-            "--bin",
-            "pithead-sim",
-        ])
+        .args(SIM_BUILD)
         .env("CARGO_TARGET_DIR", target_dir)
         .env("RUSTFLAGS", &flags)
         .status()

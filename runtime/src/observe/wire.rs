@@ -13,6 +13,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 /// Why a body is not the document a parser expects.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +56,23 @@ impl WireError {
 }
 
 /// Decodes one JSON document into `T`.
+///
+/// A well-formed document is decoded without tracking the path: the tracker allocates every key
+/// it passes, which was most of a reply's decoding cost. Only a document that fails is decoded
+/// again, with the tracker, to name the field; decoding is deterministic, so the second pass
+/// fails the same way.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Object::<T>::deserialize(&mut de).and_then(|Object(value)| de.end().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(fast) => Err(parse_tracked::<T>(bytes)
+            .err()
+            .unwrap_or(WireError::Syntax(fast))),
+    }
+}
+
+/// [`parse`] with the field path tracked, for the message of a document that failed.
+fn parse_tracked<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let Object(value) = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         if e.inner().is_syntax() || e.inner().is_eof() {

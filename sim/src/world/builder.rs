@@ -52,6 +52,7 @@ pub struct WorldBuilder {
     monero: MoneroMode,
     tari: Option<TariMode>,
     tick: Duration,
+    skip_idle_ticks: bool,
     epoch: Duration,
     probe_every: Option<Duration>,
     containers: Option<Vec<(String, bool)>>,
@@ -84,6 +85,7 @@ impl WorldBuilder {
             monero: MoneroMode::Synced { height: 3_300_000 },
             tari: Some(TariMode::Synced { height: 90_000 }),
             tick: Duration::from_secs(1),
+            skip_idle_ticks: true,
             epoch: DEFAULT_EPOCH,
             probe_every: Some(Duration::from_secs(300)),
             containers: None,
@@ -138,6 +140,14 @@ impl WorldBuilder {
     /// Virtual time per simulation step (default 1 s).
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick;
+        self
+    }
+
+    /// Whether a host's step in which nothing would run only moves its clock (default: yes;
+    /// the patched turmoil and tokio, `third_party/tokio/PITHEAD-PATCH.md`). The trace is the
+    /// same either way: off is for checking that.
+    pub fn skip_idle_ticks(mut self, skip: bool) -> Self {
+        self.skip_idle_ticks = skip;
         self
     }
 
@@ -200,6 +210,7 @@ impl WorldBuilder {
             .rng_seed(self.seed)
             .epoch(UNIX_EPOCH + self.epoch)
             .tick_duration(self.tick)
+            .skip_idle_ticks(self.skip_idle_ticks)
             .simulation_duration(Duration::from_secs(400 * 86_400))
             // Long holds queue many SYNs (every cycle dials again); turmoil panics when a
             // listener's backlog exceeds this, where a real kernel would just drop them.

@@ -133,6 +133,12 @@ impl World {
         self.sim.elapsed()
     }
 
+    /// Host ticks that only moved a clock ([`WorldBuilder::skip_idle_ticks`]), of
+    /// [`World::steps`] × the hosts running.
+    pub fn idle_ticks_skipped(&self) -> u64 {
+        self.sim.idle_ticks_skipped()
+    }
+
     /// Simulation steps taken.
     pub fn steps(&self) -> u64 {
         self.steps

@@ -155,6 +155,14 @@ impl Builder {
         self
     }
 
+    /// Pithead patch (PITHEAD-PATCH.md): whether a host's tick in which nothing would run only
+    /// moves its clock (default: yes). Traces are the same either way; turning it off is for
+    /// checking exactly that.
+    pub fn skip_idle_ticks(&mut self, value: bool) -> &mut Self {
+        self.config.skip_idle_ticks = value;
+        self
+    }
+
     /// Enables the tokio I/O driver.
     pub fn enable_tokio_io(&mut self) -> &mut Self {
         self.config.enable_tokio_io = true;

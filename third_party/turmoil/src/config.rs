@@ -43,6 +43,9 @@ pub(crate) struct Config {
     /// Enables tokio IO driver
     pub(crate) enable_tokio_io: bool,
 
+    /// Pithead patch: hosts' idle ticks only move their clocks (see `Rt::tick`).
+    pub(crate) skip_idle_ticks: bool,
+
     /// Enables running of host/client code in random order at each
     /// simulation step
     pub(crate) random_node_order: bool,
@@ -102,6 +105,7 @@ impl Default for Config {
             tcp_capacity: 64,
             udp_capacity: 64,
             enable_tokio_io: false,
+            skip_idle_ticks: true,
             random_node_order: false,
             #[cfg(feature = "unstable-fs")]
             fs: FsConfig::default(),

@@ -173,6 +173,12 @@
 //!     https://docs.rs/tokio/latest/tokio/runtime/struct.Builder.html#method.unhandled_panic
 //! [unstable features]: https://docs.rs/tokio/latest/tokio/#unstable-features
 
+/// Pithead patch (PITHEAD-PATCH.md): the simulation's maps hash with Fx instead of SipHash.
+/// Their keys (addresses, ports, socket pairs) come from the simulation itself, so SipHash's
+/// flooding resistance buys nothing, and hashing them was ~2% of a swarm. Iteration order is
+/// insertion order with any hasher, so nothing the simulation does depends on this.
+pub(crate) type IndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
+
 #[cfg(doctest)]
 mod readme;
 

@@ -40,6 +40,9 @@ pub struct Config {
     /// Only used if the `tokio_unstable` cfg flag is set.
     #[cfg_attr(not(tokio_unstable), expect(dead_code))]
     pub rng: Option<SmallRng>,
+
+    /// Pithead patch: a tick in which nothing would run only moves the clock.
+    pub skip_idle_ticks: bool,
 }
 
 /// Per host simulated runtime.
@@ -66,6 +69,9 @@ pub struct Rt<'a> {
 
     /// Runtime configuration.
     config: Config,
+
+    /// Pithead patch: ticks that only moved the clock.
+    idle_ticks_skipped: u64,
 }
 
 impl<'a> Rt<'a> {
@@ -84,6 +90,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            idle_ticks_skipped: 0,
         }
     }
 
@@ -104,6 +111,7 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            idle_ticks_skipped: 0,
         }
     }
 
@@ -118,6 +126,7 @@ impl<'a> Rt<'a> {
             nodename: String::new().into(),
             handle: None,
             config,
+            idle_ticks_skipped: 0,
         }
     }
 
@@ -127,6 +136,10 @@ impl<'a> Rt<'a> {
 
     fn is_host(&self) -> bool {
         matches!(self.kind, Kind::Host { .. })
+    }
+
+    pub(crate) fn idle_ticks_skipped(&self) -> u64 {
+        self.idle_ticks_skipped
     }
 
     pub(crate) fn is_software_running(&self) -> bool {
@@ -161,13 +174,19 @@ impl<'a> Rt<'a> {
     // that caused failure. Subsequent calls do not return the error as it is
     // expected to fail the simulation.
     pub(crate) fn tick(&mut self, duration: Duration) -> Result<bool> {
-        self.tokio.block_on(async {
-            self.local
-                .run_until(async {
-                    sleep(duration).await;
-                })
-                .await
-        });
+        // Pithead patch (PITHEAD-PATCH.md): a tick in which nothing would run only moves the
+        // clock; the patched tokio does that, and leaves its state as the call below would.
+        if self.config.skip_idle_ticks && self.tokio.pithead_skip_idle_tick(&self.local, duration) {
+            self.idle_ticks_skipped += 1;
+        } else {
+            self.tokio.block_on(async {
+                self.local
+                    .run_until(async {
+                        sleep(duration).await;
+                    })
+                    .await
+            });
+        }
 
         // pull for software completion
         match &self.handle {

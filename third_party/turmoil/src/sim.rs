@@ -6,7 +6,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use indexmap::IndexMap;
+use crate::IndexMap;
 use tokio::time::Duration;
 use tracing::Level;
 
@@ -48,7 +48,7 @@ impl<'a> Sim<'a> {
         Self {
             config,
             world: RefCell::new(world),
-            rts: IndexMap::new(),
+            rts: IndexMap::default(),
             since_epoch,
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
@@ -101,6 +101,7 @@ impl<'a> Sim<'a> {
         let config = rt::Config {
             enable_io: self.config.enable_tokio_io,
             rng: Some(rng),
+            skip_idle_ticks: self.config.skip_idle_ticks,
         };
 
         let rt = World::enter(&self.world, || Rt::client(nodename, client, config));
@@ -146,6 +147,7 @@ impl<'a> Sim<'a> {
         let config = rt::Config {
             enable_io: self.config.enable_tokio_io,
             rng: Some(rng),
+            skip_idle_ticks: self.config.skip_idle_ticks,
         };
 
         let rt = World::enter(&self.world, || Rt::host(nodename, host, config));
@@ -410,6 +412,11 @@ impl<'a> Sim<'a> {
     /// delivering them to their destination if appropriate.
     ///
     /// Returns whether or not all clients have completed.
+    /// Pithead patch: host ticks that only moved a clock (see `Builder::skip_idle_ticks`).
+    pub fn idle_ticks_skipped(&self) -> u64 {
+        self.rts.values().map(Rt::idle_ticks_skipped).sum()
+    }
+
     pub fn step(&mut self) -> Result<bool> {
         tracing::trace!(target: TRACING_TARGET, "step {}", self.steps);
 
