@@ -131,7 +131,10 @@ impl Records {
     }
 
     pub(super) fn after(&self, seq: u64) -> Vec<SinkRequest> {
-        self.kept.iter().filter(|r| r.seq > seq).cloned().collect()
+        // Kept in sequence order: the simulation asks on every step, usually for nothing new,
+        // so find the first newer record instead of walking all of them.
+        let first = self.kept.partition_point(|r| r.seq <= seq);
+        self.kept.range(first..).cloned().collect()
     }
 
     pub(super) fn clear(&mut self) {

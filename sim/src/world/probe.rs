@@ -68,7 +68,7 @@ impl Prober {
             if let (Some(at), Some(every)) = (next, every) {
                 if tokio::time::Instant::now() >= at {
                     let started = turmoil::sim_elapsed().unwrap_or_default();
-                    if let Err(error) = fetch_state(&connector, &url).await {
+                    if let Err(error) = probe_state(&connector, &url).await {
                         let ended = turmoil::sim_elapsed().unwrap_or_default();
                         lock(&self.log).failures.push(ProbeFailure {
                             started,
@@ -93,7 +93,65 @@ impl Prober {
     }
 }
 
+/// The keys every `/api/state` reply carries.
+const KEYS: [&str; 5] = [
+    "syncing",
+    "miner_released",
+    "workers_rejected",
+    "sync",
+    "badges",
+];
+
+/// What the periodic probe checks of a reply: JSON, with every one of [`KEYS`]. Their values
+/// are skipped, not built: a reply with its chart is tens of kilobytes, and building it as a
+/// `serde_json::Value` on every probe was ~2% of a swarm's CPU.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read for their presence only
+struct Probed {
+    syncing: serde::de::IgnoredAny,
+    miner_released: serde::de::IgnoredAny,
+    workers_rejected: serde::de::IgnoredAny,
+    sync: serde::de::IgnoredAny,
+    badges: serde::de::IgnoredAny,
+}
+
+/// The periodic probe: `GET /api/state` answers, as JSON with [`KEYS`].
+async fn probe_state(connector: &TurmoilConnector, url: &str) -> Result<(), String> {
+    check_probed(&get_state(connector, url).await?)
+}
+
+/// [`probe_state`]'s check of a reply's body.
+fn check_probed(body: &[u8]) -> Result<(), String> {
+    // serde's derive would also take an array of five values as the struct's fields.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("not a JSON object".to_owned());
+    }
+    serde_json::from_slice::<Probed>(body)
+        .map(|_| ())
+        .map_err(|e| {
+            if e.is_data() {
+                format!("the reply lacks a key: {e}")
+            } else {
+                format!("not JSON: {e}")
+            }
+        })
+}
+
+/// `GET /api/state`, parsed, with [`KEYS`] (for [`World::fetch_state_json`]).
 async fn fetch_state(connector: &TurmoilConnector, url: &str) -> Result<serde_json::Value, String> {
+    let body = get_state(connector, url).await?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))?;
+    for key in KEYS {
+        if value.get(key).is_none() {
+            return Err(format!("the reply lacks `{key}`"));
+        }
+    }
+    Ok(value)
+}
+
+/// `GET /api/state`'s body, when it answers `2xx`.
+async fn get_state(connector: &TurmoilConnector, url: &str) -> Result<Bytes, String> {
     let req = request(Method::GET, url, http::HeaderMap::new(), Bytes::new())
         .map_err(|e| e.to_string())?;
     let exchange = Exchange {
@@ -106,20 +164,7 @@ async fn fetch_state(connector: &TurmoilConnector, url: &str) -> Result<serde_js
     if !resp.status().is_success() {
         return Err(format!("status {}", resp.status()));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(resp.body()).map_err(|e| format!("not JSON: {e}"))?;
-    for key in [
-        "syncing",
-        "miner_released",
-        "workers_rejected",
-        "sync",
-        "badges",
-    ] {
-        if value.get(key).is_none() {
-            return Err(format!("the reply lacks `{key}`"));
-        }
-    }
-    Ok(value)
+    Ok(resp.into_body())
 }
 
 impl World {
@@ -159,5 +204,27 @@ impl World {
             }
             self.step()?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_probed;
+
+    #[test]
+    fn the_probe_wants_json_with_every_key_and_ignores_the_rest() {
+        let full = r#"{"syncing":true,"miner_released":false,"workers_rejected":null,
+            "sync":{"monero":{"percent":5}},"badges":[],"chart":{"points":[[1,2.5]]}}"#;
+        assert_eq!(check_probed(full.as_bytes()), Ok(()));
+        let lacking =
+            r#"{"syncing":true,"miner_released":false,"workers_rejected":false,"sync":{}}"#;
+        let err = check_probed(lacking.as_bytes()).unwrap_err();
+        assert!(
+            err.contains("lacks a key") && err.contains("badges"),
+            "{err}"
+        );
+        let cut = &full.as_bytes()[..40];
+        assert!(check_probed(cut).unwrap_err().starts_with("not JSON"));
+        assert!(check_probed(b"[1,2,3,4,5]").is_err());
     }
 }
