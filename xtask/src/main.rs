@@ -150,17 +150,10 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 
 /// The simulation is CPU-bound: run its own binary in release, whatever profile xtask has.
 fn sim_binary(command: &str, args: &[String]) -> anyhow::Result<()> {
-    let mut all = vec![
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "pithead-sim",
-        "--bin",
-        "pithead-sim",
-        "--",
-        command,
-    ];
+    // The release build's arguments (`pgo::SIM_BUILD`), run instead of only built.
+    let mut all = vec!["run"];
+    all.extend_from_slice(&pgo::SIM_BUILD[1..]);
+    all.extend(["--", command]);
     all.extend(args.iter().map(String::as_str));
     cargo(&all)
 }

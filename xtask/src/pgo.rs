@@ -123,7 +123,7 @@ fn is_current(built: &Path, from: &Path) -> bool {
 }
 
 /// `cargo` arguments that build the simulation's binary in release mode.
-const SIM_BUILD: [&str; 7] = [
+pub(crate) const SIM_BUILD: [&str; 7] = [
     "build",
     "--release",
     "--quiet",
