@@ -22,7 +22,10 @@
 //! stays `{"mode":"migrating"}`).
 //!
 //! [`FakeTari::without_network_state`] makes the fake answer `GetNetworkState` with
-//! `UNIMPLEMENTED`, like a node that predates the RPC (clients must fall back to `GetTipInfo`).
+//! `UNIMPLEMENTED`, like a node that predates the RPC (clients must fall back to `GetTipInfo`);
+//! [`FakeTari::without_network_metadata`] leaves the metadata out of a ready `GetNetworkState`;
+//! [`FakeTari::deny_tip_info`] answers `GetTipInfo` with `PERMISSION_DENIED`, as a minotari node
+//! left at its default allow-list does.
 
 use std::{
     sync::{
@@ -130,6 +133,11 @@ struct TariState {
     migration: Migration,
     /// `false`: answer `GetNetworkState` with `UNIMPLEMENTED` (a node older than the RPC).
     network_state: bool,
+    /// `false`: `GetNetworkState` leaves out the chain metadata even when ready.
+    network_metadata: bool,
+    /// `false`: answer `GetTipInfo` with `PERMISSION_DENIED`, as minotari does for a method
+    /// its `grpc_server_allow_methods` leaves out (its default list does).
+    tip_info_allowed: bool,
 }
 
 #[derive(Debug)]
@@ -185,6 +193,8 @@ impl FakeTari {
                     last_data,
                     migration: Migration::default(),
                     network_state: true,
+                    network_metadata: true,
+                    tip_info_allowed: true,
                 }),
                 requests: AtomicU64::new(0),
             }),
@@ -204,6 +214,21 @@ impl FakeTari {
     /// RPC. The other calls are unchanged.
     pub fn without_network_state(self) -> Self {
         lock(&self.shared.state).network_state = false;
+        self
+    }
+
+    /// Answer `GetNetworkState` without its chain metadata (readiness and the other fields
+    /// unchanged). minotari always sends it once ready; a client must still not take a missing
+    /// height for 0.
+    pub fn without_network_metadata(self) -> Self {
+        lock(&self.shared.state).network_metadata = false;
+        self
+    }
+
+    /// Answer `GetTipInfo` with `PERMISSION_DENIED`, like a minotari node left at its default
+    /// `grpc_server_allow_methods` (which has `GetNetworkState` served and `GetTipInfo` not).
+    pub fn deny_tip_info(self) -> Self {
+        lock(&self.shared.state).tip_info_allowed = false;
         self
     }
 
@@ -352,9 +377,9 @@ impl BaseNode for FakeTari {
         &self,
         _request: Request<GetNetworkStateRequest>,
     ) -> Result<Response<GetNetworkStateResponse>, Status> {
-        let (supported, migration) = {
+        let (supported, migration, with_metadata) = {
             let st = lock(&self.shared.state);
-            (st.network_state, st.migration)
+            (st.network_state, st.migration, st.network_metadata)
         };
         if !supported {
             self.shared.requests.fetch_add(1, Ordering::Relaxed);
@@ -363,7 +388,11 @@ impl BaseNode for FakeTari {
             ));
         }
         let mode = self.begin_call().await?;
-        Ok(Response::new(network_state(&mode, migration)))
+        let mut reply = network_state(&mode, migration);
+        if !with_metadata {
+            reply.metadata = None;
+        }
+        Ok(Response::new(reply))
     }
 
     async fn get_sync_progress(
@@ -378,6 +407,12 @@ impl BaseNode for FakeTari {
         &self,
         _request: Request<Empty>,
     ) -> Result<Response<TipInfoResponse>, Status> {
+        if !lock(&self.shared.state).tip_info_allowed {
+            self.shared.requests.fetch_add(1, Ordering::Relaxed);
+            return Err(Status::permission_denied(
+                "`GetTipInfo` method not made available",
+            ));
+        }
         let mode = self.begin_call().await?;
         Ok(Response::new(tip_info(&mode)))
     }

@@ -7,7 +7,8 @@
 //!
 //! The fake serves all three RPCs the client calls (`GetNetworkState`, `GetTipInfo`,
 //! `GetSyncProgress`); `without_network_state` makes it a node that predates `GetNetworkState`
-//! (answers `UNIMPLEMENTED`), which the client must fall back from.
+//! (answers `UNIMPLEMENTED`), which the client must fall back from; `deny_tip_info` makes it a
+//! node at minotari's default allow-list, read with `GetNetworkState` alone.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -241,10 +242,113 @@ async fn a_node_without_get_network_state_falls_back_to_tip_info() {
     );
     assert_eq!(fake.requests(), after_first + 2);
 
+    // Syncing at the last read: the progress is still asked alongside.
     fake.set_mode(TariMode::Synced { height: 1_000 });
     let s = c.read().await;
     assert_eq!(s.reading.state, TariNodeState::Listening);
-    assert_eq!(fake.requests(), after_first + 3, "synced: GetTipInfo only");
+    assert_eq!(fake.requests(), after_first + 4);
+    let s = c.read().await;
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!(fake.requests(), after_first + 5, "synced: GetTipInfo only");
+}
+
+#[tokio::test]
+async fn a_ready_node_is_read_with_get_network_state_alone() {
+    // minotari's default allow-list serves GetNetworkState and denies GetTipInfo: a node left at
+    // its defaults must still read as synced, with one call per read.
+    let fake = FakeTari::new(TariMode::Synced { height: 900 }).deny_tip_info();
+    let node = Node::start(&fake, 0);
+    let mut c = client(node.port, Duration::from_secs(5));
+
+    let s = c.read().await;
+    assert!(s.reachable && !s.stale, "{s:?} {:?}", c.last_error());
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!((s.reading.local_height, s.reading.tip_height), (900, 900));
+    assert_eq!(s.percent(), 100);
+    // Not yet known synced: GetSyncProgress went along with GetNetworkState.
+    assert_eq!(fake.requests(), 2, "GetNetworkState and GetSyncProgress");
+    let s = c.read().await;
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!(fake.requests(), 3, "synced: GetNetworkState only");
+
+    // Fallen behind: GetSyncProgress is asked after GetNetworkState, for the tip.
+    fake.set_mode(TariMode::Syncing {
+        local: 300,
+        tip: 1_200,
+    });
+    let s = c.read().await;
+    assert!(s.reachable, "{:?}", c.last_error());
+    assert_eq!(s.reading.state, TariNodeState::Syncing);
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height, s.percent()),
+        (300, 1_200, 25)
+    );
+    assert_eq!(fake.requests(), 5, "GetNetworkState, then GetSyncProgress");
+    let s = c.read().await;
+    assert_eq!(s.percent(), 25);
+    assert_eq!(fake.requests(), 7, "syncing: both, together");
+}
+
+#[tokio::test]
+async fn a_network_state_without_metadata_is_completed_by_tip_info() {
+    let fake = FakeTari::new(TariMode::Synced { height: 900 }).without_network_metadata();
+    let node = Node::start(&fake, 0);
+    let mut c = client(node.port, Duration::from_secs(5));
+    let s = c.read().await;
+    assert!(s.reachable, "{:?}", c.last_error());
+    assert_eq!(s.reading.state, TariNodeState::Listening);
+    assert_eq!(
+        s.reading.local_height, 900,
+        "the height comes from GetTipInfo"
+    );
+    assert_eq!(
+        fake.requests(),
+        3,
+        "GetNetworkState with GetSyncProgress, then GetTipInfo"
+    );
+    c.read().await;
+    assert_eq!(fake.requests(), 5, "synced: GetNetworkState, GetTipInfo");
+
+    // No height anywhere: no reading, never a height of 0 shown as synced.
+    let fake = FakeTari::new(TariMode::Synced { height: 900 })
+        .without_network_metadata()
+        .deny_tip_info();
+    let node = Node::start(&fake, 0);
+    let mut c = client(node.port, Duration::from_secs(5));
+    let s = c.read().await;
+    assert!(!s.reachable, "{s:?}");
+    assert!(
+        matches!(c.last_error(), Some(TariError::Status { .. })),
+        "{:?}",
+        c.last_error()
+    );
+}
+
+#[tokio::test]
+async fn after_a_failed_read_the_progress_goes_along_with_the_state_again() {
+    // Each call of a slow node takes 1 s, and a read may take 1.8 s: only a read that asks
+    // GetNetworkState and GetSyncProgress together (one round trip) answers in time.
+    let (fake, node) = setup(TariMode::Synced { height: 50 });
+    let mut c = client(node.port, Duration::from_millis(1_800));
+    assert!(c.read().await.reachable, "{:?}", c.last_error());
+    assert!(c.read().await.reachable, "{:?}", c.last_error());
+    assert_eq!(
+        fake.requests(),
+        3,
+        "synced: GetNetworkState alone the second time"
+    );
+
+    // Down, then back behind the tip (a restarted node syncs again), slow.
+    fake.set_mode(TariMode::Down);
+    assert!(!c.read().await.reachable);
+    fake.set_mode(TariMode::Syncing { local: 10, tip: 50 });
+    fake.set_mode(TariMode::Slow { secs: 1 });
+    let s = c.read().await;
+    assert!(s.reachable && !s.stale, "{s:?} {:?}", c.last_error());
+    assert_eq!(
+        (s.reading.local_height, s.reading.tip_height, s.percent()),
+        (10, 50, 20)
+    );
 }
 
 #[tokio::test]

@@ -5,8 +5,16 @@
 //!    database `MigrationProgress`) tells a node that is still starting up or migrating. A node
 //!    that predates the RPC answers `UNIMPLEMENTED`; the client then stops asking until a read
 //!    fails (the node may come back upgraded).
-//! 2. `GetTipInfo` — local height, `initial_sync_achieved`, `base_node_state`.
-//! 3. `GetSyncProgress` — the tip height the node is syncing toward (only asked while not synced).
+//!    Its reply also carries the chain metadata (local height), `initial_sync_achieved` and
+//!    `base_node_state`, which minotari reads from the same places as for `GetTipInfo`.
+//! 2. `GetTipInfo` — the same three fields, asked only when `GetNetworkState` did not give them
+//!    (`UNIMPLEMENTED`, another failure, or a reply without metadata). minotari's default
+//!    `grpc_server_allow_methods` denies `GetTipInfo` and not `GetNetworkState`, so a node left
+//!    at its defaults is read with `GetNetworkState` alone.
+//! 3. `GetSyncProgress` — the tip height the node is syncing toward (only while not synced).
+//!    Until a read finds the node synced it is asked together with `GetNetworkState` (one round
+//!    trip per read, two streams on the one HTTP/2 connection); once synced, only if a read finds
+//!    the node behind again.
 //!
 //! A read returns a [`TariReading`] or a typed [`TariError`], nothing else: whether the node is
 //! syncing, its percentage, and what a failed read leaves on display are decided in
@@ -210,6 +218,8 @@ pub struct TariClient {
     channel: Option<Channel>,
     /// `None` until the node answered `GetNetworkState` once; `Some(false)` after `UNIMPLEMENTED`.
     network_state_supported: Option<bool>,
+    /// The last good read found the node synced: its sync progress is not asked up front.
+    synced_last_read: bool,
 }
 
 impl fmt::Debug for TariClient {
@@ -219,6 +229,7 @@ impl fmt::Debug for TariClient {
             .field("timeout", &self.timeout)
             .field("connected", &self.channel.is_some())
             .field("network_state_supported", &self.network_state_supported)
+            .field("synced_last_read", &self.synced_last_read)
             .finish()
     }
 }
@@ -233,6 +244,7 @@ impl TariClient {
             timeout,
             channel: None,
             network_state_supported: None,
+            synced_last_read: false,
         }
     }
 
@@ -260,6 +272,9 @@ impl TariClient {
             self.channel = None;
             // The node may come back as a different version: ask for GetNetworkState again.
             self.network_state_supported = None;
+            // ... and behind (a restarted node syncs again): its next read, on a fresh
+            // connection, asks for the progress up front, as one round trip.
+            self.synced_last_read = false;
         }
         result
     }
@@ -315,47 +330,105 @@ impl TariClient {
     }
 
     async fn call(&mut self, channel: Channel) -> Result<TariReading, TariError> {
-        let mut client = BaseNodeClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
-        let mut network = None;
-        if self.network_state_supported != Some(false) {
-            match client
-                .get_network_state(GetNetworkStateRequest {})
-                .await
-                .map(tonic::Response::into_inner)
-            {
-                Ok(reply) => {
-                    self.network_state_supported = Some(true);
-                    if readiness(&reply).is_some() {
-                        // Not ready: the other RPCs may not answer yet, and need not.
-                        return Ok(derive_reading(Some(&reply), None, None));
-                    }
-                    network = Some(reply);
+        let client = BaseNodeClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let ask_network_state = self.network_state_supported != Some(false);
+        // Until a read finds the node synced, its sync progress is asked in the same round trip
+        // as its state rather than after it: one exchange per read, where two in a row would
+        // double the read's latency and miss a node that answers only briefly.
+        let ask_progress_now = !self.synced_last_read;
+        let state = {
+            let mut client = client.clone();
+            async move {
+                if ask_network_state {
+                    Some(
+                        client
+                            .get_network_state(GetNetworkStateRequest {})
+                            .await
+                            .map(tonic::Response::into_inner),
+                    )
+                } else {
+                    None
                 }
-                Err(status) if status.code() == tonic::Code::Unimplemented => {
-                    self.network_state_supported = Some(false);
-                }
-                Err(status) => match self.map_status(status) {
-                    // Connection-level failures end the read; anything else (a node whose
-                    // GetNetworkState errors while the rest works) falls back to the others.
-                    e @ (TariError::Unreachable { .. }
-                    | TariError::Transport(_)
-                    | TariError::TooLarge { .. }) => return Err(e),
-                    other => {
-                        tracing::debug!(error = %other, "GetNetworkState failed; using GetTipInfo")
-                    }
-                },
             }
+        };
+        let early_progress = {
+            let mut client = client.clone();
+            async move {
+                if ask_progress_now {
+                    Some(
+                        client
+                            .get_sync_progress(Empty {})
+                            .await
+                            .map(tonic::Response::into_inner),
+                    )
+                } else {
+                    None
+                }
+            }
+        };
+        let (state, early_progress) = tokio::join!(state, early_progress);
+
+        let mut network = None;
+        match state {
+            None => {}
+            Some(Ok(reply)) => {
+                self.network_state_supported = Some(true);
+                if readiness(&reply).is_some() {
+                    // Not ready: the other RPCs may not answer yet, and need not.
+                    self.synced_last_read = false;
+                    return Ok(derive_reading(Some(&reply), None, None));
+                }
+                network = Some(reply);
+            }
+            Some(Err(status)) if status.code() == tonic::Code::Unimplemented => {
+                self.network_state_supported = Some(false);
+            }
+            Some(Err(status)) => match self.map_status(status) {
+                // Connection-level failures end the read; anything else (a node whose
+                // GetNetworkState errors while the rest works) falls back to the others.
+                e @ (TariError::Unreachable { .. }
+                | TariError::Transport(_)
+                | TariError::TooLarge { .. }) => return Err(e),
+                other => {
+                    tracing::debug!(error = %other, "GetNetworkState failed; using GetTipInfo")
+                }
+            },
         }
-        let tip = client
-            .get_tip_info(Empty {})
-            .await
-            .map_err(|s| self.map_status(s))?
-            .into_inner();
-        let progress = if tip.initial_sync_achieved {
+        // minotari's GetNetworkState carries GetTipInfo's three fields, read from the same
+        // places (the chain metadata and the state machine's status); a node whose allow-list
+        // leaves out GetTipInfo (its default) still answers it. GetTipInfo is asked only when
+        // GetNetworkState did not give them: a node older than the RPC, or a reply without
+        // chain metadata.
+        let tip = match &network {
+            Some(reply) if reply.metadata.is_some() => None,
+            _ => Some(
+                client
+                    .clone()
+                    .get_tip_info(Empty {})
+                    .await
+                    .map_err(|s| self.map_status(s))?
+                    .into_inner(),
+            ),
+        };
+        let initial_sync_achieved = match (&tip, &network) {
+            (Some(tip), _) => tip.initial_sync_achieved,
+            (None, Some(reply)) => reply.initial_sync_achieved,
+            (None, None) => false,
+        };
+        let progress = if initial_sync_achieved {
             None
         } else {
-            match client.get_sync_progress(Empty {}).await {
-                Ok(reply) => Some(reply.into_inner()),
+            let answer = match early_progress {
+                Some(answer) => answer,
+                // Synced at the last read, syncing now (a node that fell behind): ask now.
+                None => client
+                    .clone()
+                    .get_sync_progress(Empty {})
+                    .await
+                    .map(tonic::Response::into_inner),
+            };
+            match answer {
+                Ok(reply) => Some(reply),
                 Err(status) => match self.map_status(status) {
                     e @ (TariError::Unreachable { .. } | TariError::Transport(_)) => return Err(e),
                     // Syncing with an unknown target reads as 0 %, never a false 100 %.
@@ -366,9 +439,10 @@ impl TariClient {
                 },
             }
         };
+        self.synced_last_read = initial_sync_achieved;
         Ok(derive_reading(
             network.as_ref(),
-            Some(&tip),
+            tip.as_ref(),
             progress.as_ref(),
         ))
     }
