@@ -135,7 +135,6 @@ pub fn granularity(tick: Duration) -> Granularity {
 
 /// One `GET` between two turmoil hosts over the runtime's own HTTP client.
 fn exchange(tick: Duration) -> Option<Duration> {
-    let took: std::sync::Arc<std::sync::Mutex<Option<Duration>>> = std::sync::Arc::default();
     let mut sim = turmoil::Builder::new().tick_duration(tick).build();
     sim.host("server", || async {
         let listener = crate::net::bind(80).await?;
@@ -143,8 +142,7 @@ fn exchange(tick: Duration) -> Option<Duration> {
         pithead_fakes::serve::serve(listener, router).await?;
         Ok(())
     });
-    let out = took.clone();
-    sim.client("client", async move {
+    virtual_time_of(sim, async move {
         let request = pithead_runtime::io::http::request(
             http::Method::GET,
             "http://server:80/",
@@ -155,28 +153,18 @@ fn exchange(tick: Duration) -> Option<Duration> {
             timeout: Duration::from_secs(60),
             limit_bytes: 1024,
         };
-        let start = turmoil::sim_elapsed().unwrap_or_default();
         pithead_runtime::io::http::send(
             &crate::net::TurmoilConnector::default(),
             request,
             &exchange,
         )
         .await?;
-        let end = turmoil::sim_elapsed().unwrap_or_default();
-        *out.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end - start);
         Ok(())
-    });
-    sim.run().ok()?;
-    let measured = *took
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    measured
+    })
 }
 
 /// One read by the runtime's Tari client of a syncing fake base node, on a fresh connection.
 fn tari_read(tick: Duration) -> Option<Duration> {
-    let took: std::sync::Arc<std::sync::Mutex<Option<Duration>>> = std::sync::Arc::default();
     let mut sim = turmoil::Builder::new().tick_duration(tick).build();
     sim.host("tari", || async {
         let fake = pithead_fakes::tari::FakeTari::new(pithead_fakes::tari::TariMode::Syncing {
@@ -190,19 +178,32 @@ fn tari_read(tick: Duration) -> Option<Duration> {
             .await?;
         Ok(())
     });
-    let out = took.clone();
-    sim.client("client", async move {
+    virtual_time_of(sim, async move {
         let mut client = pithead_runtime::observe::tari::TariClient::new(
             std::sync::Arc::new(crate::net::TurmoilConnector::default()),
             pithead_runtime::io::Target::new("tari", 18142),
             Duration::from_secs(60),
         );
-        let start = turmoil::sim_elapsed().unwrap_or_default();
         let reading = client.read().await?;
-        let end = turmoil::sim_elapsed().unwrap_or_default();
         if reading.tip_height != 100 {
             return Err(format!("the read did not reach the node: {reading:?}").into());
         }
+        Ok(())
+    })
+}
+
+/// Runs `sim` with one client host that awaits `call` (which must not wait before its first
+/// network call), and returns the virtual time the call took; `None` if it failed.
+fn virtual_time_of(
+    mut sim: turmoil::Sim<'_>,
+    call: impl std::future::Future<Output = turmoil::Result> + 'static,
+) -> Option<Duration> {
+    let took: std::sync::Arc<std::sync::Mutex<Option<Duration>>> = std::sync::Arc::default();
+    let out = took.clone();
+    sim.client("client", async move {
+        let start = turmoil::sim_elapsed().unwrap_or_default();
+        call.await?;
+        let end = turmoil::sim_elapsed().unwrap_or_default();
         *out.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end - start);
         Ok(())
