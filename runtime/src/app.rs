@@ -87,7 +87,7 @@ impl App {
             update_interval: config.update_interval,
         };
         let server =
-            tokio::spawn(async move { axum::serve(listener, api::router_with(api)).await });
+            tokio::spawn(async move { api::serve::serve(listener, api::router_with(api)).await });
         let mut ticks = tokio::time::interval(config.update_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -544,6 +544,28 @@ fn a_url_with_credentials_is_shown_redacted() {
     }
 }
 
+/// Output into a reader that has gone away (`pithead status | head -1`): exit 0, no panic, for
+/// the commands that print lines as for the bulk ones.
+#[test]
+fn a_closed_stdout_is_no_panic_for_printed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &base());
+    for args in [vec!["version"], vec!["check", "--config", &config]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pithead"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
 /// Bulk output into a reader that has gone away (`pithead completions bash | head -1`): exit 0,
 /// no panic (clap_complete and `println!` panic on a broken pipe).
 #[test]

@@ -1,7 +1,8 @@
 //! The HTTP server: `/healthz`, `/api/state`, `/metrics` and the dashboard page, generic over
 //! the listener so the simulation serves the same router on a turmoil socket.
 //!
-//! Every reply carries the security headers; a mutating request (anything but `GET`, `HEAD`,
+//! [`serve::serve`] accepts the connections, with a header-read deadline and a cap on open
+//! connections. Every reply carries the security headers; a mutating request (anything but `GET`, `HEAD`,
 //! `OPTIONS`) needs `X-Pithead-Control: 1` (else `403`), and a request body larger than
 //! [`BODY_LIMIT_BYTES`] is refused (`413`).
 //!
@@ -14,6 +15,7 @@
 //! [`crate::view::chart`].
 
 mod page;
+pub mod serve;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

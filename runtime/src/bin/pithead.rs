@@ -19,6 +19,17 @@ use pithead_runtime::cli::{load_file, render, status, test_alert};
 use pithead_runtime::control::verdicts;
 use pithead_runtime::io::{SystemClock, TokioConnector};
 
+/// `println!` for what the CLI prints: a reader that went away (`pithead status | head -1`)
+/// ends the output quietly, where `println!` would panic ([`write_stdout`]).
+macro_rules! say {
+    () => {
+        crate::say_text("\n")
+    };
+    ($($arg:tt)*) => {
+        crate::say_text(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 #[derive(Parser)]
 #[command(
     name = "pithead",
@@ -279,8 +290,7 @@ impl Prompt for Terminal {
     }
 
     fn confirm(&mut self, question: &str) -> bool {
-        print!("{question}");
-        let _ = std::io::stdout().flush();
+        say_text(question);
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
         answer.trim_start().starts_with(['y', 'Y'])
@@ -300,12 +310,12 @@ fn settings(path: &std::path::Path) -> Result<pithead_runtime::cli::Settings, Ex
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Version => {
-            println!("{}", pithead_runtime::cli::version_line());
+            say!("{}", pithead_runtime::cli::version_line());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => match settings(&config) {
             Ok(_) => {
-                println!("{}: valid.", config.display());
+                say!("{}: valid.", config.display());
                 Ok(ExitCode::SUCCESS)
             }
             Err(code) => Ok(code),
@@ -322,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let secrets = secrets::resolve(&settings, old.as_ref(), &mut OsEntropy)?;
             let rendered = render::render(&settings, &secrets, stack.owner()?)?;
             stack.write(&rendered)?;
-            println!(
+            say!(
                 "Rendered .env, Caddyfile and compose.yaml into {}",
                 stack.root().display()
             );
@@ -383,7 +393,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = verdicts::verdicts(&observed, status::context(state.as_ref()));
             let (lines, code) = status::output(&report, state.as_ref());
             for line in lines {
-                println!("{line}");
+                say!("{line}");
             }
             Ok(ExitCode::from(code))
         }
@@ -472,7 +482,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let connector = test_alert_connector(&env, &docker).await?;
             let lines = test_alert::run(&env, connector, &SystemClock).await?;
             for line in &lines {
-                println!("{line}");
+                say!("{line}");
             }
             Ok(ExitCode::from(test_alert::exit_code(&lines)))
         }
@@ -554,11 +564,19 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// Writes `text` to stdout, flushed (prompts and [`say!`]): a closed reader is no error, and any
+/// other failure is said on stderr rather than turned into a panic.
+fn say_text(text: &str) {
+    if let Err(e) = write_stdout(text.as_bytes()) {
+        eprintln!("pithead: cannot write to stdout: {e}");
+    }
+}
+
 fn print_summary(state: &serde_json::Value) {
     let flag = |key: &str| state[key].as_bool().unwrap_or(false);
     for chain in ["monero", "tari"] {
         let s = &state["sync"][chain];
-        println!(
+        say!(
             "{chain:<7} {:<8} {:>3}%  {} / {}",
             s["state"].as_str().unwrap_or("?"),
             s["percent"].as_u64().unwrap_or(0),
@@ -566,7 +584,7 @@ fn print_summary(state: &serde_json::Value) {
             s["target"].as_u64().unwrap_or(0),
         );
     }
-    println!(
+    say!(
         "miners   {}",
         if flag("miner_held") {
             "held (sync)"
@@ -574,7 +592,7 @@ fn print_summary(state: &serde_json::Value) {
             "released"
         }
     );
-    println!(
+    say!(
         "workers  {}",
         if flag("workers_rejected") {
             "REJECTED"
@@ -584,6 +602,6 @@ fn print_summary(state: &serde_json::Value) {
     );
     if let Some(badges) = state["badges"].as_array() {
         let texts: Vec<&str> = badges.iter().filter_map(|b| b["text"].as_str()).collect();
-        println!("badges   {}", texts.join(" · "));
+        say!("badges   {}", texts.join(" · "));
     }
 }

@@ -107,11 +107,11 @@ pub fn backup(config: &Path, stack_dir: &Path, args: BackupArgs) -> anyhow::Resu
                     link.display()
                 );
             }
-            println!("Backup written to: {}", output.display());
+            say!("Backup written to: {}", output.display());
             if !args.no_encrypt {
-                println!("The archive is useless without its passphrase: keep both, apart from this box.");
+                say!("The archive is useless without its passphrase: keep both, apart from this box.");
             }
-            println!("Blockchains are not included: they re-sync.");
+            say!("Blockchains are not included: they re-sync.");
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (BackupError::Missing { .. } | BackupError::Exists { .. })) => refuse(e),
@@ -157,14 +157,14 @@ pub fn restore(
                 names.join(", ")
             ));
         }
-        println!("Restore will overwrite {}.", names.join(", "));
+        say!("Restore will overwrite {}.", names.join(", "));
         if !prompt.confirm("Continue and overwrite them? (y/N): ") {
-            println!("Restore cancelled: nothing was written.");
+            say!("Restore cancelled: nothing was written.");
             return Ok(ExitCode::from(1));
         }
     }
     restore::write(&contents, config, &stack)?;
-    println!(
+    say!(
         "Restored config.json, .env and data/dashboard from {}.",
         archive.display()
     );
@@ -178,7 +178,7 @@ pub fn restore(
             errors.len().max(1)
         );
     }
-    println!("Run `pithead apply` to render the stack from it and recreate the containers.");
+    say!("Run `pithead apply` to render the stack from it and recreate the containers.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -106,19 +106,19 @@ pub async fn verb(stack_dir: &Path, address: &str, verb: Verb) -> anyhow::Result
     match verb {
         Verb::Up => {
             compose(&stack, address, minutes(30))?.run(&["up", "-d", "--remove-orphans"])?;
-            println!("The stack is up: `pithead status` shows each service's health.");
+            say!("The stack is up: `pithead status` shows each service's health.");
         }
         Verb::Down => {
             compose(&stack, address, minutes(10))?.run(&["down"])?;
-            println!("The stack is down (its volumes and data are kept).");
+            say!("The stack is down (its volumes and data are kept).");
         }
         Verb::Restart(service) => {
             let mut args = vec!["restart"];
             args.extend(service.as_deref());
             compose(&stack, address, minutes(10))?.run(&args)?;
             match service {
-                Some(s) => println!("Restarted {s}."),
-                None => println!("Restarted the stack."),
+                Some(s) => say!("Restarted {s}."),
+                None => say!("Restarted the stack."),
             }
         }
         Verb::Logs {
@@ -151,8 +151,8 @@ pub async fn reset_dashboard(
     if !stack.env_path().exists() {
         return refuse(reset::ResetError::NoStack(stack.root().to_owned()));
     }
-    println!("This stops the dashboard, clears its history and starts it again.");
-    println!("Kept: the release latch (runtime-state.json), a pending re-arm, your CA files and every chain.");
+    say!("This stops the dashboard, clears its history and starts it again.");
+    say!("Kept: the release latch (runtime-state.json), a pending re-arm, your CA files and every chain.");
     if !yes {
         if !prompt.is_terminal() {
             return refuse(
@@ -161,14 +161,14 @@ pub async fn reset_dashboard(
         }
         let _ = std::io::stdout().flush();
         if !prompt.confirm(reset::QUESTION) {
-            println!("Reset cancelled: nothing was changed.");
+            say!("Reset cancelled: nothing was changed.");
             return Ok(ExitCode::from(1));
         }
     }
     engine(address).await?;
     let driver = compose(&stack, address, Duration::from_secs(5 * 60))?;
     let removed = reset::reset_dashboard(&stack, &driver)?;
-    println!(
+    say!(
         "Cleared {} item(s) from {}; the dashboard is starting again.",
         removed.len(),
         stack.dashboard_data().display()
@@ -181,15 +181,14 @@ fn ask(question: &str, secret: bool) -> anyhow::Result<Option<String>> {
     if secret && std::io::stdin().is_terminal() {
         return Ok(Some(rpassword::prompt_password(question)?));
     }
-    print!("{question}");
-    std::io::stdout().flush()?;
+    crate::say_text(question);
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line)? == 0 {
         return Ok(None);
     }
     if !std::io::stdin().is_terminal() {
         // Piped answers are not echoed by a terminal: end the prompt's line ourselves.
-        println!();
+        say!();
     }
     Ok(Some(line.trim_end_matches(['\n', '\r']).to_owned()))
 }
@@ -245,7 +244,7 @@ pub fn setup(
             ));
         }
         if !prompt.confirm(&format!("{} exists. Replace it? (y/N): ", config.display())) {
-            println!("Setup cancelled: nothing was written.");
+            say!("Setup cancelled: nothing was written.");
             return Ok(ExitCode::from(1));
         }
     }
@@ -261,8 +260,8 @@ pub fn setup(
     };
     match result {
         Ok(()) => {
-            println!("Wrote {} (valid).", config.display());
-            println!("Next: `pithead apply` renders the stack and starts it.");
+            say!("Wrote {} (valid).", config.display());
+            say!("Next: `pithead apply` renders the stack and starts it.");
             Ok(ExitCode::SUCCESS)
         }
         Err(SetupError::Invalid(errors)) => {
@@ -390,9 +389,9 @@ pub async fn doctor(config: &Path, stack_dir: &Path, address: &str) -> anyhow::R
         }
     }
     for check in &checks {
-        println!("{}", check.line());
+        say!("{}", check.line());
     }
     let (line, code) = doctor::summary(&checks);
-    println!("{line}");
+    say!("{line}");
     Ok(ExitCode::from(code))
 }

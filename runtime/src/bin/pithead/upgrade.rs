@@ -57,25 +57,23 @@ pub async fn run(options: Upgrade<'_>) -> anyhow::Result<ExitCode> {
     let healthy = wait_healthy(&options, &services).await?;
     let after = status::images(options.docker, &services, CALL).await?;
     if pulled.is_err() {
-        println!(
-            "⚠ The pull failed (is a registry reachable?): services kept the images on this box."
-        );
+        say!("⚠ The pull failed (is a registry reachable?): services kept the images on this box.");
     }
     for line in upgrade::report(&upgrade::changes(&before, &after)) {
-        println!("{line}");
+        say!("{line}");
     }
     Ok(match healthy {
         Ok(secs) => {
-            println!("The stack is healthy again after {secs} s.");
+            say!("The stack is healthy again after {secs} s.");
             ExitCode::SUCCESS
         }
         Err(lines) => {
-            println!(
+            say!(
                 "The stack is not healthy {} s after the upgrade:",
                 options.wait.as_secs()
             );
             for line in lines {
-                println!("{line}");
+                say!("{line}");
             }
             ExitCode::from(1)
         }
