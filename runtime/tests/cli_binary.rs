@@ -544,26 +544,31 @@ fn a_url_with_credentials_is_shown_redacted() {
     }
 }
 
+/// Runs `pithead args` with its stdout a pipe whose reader has gone away, and checks that it
+/// exits 0 without a panic.
+fn exits_cleanly_into_a_closed_stdout(args: &[&str]) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_pithead"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+}
+
 /// Output into a reader that has gone away (`pithead status | head -1`): exit 0, no panic, for
 /// the commands that print lines as for the bulk ones.
 #[test]
 fn a_closed_stdout_is_no_panic_for_printed_lines() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &base());
-    for args in [vec!["version"], vec!["check", "--config", &config]] {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_pithead"))
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(writer)
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-    }
+    exits_cleanly_into_a_closed_stdout(&["version"]);
+    exits_cleanly_into_a_closed_stdout(&["check", "--config", &config]);
 }
 
 /// Bulk output into a reader that has gone away (`pithead completions bash | head -1`): exit 0,
@@ -571,17 +576,6 @@ fn a_closed_stdout_is_no_panic_for_printed_lines() {
 #[test]
 fn a_closed_stdout_is_no_panic() {
     for shell in ["bash", "zsh", "fish"] {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_pithead"))
-            .args(["completions", shell])
-            .stdin(Stdio::null())
-            .stdout(writer)
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{shell}: {stderr}");
-        assert_eq!(out.status.code(), Some(0), "{shell}: {stderr}");
+        exits_cleanly_into_a_closed_stdout(&["completions", shell]);
     }
 }
