@@ -32,6 +32,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tonic::transport::{Channel, Endpoint};
 
+use super::daemon_text;
 use crate::io::{BoxError, SharedConnector, Target, TransportError};
 
 /// Code generated from `proto/base_node.proto` (package `tari.rpc`, client side).
@@ -104,7 +105,7 @@ pub enum TariError {
         limit_bytes: usize,
     },
     /// A reply that does not decode as the expected message.
-    #[error("Tari base node at {target} sent a malformed reply: {}", .status.message())]
+    #[error("Tari base node at {target} sent a malformed reply: {}", daemon_text::clean(.status.message()))]
     Malformed {
         /// What was dialled.
         target: Target,
@@ -113,7 +114,7 @@ pub enum TariError {
         status: tonic::Status,
     },
     /// Any other gRPC status.
-    #[error("Tari base node at {target} answered gRPC {:?}: {}", .status.code(), .status.message())]
+    #[error("Tari base node at {target} answered gRPC {:?}: {}", .status.code(), daemon_text::clean(.status.message()))]
     Status {
         /// What was dialled.
         target: Target,
@@ -479,6 +480,25 @@ impl TariClient {
 mod tests {
     use super::proto::{MetaData, MigrationProgress, ReadinessStatus, SyncState};
     use super::*;
+
+    #[test]
+    fn a_nodes_status_message_is_one_clean_line_in_an_error() {
+        let target = Target::new("tari", 18142);
+        let message = "denied\nFAKE LOG LINE \u{1b}[31mred";
+        for e in [
+            TariError::Status {
+                target: target.clone(),
+                status: tonic::Status::permission_denied(message),
+            },
+            TariError::Malformed {
+                target: target.clone(),
+                status: tonic::Status::internal(message),
+            },
+        ] {
+            let text = e.to_string();
+            assert!(text.ends_with("denied FAKE LOG LINE  [31mred"), "{text:?}");
+        }
+    }
 
     fn tip(height: u64, synced: bool, state: BaseNodeState) -> TipInfoResponse {
         TipInfoResponse {

@@ -23,6 +23,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::daemon_text;
 use super::wire::{self, Count, Finite, WireError};
 use crate::io::http::Exchange;
 use crate::io::{Endpoint, HttpSession, SharedConnector, TransportError};
@@ -273,9 +274,11 @@ impl<'de> Visitor<'de> for RowVisitor {
             hashrate_khs.push(khs);
         }
         let [connections, accepted, rejected, invalid, hashes, last_share_ms] = counts;
+        // A worker names itself (the miner's login or rig id): it reaches the dashboard, the
+        // logs and `pithead` output as one clean line, whatever a miner on the LAN sent.
         Ok(ProxyWorker {
-            name,
-            ip,
+            name: daemon_text::clean(&name),
+            ip: daemon_text::clean(&ip),
             connections,
             accepted,
             rejected,
@@ -473,6 +476,20 @@ mod tests {
         }
         let w = parse_workers(br#"{"workers":[[null,null,1,1,1,1,1,1.5]]}"#).unwrap();
         assert_eq!((w[0].name.as_str(), w[0].last_share_ms), ("", 1));
+    }
+
+    #[test]
+    fn a_worker_name_is_one_clean_line() {
+        let long = "r".repeat(5_000);
+        let body = format!(
+            r#"{{"workers":[["rig\n\u001b[31mred\u202e","10.0.0.2\r\nX-Forged: 1",1,1,0,0,1,1],
+                ["{long}","ip",1,1,0,0,1,1]]}}"#
+        );
+        let w = parse_workers(body.as_bytes()).unwrap();
+        assert_eq!(w[0].name, "rig  [31mred ");
+        assert_eq!(w[0].ip, "10.0.0.2  X-Forged: 1");
+        assert_eq!(w[1].name.chars().count(), daemon_text::MAX_CHARS);
+        assert!(w[1].name.ends_with('…'));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::daemon_text;
 use super::wire::{self, WireError};
 use crate::io::http::Exchange;
 use crate::io::{
@@ -113,8 +114,9 @@ fn finite_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     wire::opt_finite(d).map(Option::unwrap_or_default)
 }
 
+/// A text field, [`daemon_text::clean`]ed: the site's words reach the dashboard and the logs.
 fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    wire::opt_text(d).map(Option::unwrap_or_default)
+    wire::opt_text(d).map(|text| text.map(|t| daemon_text::clean(&t)).unwrap_or_default())
 }
 
 /// `time_remain`: an integer, or a float within ±10^12 (truncated); `null` is 0.
@@ -372,6 +374,16 @@ impl XvbClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sites_words_are_one_clean_line() {
+        let s = parse_public_stats(
+            br#"{"winner":"4ABC...WXYZ\n\u001b[2J","round_type":"vip\u2028\u202eWhale"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.winner, "4ABC...WXYZ  [2J");
+        assert_eq!(s.round_type, "vip  Whale");
+    }
 
     #[test]
     fn public_stats_with_backticks_and_string_numbers() {
