@@ -211,6 +211,16 @@ pub fn derive_reading(
     }
 }
 
+/// `call`'s answer when `ask`; otherwise `None`, and the call is never sent (a future does
+/// nothing until polled).
+async fn asked_if<T>(ask: bool, call: impl std::future::Future<Output = T>) -> Option<T> {
+    if ask {
+        Some(call.await)
+    } else {
+        None
+    }
+}
+
 /// A Tari base node client. Holds the channel between calls.
 pub struct TariClient {
     connector: SharedConnector,
@@ -337,36 +347,20 @@ impl TariClient {
         // as its state rather than after it: one exchange per read, where two in a row would
         // double the read's latency and miss a node that answers only briefly.
         let ask_progress_now = !self.synced_last_read;
-        let state = {
-            let mut client = client.clone();
-            async move {
-                if ask_network_state {
-                    Some(
-                        client
-                            .get_network_state(GetNetworkStateRequest {})
-                            .await
-                            .map(tonic::Response::into_inner),
-                    )
-                } else {
-                    None
-                }
-            }
-        };
-        let early_progress = {
-            let mut client = client.clone();
-            async move {
-                if ask_progress_now {
-                    Some(
-                        client
-                            .get_sync_progress(Empty {})
-                            .await
-                            .map(tonic::Response::into_inner),
-                    )
-                } else {
-                    None
-                }
-            }
-        };
+        let mut state_client = client.clone();
+        let state = asked_if(ask_network_state, async move {
+            state_client
+                .get_network_state(GetNetworkStateRequest {})
+                .await
+                .map(tonic::Response::into_inner)
+        });
+        let mut progress_client = client.clone();
+        let early_progress = asked_if(ask_progress_now, async move {
+            progress_client
+                .get_sync_progress(Empty {})
+                .await
+                .map(tonic::Response::into_inner)
+        });
         let (state, early_progress) = tokio::join!(state, early_progress);
 
         let mut network = None;
